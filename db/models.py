@@ -1,0 +1,213 @@
+"""Typed SQLAlchemy 2 models.
+
+Amounts are ``Money`` (Decimal in Python, integer fen in the database). Business keys from the
+payment system (指标明细号, 支付申请号, 调整单号) are unique per budget year, so re-importing an
+export or an overlapping one updates rows instead of adding them twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from db.types import Money
+
+# Stable constraint names, so Alembic batch migrations on SQLite can find them again.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Department(Base):
+    """主管部门: a supervising department with its own unit (本级) and subordinate units."""
+
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+    units: Mapped[list[Unit]] = relationship(back_populates="department")
+
+
+class Unit(Base):
+    """预算单位: a budget unit, e.g. ``158001 乌鲁木齐市科学技术协会``."""
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+
+    department: Mapped[Department | None] = relationship(back_populates="units")
+
+
+class Project(Base):
+    """A project (项目) of project expenditure; its code is the export's 项目代码, or its name."""
+
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+
+
+class Import(Base):
+    """One ingested export file. Refused files leave no row: a refusal changes nothing."""
+
+    __tablename__ = "imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_name: Mapped[str] = mapped_column(String(500))
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))  # quota | payments | adjustments
+    budget_year: Mapped[int] = mapped_column(Integer)
+    rows: Mapped[int] = mapped_column(Integer)
+    inserted: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    observed_on: Mapped[dt.date] = mapped_column(Date)  # the export's date ("as of")
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str] = mapped_column(String(20))  # ingested
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class QuotaLine(Base):
+    """指标: one budget line (unit × functional class × economic class × project × fund type)."""
+
+    __tablename__ = "quota_lines"
+    __table_args__ = (UniqueConstraint("budget_year", "quota_no", name="uq_quota_lines_year_no"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    budget_year: Mapped[int] = mapped_column(Integer, index=True)
+    quota_no: Mapped[str] = mapped_column(String(80))  # 指标明细号
+    doc_no: Mapped[str | None] = mapped_column(String(200))  # 指标文号
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    functional_class: Mapped[str | None] = mapped_column(String(20))
+    functional_name: Mapped[str | None] = mapped_column(String(200))
+    economic_class: Mapped[str | None] = mapped_column(String(20))
+    economic_name: Mapped[str | None] = mapped_column(String(200))
+    gov_economic_class: Mapped[str | None] = mapped_column(String(20))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), index=True)
+    expense_type: Mapped[str | None] = mapped_column(String(10))  # basic | project
+    fund_type: Mapped[str | None] = mapped_column(String(100))
+    source: Mapped[str | None] = mapped_column(String(100))
+    three_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    initial: Mapped[Decimal] = mapped_column(Money)
+    adjustment: Mapped[Decimal] = mapped_column(Money)
+    current: Mapped[Decimal] = mapped_column(Money)
+    reported_paid: Mapped[Decimal | None] = mapped_column(Money)
+    reported_available: Mapped[Decimal | None] = mapped_column(Money)
+    observed_on: Mapped[dt.date] = mapped_column(Date)
+    last_import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"))
+
+
+class QuotaSnapshot(Base):
+    """The amounts of a quota line as one export saw them: the budget in force at a date."""
+
+    __tablename__ = "quota_snapshots"
+    __table_args__ = (
+        UniqueConstraint("quota_line_id", "import_id", name="uq_quota_snapshots_line_import"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quota_line_id: Mapped[int] = mapped_column(ForeignKey("quota_lines.id"), index=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"))
+    observed_on: Mapped[dt.date] = mapped_column(Date)
+    initial: Mapped[Decimal] = mapped_column(Money)
+    adjustment: Mapped[Decimal] = mapped_column(Money)
+    current: Mapped[Decimal] = mapped_column(Money)
+
+
+class Payment(Base):
+    """支付: a payment against a quota line.
+
+    ``status`` is paid | returned | voided | pending; only ``paid`` rows count. A negative row
+    (a 退回 voucher of its own) is a reversal and counts with its sign.
+    """
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        UniqueConstraint("budget_year", "payment_no", name="uq_payments_year_no"),
+        Index("ix_payments_unit_date", "unit_id", "pay_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    budget_year: Mapped[int] = mapped_column(Integer)
+    payment_no: Mapped[str] = mapped_column(String(80))  # 支付申请号 / 凭证号
+    pay_date: Mapped[dt.date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    status: Mapped[str] = mapped_column(String(10))
+    quota_no: Mapped[str | None] = mapped_column(String(80), index=True)
+    doc_no: Mapped[str | None] = mapped_column(String(200))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    functional_class: Mapped[str | None] = mapped_column(String(20))
+    economic_class: Mapped[str | None] = mapped_column(String(20))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"))
+    payee: Mapped[str | None] = mapped_column(String(300))
+    purpose: Mapped[str | None] = mapped_column(Text)
+    settlement: Mapped[str | None] = mapped_column(String(60))
+    first_import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"))
+    last_import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"))
+
+
+class Adjustment(Base):
+    """调整: an addition (追加), cut (追减) or transfer (调剂) of a quota line, signed."""
+
+    __tablename__ = "adjustments"
+    __table_args__ = (
+        UniqueConstraint("budget_year", "adjustment_no", name="uq_adjustments_year_no"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    budget_year: Mapped[int] = mapped_column(Integer, index=True)
+    adjustment_no: Mapped[str] = mapped_column(String(80))
+    adjusted_on: Mapped[dt.date] = mapped_column(Date)
+    quota_no: Mapped[str | None] = mapped_column(String(80), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    adjustment_type: Mapped[str] = mapped_column(String(10))  # add | cut | transfer
+    amount: Mapped[Decimal] = mapped_column(Money)
+    reason: Mapped[str | None] = mapped_column(Text)
+    exempt_category: Mapped[str | None] = mapped_column(String(20))  # policy | force_majeure | higher_level
+    first_import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"))
+    last_import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"))
+
+
+class JobRun(Base):
+    """A fence: one row per (job, period), so a restart or a second daemon never runs it twice."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (UniqueConstraint("job", "period", name="uq_job_runs_job_period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(100))
+    period: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)

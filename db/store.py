@@ -1,0 +1,229 @@
+"""Writing validated export records: upserts keyed by the payment system's own ids.
+
+Called inside one transaction per file (``db.engine.transaction``); nothing here commits.
+Re-importing the same rows changes nothing; an overlapping export updates what changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pandas as pd
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from db.models import Adjustment, Department, Import, Payment, Project, QuotaLine, QuotaSnapshot, Unit
+from monitor.money import from_fen
+
+CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class Counts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def find_import(session: Session, content_hash: str) -> Import | None:
+    return session.scalar(select(Import).where(Import.content_hash == content_hash))
+
+
+def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _fen(value) -> Decimal | None:
+    return None if value is None else from_fen(int(value))
+
+
+# --- dimensions --------------------------------------------------------------------------------
+
+def ensure_dimensions(session: Session, records: pd.DataFrame) -> tuple[dict[str, int], dict[str, int]]:
+    """Departments, units and projects named by the records: add new ones, refresh names.
+    Returns unit code → id and project code → id."""
+    departments = _upsert_named(session, Department, _pairs(records, "department_code", "department_name"))
+    units = _upsert_named(session, Unit, _pairs(records, "unit_code", "unit_name"))
+    links = records[["unit_code", "department_code"]].dropna().drop_duplicates("unit_code")
+    for unit_code, department_code in links.itertuples(index=False):
+        session.execute(update(Unit).where(Unit.id == units[unit_code])
+                        .values(department_id=departments[department_code]))
+    projects = _upsert_named(session, Project, _pairs(records, "project_code", "project_name"))
+    owners = records[["project_code", "unit_code"]].dropna().drop_duplicates("project_code")
+    for project_code, unit_code in owners.itertuples(index=False):
+        session.execute(update(Project).where(Project.id == projects[project_code], Project.unit_id.is_(None))
+                        .values(unit_id=units[unit_code]))
+    return units, projects
+
+
+def _pairs(records: pd.DataFrame, code: str, name: str) -> dict[str, str | None]:
+    if code not in records:
+        return {}
+    pairs = records[[code, name]].dropna(subset=[code]).drop_duplicates(code)
+    return {c: n for c, n in pairs.itertuples(index=False)}
+
+
+def _upsert_named(session: Session, model, names: dict[str, str | None]) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    codes = list(names)
+    for chunk in _chunks(codes):
+        for row in session.execute(select(model.id, model.code, model.name).where(model.code.in_(chunk))):
+            ids[row.code] = row.id
+            new_name = names[row.code]
+            if new_name and new_name != row.name:
+                session.execute(update(model).where(model.id == row.id).values(name=new_name))
+    for code in codes:
+        if code not in ids:
+            item = model(code=code, name=names[code] or code)
+            session.add(item)
+            session.flush()
+            ids[code] = item.id
+    return ids
+
+
+# --- quota lines -------------------------------------------------------------------------------
+
+QUOTA_FIELDS = ("doc_no", "functional_class", "functional_name", "economic_class", "economic_name",
+                "gov_economic_class", "expense_type", "fund_type", "source", "three_public")
+QUOTA_AMOUNTS = ("initial", "adjustment", "current", "reported_paid", "available")
+
+
+def store_quota_lines(session: Session, records: pd.DataFrame, import_row: Import) -> Counts:
+    """Upsert lines by (year, 指标明细号) and keep a snapshot of each: the budget in force at the
+    export's date. An older export imported late adds its snapshot but does not overwrite."""
+    units, projects = ensure_dimensions(session, records)
+    existing = {
+        (line.budget_year, line.quota_no): line
+        for chunk in _chunks(records["quota_no"].unique().tolist())
+        for line in session.scalars(select(QuotaLine).where(QuotaLine.quota_no.in_(chunk)))
+    }
+    inserted = updated = unchanged = 0
+    for row in records.itertuples(index=False):
+        values = {name: getattr(row, name) for name in QUOTA_FIELDS}
+        values.update({name: _fen(getattr(row, name)) for name in QUOTA_AMOUNTS})
+        values["reported_available"] = values.pop("available")
+        values["unit_id"] = units[row.unit_code]
+        values["project_id"] = projects.get(row.project_code) if row.project_code else None
+        line = existing.get((int(row.budget_year), row.quota_no))
+        if line is None:
+            line = QuotaLine(budget_year=int(row.budget_year), quota_no=row.quota_no,
+                             observed_on=import_row.observed_on, last_import_id=import_row.id, **values)
+            session.add(line)
+            inserted += 1
+        elif line.observed_on <= import_row.observed_on:
+            changed = {k: v for k, v in values.items() if getattr(line, k) != v}
+            for key, value in changed.items():
+                setattr(line, key, value)
+            line.observed_on, line.last_import_id = import_row.observed_on, import_row.id
+            updated += bool(changed)
+            unchanged += not changed
+        else:
+            unchanged += 1
+        session.flush()
+        session.add(QuotaSnapshot(quota_line_id=line.id, import_id=import_row.id,
+                                  observed_on=import_row.observed_on, initial=values["initial"],
+                                  adjustment=values["adjustment"], current=values["current"]))
+    return Counts(inserted, updated, unchanged)
+
+
+# --- payments and adjustments ------------------------------------------------------------------
+
+PAYMENT_FIELDS = ("pay_date", "amount", "status", "quota_no", "doc_no", "unit_id", "functional_class",
+                  "economic_class", "project_id", "payee", "purpose", "settlement")
+ADJUSTMENT_FIELDS = ("adjusted_on", "quota_no", "unit_id", "adjustment_type", "amount", "reason",
+                     "exempt_category")
+
+
+def store_payments(session: Session, records: pd.DataFrame, import_row: Import) -> Counts:
+    return _store_events(session, records, import_row, Payment, "payment_no", PAYMENT_FIELDS)
+
+
+def store_adjustments(session: Session, records: pd.DataFrame, import_row: Import) -> Counts:
+    return _store_events(session, records, import_row, Adjustment, "adjustment_no", ADJUSTMENT_FIELDS)
+
+
+def _store_events(session: Session, records: pd.DataFrame, import_row: Import, model, key: str,
+                  fields: tuple[str, ...]) -> Counts:
+    """Insert new rows and update changed ones, by (budget year, key). Bulk statements in
+    chunks: a million payments are a few hundred round trips, not a million."""
+    units, projects = ensure_dimensions(session, records)
+    quota_units = _quota_units(session, records)
+    table = model.__table__
+    columns = [getattr(model, f) for f in fields]
+    inserted = updated = unchanged = 0
+    rows = list(_event_rows(records, key, units, projects, quota_units))
+    for chunk in _chunks(rows):
+        year_keys = {(r["budget_year"], r[key]) for r in chunk}
+        found = {
+            (r.budget_year, getattr(r, key)): r
+            for r in session.execute(
+                select(model.id, model.budget_year, getattr(model, key), *columns)
+                .where(getattr(model, key).in_([k for _, k in year_keys])))
+            if (r.budget_year, getattr(r, key)) in year_keys
+        }
+        new, changed = [], []
+        for values in chunk:
+            old = found.get((values["budget_year"], values[key]))
+            if old is None:
+                new.append({**values, "first_import_id": import_row.id, "last_import_id": import_row.id})
+            elif any(getattr(old, f) != values[f] for f in fields):
+                changed.append({**values, "id": old.id, "last_import_id": import_row.id})
+            else:
+                unchanged += 1
+        if new:
+            session.execute(table.insert(), new)
+        if changed:
+            session.execute(update(model), changed)
+        inserted += len(new)
+        updated += len(changed)
+    return Counts(inserted, updated, unchanged)
+
+
+def _quota_units(session: Session, records: pd.DataFrame) -> dict[tuple[int, str], int]:
+    """Unit of each quota line the records name, for rows that give only 指标明细号."""
+    lacking = records[records["unit_code"].isna() & records["quota_no"].notna()]
+    result: dict[tuple[int, str], int] = {}
+    for chunk in _chunks(lacking["quota_no"].unique().tolist()):
+        for year, quota_no, unit_id in session.execute(
+                select(QuotaLine.budget_year, QuotaLine.quota_no, QuotaLine.unit_id)
+                .where(QuotaLine.quota_no.in_(chunk))):
+            result[(year, quota_no)] = unit_id
+    return result
+
+
+def _event_rows(records: pd.DataFrame, key: str, units, projects, quota_units) -> Iterable[dict]:
+    names = list(records.columns)
+    for values in records.itertuples(index=False, name=None):
+        row = dict(zip(names, values))
+        year = int(row["budget_year"])
+        unit_id = units.get(row["unit_code"]) if row["unit_code"] else quota_units.get((year, row["quota_no"]))
+        out = {
+            "budget_year": year,
+            key: row[key],
+            "amount": _fen(row["amount"]),
+            "quota_no": row["quota_no"],
+            "unit_id": unit_id,
+        }
+        if key == "payment_no":
+            out.update(pay_date=row["pay_date"], status=row["status"], doc_no=row["doc_no"],
+                       functional_class=row["functional_class"], economic_class=row["economic_class"],
+                       project_id=projects.get(row["project_code"]) if row["project_code"] else None,
+                       payee=row["payee"], purpose=row["purpose"], settlement=row["settlement"])
+        else:
+            out.update(adjusted_on=row["adjusted_on"], adjustment_type=row["adjustment_type"],
+                       reason=row["reason"], exempt_category=row["exempt_category"])
+        yield out
+
+
+def new_import(session: Session, *, file_name: str, content_hash: str, kind: str, budget_year: int,
+               rows: int, observed_on: dt.date, imported_at: dt.datetime, detail: dict) -> Import:
+    row = Import(file_name=file_name, content_hash=content_hash, kind=kind, budget_year=budget_year,
+                 rows=rows, observed_on=observed_on, imported_at=imported_at, outcome="ingested",
+                 detail=detail)
+    session.add(row)
+    session.flush()
+    return row

@@ -1,0 +1,1 @@
+"""Units of work (ingest a file, run the demo, …), the configuration, and the CLI over them."""

@@ -1,0 +1,70 @@
+"""Column-wise parsing: each distinct cell text is parsed once, and problems are reported on
+every row that holds a bad value (so a million-row export costs a few thousand parses)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from jobs.ingest.problems import Problem, problem
+from jobs.ingest.values import CellError
+
+MAX_PROBLEMS = 1000
+
+
+@dataclass
+class ProblemLog:
+    """Collects problems; keeps the first MAX_PROBLEMS and counts the rest."""
+
+    problems: list[Problem] = field(default_factory=list)
+    total: int = 0
+
+    def add(self, item: Problem) -> None:
+        self.total += 1
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(item)
+
+    def extend(self, items) -> None:
+        for item in items:
+            self.add(item)
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def listed(self) -> list[Problem]:
+        if self.total <= len(self.problems):
+            return list(self.problems)
+        return [*self.problems, problem("too_many_problems", shown=len(self.problems), total=self.total)]
+
+
+def parse_column(
+    cells: pd.Series,
+    parser: Callable[[str], object],
+    column: str,
+    log: ProblemLog,
+    *,
+    required: bool = False,
+    problem_params: dict | None = None,
+) -> pd.Series:
+    """Parse a column of text. Empty cells give None (a problem if ``required``)."""
+    values: dict[str, object] = {}
+    bad: dict[str, CellError] = {}
+    for text in cells.unique():
+        if text == "":
+            continue
+        try:
+            values[text] = parser(text)
+        except CellError as exc:
+            bad[text] = exc
+    if bad:
+        for row, text in cells[cells.isin(list(bad))].items():
+            exc = bad[text]
+            log.add(problem(exc.code, row=int(row), column=column, value=text,
+                            **{**exc.params, **(problem_params or {})}))
+    if required:
+        for row in cells.index[cells == ""]:
+            log.add(problem("missing_value", row=int(row), column=column))
+    get = values.get
+    return pd.Series([get(text) for text in cells.array], index=cells.index, dtype=object)

@@ -1,0 +1,147 @@
+"""Reading an export file into text cells: .xlsx / .xls (calamine) and .csv (UTF-8 or GBK).
+
+Every cell comes back as text, exactly as written: amounts are parsed to fen later, never through
+float (PITFALLS.md: ``thousands=","`` yields float64). Row numbers are kept as Excel shows them.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import python_calamine
+from python_calamine import CalamineWorkbook
+
+from jobs.ingest.headers import HEADER_SCAN_ROWS
+from jobs.ingest.problems import Refused, problem
+
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
+MAX_COLUMNS = 500
+# What calamine raises for a damaged, encrypted or foreign file.
+CALAMINE_ERRORS = (
+    python_calamine.CalamineError, python_calamine.PasswordError, python_calamine.XmlError,
+    python_calamine.ZipError, ValueError, OSError, UnicodeDecodeError,
+)
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The file as text. ``head`` is the first rows (title, unit row, header) as lists of text;
+    ``rows`` is every row as a DataFrame of str whose index is the row number Excel shows."""
+
+    head: list[list[str]]
+    rows: pd.DataFrame
+    source_format: str  # e.g. "xlsx", "csv/gb18030"
+
+
+def read_grid(path: Path, data: bytes) -> Grid:
+    suffix = path.suffix.lower()
+    if not data:
+        raise Refused([problem("empty_file")])
+    if suffix == ".csv" or suffix == ".txt":
+        return _read_csv(data)
+    if suffix in EXCEL_SUFFIXES:
+        return _read_excel(data, suffix)
+    raise Refused([problem("unsupported_format", suffix=suffix or "(none)")])
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Strict UTF-8 (with or without BOM) first, then GB18030, a superset of GBK (PITFALLS.md)."""
+    if b"\x00" in data[:65536]:
+        raise Refused([problem("not_text")])
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if _looks_binary(text):
+            raise Refused([problem("not_text")])
+        return text, "utf-8" if encoding == "utf-8-sig" else encoding
+    raise Refused([problem("unknown_encoding")])
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:65536]
+    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\r\n\t\f")
+    return controls > max(8, len(sample) // 100)
+
+
+def _read_csv(data: bytes) -> Grid:
+    text, encoding = decode(data)
+    if not text.strip():
+        raise Refused([problem("empty_file")])
+    try:
+        dialect = csv.Sniffer().sniff(text[:8192], delimiters=",\t;|")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    head_lines = text.splitlines()[:HEADER_SCAN_ROWS]
+    head = [list(r) for r in csv.reader(head_lines, delimiter=delimiter)]
+    width = max((len(r) for r in head), default=0)
+    if width > MAX_COLUMNS:
+        raise Refused([problem("file_unreadable", reason=f"{width} columns (at most {MAX_COLUMNS})")])
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), header=None, names=range(width), dtype=str, sep=delimiter,
+            keep_default_na=False, na_filter=False, skip_blank_lines=False, engine="c",
+            index_col=False,
+        )
+    except pd.errors.ParserError as exc:
+        raise Refused([_ragged(str(exc), width)]) from exc
+    frame.index = frame.index + 1  # line numbers as an editor or Excel shows them
+    return Grid(head, frame, f"csv/{encoding}")
+
+
+def _ragged(message: str, width: int):
+    # pandas: "Error tokenizing data. C error: Expected 12 fields in line 7, saw 13"
+    match = re.search(r"line (\d+), saw (\d+)", message)
+    if match:
+        return problem("ragged_row", row=int(match[1]), found=int(match[2]), expected=width)
+    return problem("file_unreadable", reason=message.splitlines()[-1])
+
+
+def _read_excel(data: bytes, suffix: str) -> Grid:
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheet = workbook.get_sheet_by_index(0)
+        values = sheet.to_python(skip_empty_area=False)
+    except CALAMINE_ERRORS as exc:
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise Refused([problem("file_unreadable", reason=reason)]) from exc
+    width = max((len(r) for r in values), default=0)
+    if width > MAX_COLUMNS:
+        raise Refused([problem("file_unreadable", reason=f"{width} columns (at most {MAX_COLUMNS})")])
+    rows = [[_cell_text(v) for v in row] + [""] * (width - len(row)) for row in values]
+    if not any(any(cell for cell in row) for row in rows):
+        raise Refused([problem("empty_file")])
+    frame = pd.DataFrame(rows, columns=range(width), dtype=str)
+    frame.index = frame.index + 1
+    return Grid([list(r) for r in rows[:HEADER_SCAN_ROWS]], frame, suffix.lstrip("."))
+
+
+def _cell_text(value: object) -> str:
+    """A typed Excel cell → the text a person sees. Floats keep at most 6 decimals
+    (PITFALLS.md: ``Decimal(str(round(x, 2)))``; 6 keeps 万元 amounts exact to the fen)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return ""
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(round(value, 6))
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()

@@ -1,0 +1,198 @@
+"""From a grid of text to validated records of one kind, or every problem found.
+
+The checks follow beancount's ``ops/validation.py`` habit: each is a small step over the data
+that adds problems to one log; nothing stops at the first problem.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from monitor.money import from_fen
+
+from jobs.ingest.columns import ProblemLog, parse_column
+from jobs.ingest.headers import KEY_FIELD, find_header, header_scale, map_columns, vocabulary
+from jobs.ingest.problems import Refused, problem
+from jobs.ingest.reader import Grid
+from jobs.ingest.records import KIND_RULES, Context
+from jobs.ingest.values import CellError, parse_date, parse_fen, parse_year
+
+TOTAL_WORDS = ("合计", "总计", "小计", "总合计")
+_SCALE_WAN = re.compile(r"单位[:：]?\s*万元")
+_SCALE_YUAN = re.compile(r"单位[:：]?\s*元")
+_TITLE_YEAR = re.compile(r"(20\d{2})\s*年")
+_TITLE_DATE = re.compile(r"(?:截至|截止|导出日期|查询日期|日期)[:：]?\s*(\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?)")
+
+
+@dataclass(frozen=True)
+class ParsedExport:
+    """A validated export: its kind, budget year and records (index: Excel row numbers)."""
+
+    kind: str
+    budget_year: int
+    records: pd.DataFrame
+    title_date: dt.date | None
+    source_format: str
+    header_row: int  # as Excel shows it
+
+
+def parse_export(
+    grid: Grid,
+    *,
+    kind: str | None = None,
+    year: int | None = None,
+    synonyms: Mapping[str, Sequence[str]] | None = None,
+) -> ParsedExport:
+    """Validate a whole file; raise Refused with every problem if anything is wrong."""
+    found = find_header(grid.head, kind, synonyms)
+    if found is None:
+        if kind:
+            names = "、".join(vocabulary(kind, synonyms)[KEY_FIELD[kind]])
+            raise Refused([problem("missing_column", field=_label(kind, KEY_FIELD[kind], synonyms), names=names)])
+        raise Refused([problem("no_header", rows=min(len(grid.head), 30))])
+    header, kind = found
+    log = ProblemLog()
+    preamble = " ".join(" ".join(row) for row in grid.head[: header.first])
+    columns = map_columns(header.texts, kind, synonyms)
+    for field_name, positions in columns.items():
+        if len(positions) > 1:
+            log.add(problem("duplicate_column", field=_label(kind, field_name, synonyms),
+                            columns="、".join(f"{_letter(p)}（{header.texts[p]}）" for p in positions)))
+    columns = {f: p[0] for f, p in columns.items()}
+
+    body = grid.rows.loc[header.last + 2:]
+    body = body[(body != "").any(axis=1)]
+    totals_mask = _totals_mask(body)
+    key_cells = body[columns[KEY_FIELD[kind]]].str.replace(r"\s", "", regex=True)
+    totals_mask &= (key_cells == "") | key_cells.str.startswith(TOTAL_WORDS)
+    totals, body = body[totals_mask], body[~totals_mask]
+    if body.empty:
+        raise Refused([*log.listed(), problem("no_rows")], kind)
+
+    file_scale = 1_000_000 if _SCALE_WAN.search(preamble) else 100
+    context = Context(
+        cells={f: body[p] for f, p in columns.items()},
+        names={f: _display(header.texts[p]) for f, p in columns.items()},
+        scales={f: header_scale(header.texts[p]) or file_scale for f, p in columns.items()},
+        log=log,
+        kind=kind,
+        synonyms=synonyms,
+    )
+    records = KIND_RULES[kind](context)
+    records = records.astype(object).where(records.notna(), None)
+    budget_year = _budget_year(context, records, year, preamble)
+    if budget_year is not None:
+        _check_dates_in_year(context, records, budget_year)
+    _check_totals(context, records, totals, columns)
+    if log:
+        raise Refused(log.listed(), kind)
+    assert budget_year is not None
+    records["budget_year"] = records["budget_year"].where(records["budget_year"].notna(), budget_year) \
+        if "budget_year" in records else budget_year
+    return ParsedExport(kind, budget_year, records, _title_date(preamble), grid.source_format,
+                        header.first + 1)
+
+
+def _title_date(preamble: str) -> dt.date | None:
+    """"截至2023年3月31日" or "导出日期：2023-03-31" in the title rows: the export's date."""
+    match = _TITLE_DATE.search(unicodedata.normalize("NFKC", preamble))
+    if not match:
+        return None
+    try:
+        return parse_date(match[1])
+    except CellError:
+        return None
+
+
+def _label(kind: str, field_name: str, synonyms) -> str:
+    return vocabulary(kind, synonyms)[field_name][0]
+
+
+def _letter(position: int) -> str:
+    letters = ""
+    position += 1
+    while position:
+        position, rem = divmod(position - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _display(text: str) -> str:
+    return text.replace("\u0000", "/")
+
+
+def _totals_mask(body: pd.DataFrame) -> pd.Series:
+    mask = pd.Series(False, index=body.index)
+    for position in body.columns[: min(len(body.columns), 12)]:
+        cells = body[position].str.replace(r"\s", "", regex=True)
+        mask |= cells.str.startswith(TOTAL_WORDS) & (cells.str.len() <= 6)
+    return mask
+
+
+def _budget_year(context: Context, records: pd.DataFrame, year: int | None, preamble: str) -> int | None:
+    if year is not None:
+        return year
+    if "budget_year" in context.cells:
+        years = parse_column(context.cells["budget_year"], parse_year, context.names["budget_year"],
+                             context.log, required=True)
+        records["budget_year"] = years
+        known = years.dropna()
+        return int(known.mode().iloc[0]) if not known.empty else None
+    match = _TITLE_YEAR.search(unicodedata.normalize("NFKC", preamble))
+    if match:
+        return int(match[1])
+    dates = records[context.date_field].dropna() if context.date_field in records else pd.Series([])
+    years = {d.year for d in dates}
+    if len(years) == 1:
+        return years.pop()
+    context.log.add(problem("no_year"))
+    return None
+
+
+def _check_dates_in_year(context: Context, records: pd.DataFrame, budget_year: int) -> None:
+    field_name = context.date_field
+    if field_name is None or field_name not in records:
+        return
+    years = records["budget_year"] if "budget_year" in records else None
+    for row, date in records[field_name].items():
+        if date is None:
+            continue
+        row_year = budget_year if years is None or years[row] is None else years[row]
+        if date.year != row_year:
+            context.log.add(problem("date_outside_year", row=int(row), column=context.names[field_name],
+                                    value=date.isoformat(), date=date.isoformat(), year=row_year))
+
+
+def _check_totals(context: Context, records: pd.DataFrame, totals: pd.DataFrame,
+                  columns: Mapping[str, int]) -> None:
+    """A totals row is skipped, but where it carries an amount it must equal the rows' sum."""
+    for row, cells in totals.tail(1).iterrows():  # the grand total; 小计 rows are not checked
+        for field_name in context.amount_fields:
+            if field_name not in columns or field_name not in records:
+                continue
+            text = cells[columns[field_name]]
+            if text == "":
+                continue
+            try:
+                total = parse_fen(text, context.scales[field_name])
+            except CellError as exc:
+                context.log.add(problem(exc.code, row=int(row), column=context.names[field_name],
+                                        value=text, **exc.params))
+                continue
+            amounts = records[field_name]
+            rows_sum = int(sum(v for v in amounts if v is not None))
+            if "status" in records:  # some systems total only the rows that were paid
+                counted = int(sum(v for v, st in zip(amounts, records["status"]) if v is not None and st == "paid"))
+            else:
+                counted = rows_sum
+            if total not in (rows_sum, counted):
+                context.log.add(problem(
+                    "totals_mismatch", row=int(row), column=context.names[field_name], value=text,
+                    total=f"{from_fen(total):,}", sum=f"{from_fen(rows_sum):,}",
+                    diff=f"{from_fen(total - rows_sum):,}"))
