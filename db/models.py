@@ -147,8 +147,8 @@ class QuotaSnapshot(Base):
 class Payment(Base):
     """支付: a payment against a quota line.
 
-    ``status`` is paid | returned | voided | pending; only ``paid`` rows count. A negative row
-    (a 退回 voucher of its own) is a reversal and counts with its sign.
+    ``status`` is paid | returned | voided | pending. Paid rows count; a negative row is a
+    reversal voucher (退回) and counts with its sign; see ``db.queries.counted_amount``.
     """
 
     __tablename__ = "payments"

@@ -10,11 +10,16 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from db.models import Department, Payment, QuotaLine, Unit
-from db.types import Money
 from monitor.money import ZERO
 
-# Only paid rows count; a negative row (a 退回 voucher) counts with its sign.
-counted_amount = case((Payment.status == "paid", Payment.amount), else_=0)
+# What counts as paid: rows 已支付, and negative rows marked 已退回 — those are the reversal
+# vouchers themselves (退回凭证) and subtract. A positive row marked 已退回 is a payment that was
+# returned, and a 已作废 / pending row was never paid: neither counts.
+counted_amount = case(
+    (Payment.status == "paid", Payment.amount),
+    (and_(Payment.status == "returned", Payment.amount < 0), Payment.amount),
+    else_=0,
+)
 
 
 @dataclass(frozen=True)
@@ -51,9 +56,6 @@ def unit_totals(session: Session, budget_year: int, as_of: dt.date) -> list[Unit
         .where((budgets.c.budget.is_not(None)) | (paid.c.paid.is_not(None)))
         .order_by(Unit.code)
     )
-    money = Money()
-    return [
-        UnitTotals(dep, code, name, money.process_result_value(budget, None) or ZERO,
-                   money.process_result_value(paid_fen, None) or ZERO)
-        for dep, code, name, budget, paid_fen in session.execute(query)
-    ]
+    # coalesce() keeps the Money type of its first argument, so the sums come back as Decimal.
+    return [UnitTotals(dep, code, name, budget or ZERO, paid_amount or ZERO)
+            for dep, code, name, budget, paid_amount in session.execute(query)]
