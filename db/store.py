@@ -7,7 +7,7 @@ Re-importing the same rows changes nothing; an overlapping export updates what c
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -19,6 +19,11 @@ from db.models import Adjustment, Department, Import, Payment, Project, QuotaLin
 from monitor.money import from_fen
 
 CHUNK = 5000
+Progress = Callable[[int, int], None]  # (rows done, rows in all)
+
+
+def _no_progress(_done: int, _total: int) -> None:
+    pass
 
 
 @dataclass(frozen=True)
@@ -92,7 +97,8 @@ QUOTA_FIELDS = ("doc_no", "functional_class", "functional_name", "economic_class
 QUOTA_AMOUNTS = ("initial", "adjustment", "current", "reported_paid", "available")
 
 
-def store_quota_lines(session: Session, records: pd.DataFrame, import_row: Import) -> Counts:
+def store_quota_lines(session: Session, records: pd.DataFrame, import_row: Import,
+                      progress: Progress = _no_progress) -> Counts:
     """Upsert lines by (year, 指标明细号) and keep a snapshot of each: the budget in force at the
     export's date. An older export imported late adds its snapshot but does not overwrite."""
     units, projects = ensure_dimensions(session, records)
@@ -124,6 +130,8 @@ def store_quota_lines(session: Session, records: pd.DataFrame, import_row: Impor
         else:
             unchanged += 1
         session.flush()
+        if (inserted + updated + unchanged) % 500 == 0:
+            progress(inserted + updated + unchanged, len(records))
         session.add(QuotaSnapshot(quota_line_id=line.id, import_id=import_row.id,
                                   observed_on=import_row.observed_on, initial=values["initial"],
                                   adjustment=values["adjustment"], current=values["current"]))
@@ -138,16 +146,19 @@ ADJUSTMENT_FIELDS = ("adjusted_on", "quota_no", "unit_id", "adjustment_type", "a
                      "exempt_category")
 
 
-def store_payments(session: Session, records: pd.DataFrame, import_row: Import) -> Counts:
-    return _store_events(session, records, import_row, Payment, "payment_no", PAYMENT_FIELDS)
+def store_payments(session: Session, records: pd.DataFrame, import_row: Import,
+                   progress: Progress = _no_progress) -> Counts:
+    return _store_events(session, records, import_row, Payment, "payment_no", PAYMENT_FIELDS, progress)
 
 
-def store_adjustments(session: Session, records: pd.DataFrame, import_row: Import) -> Counts:
-    return _store_events(session, records, import_row, Adjustment, "adjustment_no", ADJUSTMENT_FIELDS)
+def store_adjustments(session: Session, records: pd.DataFrame, import_row: Import,
+                      progress: Progress = _no_progress) -> Counts:
+    return _store_events(session, records, import_row, Adjustment, "adjustment_no", ADJUSTMENT_FIELDS,
+                         progress)
 
 
 def _store_events(session: Session, records: pd.DataFrame, import_row: Import, model, key: str,
-                  fields: tuple[str, ...]) -> Counts:
+                  fields: tuple[str, ...], progress: Progress) -> Counts:
     """Insert new rows and update changed ones, by (budget year, key). Bulk statements in
     chunks: a million payments are a few hundred round trips, not a million."""
     units, projects = ensure_dimensions(session, records)
@@ -180,6 +191,7 @@ def _store_events(session: Session, records: pd.DataFrame, import_row: Import, m
             session.execute(update(model), changed)
         inserted += len(new)
         updated += len(changed)
+        progress(inserted + updated + unchanged, len(rows))
     return Counts(inserted, updated, unchanged)
 
 

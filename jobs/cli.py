@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
-from rich.table import Table
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from db.engine import make_engine, session_factory
 from db.exceptions import StorageError
@@ -42,6 +42,9 @@ TEXT = {
                      "en": "{path}: refused with {count} problem(s); the database was not changed:"},
     "error": {"zh": "错误：{message}", "en": "error: {message}"},
     "reading": {"zh": "读取", "en": "reading"},
+    "phase.read": {"zh": "读取", "en": "reading"},
+    "phase.validate": {"zh": "校验", "en": "validating"},
+    "phase.store": {"zh": "写入", "en": "storing"},
 }
 
 
@@ -113,10 +116,7 @@ def ingest(obj: Context, paths: tuple[Path, ...], kind: str | None, year: int | 
     err = Console(stderr=True)
     show_progress = err.is_terminal and not as_json
     if show_progress:
-        with err.status(say(settings, "reading")) as status:
-            outcomes = ingest_paths(factory, list(paths), now=beijing_now(),
-                                    progress=lambda p, phase: status.update(f"{p.name} · {phase}"),
-                                    **options)
+        outcomes = _ingest_with_progress(err, settings, factory, paths, options)
     else:
         outcomes = ingest_paths(factory, list(paths), now=beijing_now(), **options)
     if as_json:
@@ -128,6 +128,19 @@ def ingest(obj: Context, paths: tuple[Path, ...], kind: str | None, year: int | 
         sys.exit(1)
 
 
+def _ingest_with_progress(console: Console, settings: Settings, factory, paths, options):
+    """A bar per run on a terminal: the file and phase, and rows written once storing starts."""
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(say(settings, "reading"), total=None)
+
+        def report(path: Path, phase: str, done: int, total: int) -> None:
+            label = say(settings, f"phase.{phase}")
+            bar.update(task, description=f"{path.name} · {label}", completed=done, total=total or None)
+
+        return ingest_paths(factory, list(paths), now=beijing_now(), progress=report, **options)
+
+
 def _print_outcomes(settings: Settings, outcomes) -> None:
     out = Console(highlight=False)
     for o in outcomes:
@@ -136,6 +149,9 @@ def _print_outcomes(settings: Settings, outcomes) -> None:
                       markup=False)
             for p in o.problems:
                 out.print("  " + p.describe(o.path.name, settings.language), markup=False)
+        elif o.status == "unchanged":
+            out.print(f"{o.path}：{say(settings, 'unchanged')}" if settings.language == "zh"
+                      else f"{o.path}: {say(settings, 'unchanged')}", markup=False)
         else:
             out.print(say(settings, "summary", path=o.path, status=say(settings, o.status),
                           kind=say(settings, f"kind.{o.kind}"), rows=o.rows, inserted=o.inserted,

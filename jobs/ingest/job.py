@@ -22,7 +22,7 @@ from jobs.ingest.problems import Problem, Refused, problem
 from jobs.ingest.reader import read_grid
 from jobs.ingest.validate import ParsedExport, parse_export
 
-Progress = Callable[[str], None]
+Progress = Callable[[str, int, int], None]  # (phase, rows done, rows in all)
 STORE = {"quota": store.store_quota_lines, "payments": store.store_payments,
          "adjustments": store.store_adjustments}
 
@@ -71,7 +71,7 @@ def ingest_file(
 ) -> FileOutcome:
     """Ingest one export. ``now`` is the import time (Beijing); ``as_of`` the export's date if
     known better than its title or its latest payment tells."""
-    step = progress or (lambda _phase: None)
+    step = progress or (lambda _phase, _done=0, _total=0: None)
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -98,7 +98,8 @@ def ingest_file(
                 session, file_name=path.name, content_hash=content_hash, kind=parsed.kind,
                 budget_year=parsed.budget_year, rows=len(parsed.records), observed_on=observed_on,
                 imported_at=now, detail={"format": parsed.source_format, "header_row": parsed.header_row})
-            counts = STORE[parsed.kind](session, parsed.records, import_row)
+            counts = STORE[parsed.kind](session, parsed.records, import_row,
+                                        lambda done, total: step("store", done, total))
             import_row.inserted, import_row.updated, import_row.unchanged = (
                 counts.inserted, counts.updated, counts.unchanged)
     except IntegrityError:
@@ -121,10 +122,11 @@ def _latest_date(parsed: ParsedExport) -> dt.date | None:
 
 
 def ingest_paths(factory: sessionmaker[Session], paths: Sequence[Path], *, now: dt.datetime,
-                 progress: Callable[[Path, str], None] | None = None, **options) -> list[FileOutcome]:
+                 progress: Callable[[Path, str, int, int], None] | None = None,
+                 **options) -> list[FileOutcome]:
     """Each file on its own: one file's refusal does not undo the others."""
     outcomes = []
     for path in paths:
-        step = (lambda phase, p=path: progress(p, phase)) if progress else None
+        step = (lambda phase, done=0, total=0, p=path: progress(p, phase, done, total)) if progress else None
         outcomes.append(ingest_file(factory, path, now=now, progress=step, **options))
     return outcomes
