@@ -279,7 +279,16 @@ def step_import(args, step: str, profile: bool = False) -> dict:
     rss_before = peak_rss_mb()
 
     marks: list[tuple[str, float]] = []
-    progress = lambda phase: marks.append((phase, time.perf_counter()))  # noqa: E731
+    store_marks: list[tuple[int, float]] = []
+
+    def progress(phase: str, done: int = 0, _total: int = 0) -> None:
+        """ingest_file calls progress(phase) at each phase, and progress("store", done, total)
+        after each chunk the store writes (older versions: the phases only)."""
+        now_ = time.perf_counter()
+        if not marks or marks[-1][0] != phase:
+            marks.append((phase, now_))
+        if phase == "store" and done:
+            store_marks.append((done, now_))
     profiler = None
     if profile:
         import cProfile
@@ -297,6 +306,21 @@ def step_import(args, step: str, profile: bool = False) -> dict:
     for (name, start), (_next, end) in zip(points, points[1:]):
         phases[name] = round(end - start, 3)
 
+    store_chunks = {}
+    if store_marks and "store" in dict(marks):
+        start = dict(marks)["store"]
+        times = [t - prev for (_d, t), prev in zip(store_marks, [start] + [t for _d, t in store_marks])]
+        rows_per = [d - prev for (d, _t), prev in zip(store_marks, [0] + [d for d, _t in store_marks])]
+        store_chunks = {
+            "chunks": len(times),
+            "first_chunk_s": round(times[0], 3),  # includes dimensions and building the rows
+            "second_chunk_s": round(times[1], 3) if len(times) > 1 else None,
+            "last_chunk_s": round(times[-1], 3),
+            "chunk_rows": rows_per[1] if len(rows_per) > 1 else rows_per[0],
+            "after_last_chunk_s": round(t1 - store_marks[-1][1], 3),
+            "every_chunk_s": [round(x, 3) for x in times],
+        }
+
     n = meta["rows"]
     expected = {
         "first": dict(status="ingested", inserted=n, updated=0, unchanged=0),
@@ -311,6 +335,7 @@ def step_import(args, step: str, profile: bool = False) -> dict:
         "rows": n,
         "seconds": round(t1 - t0, 3),
         "phases": phases,
+        "store_chunks": store_chunks,
         "rss_before_mb": round(rss_before, 1),
         "outcome": {**got, "rows": outcome.rows, "kind": outcome.kind, "budget_year": outcome.budget_year,
                     "problems": [pr.to_json("en") for pr in outcome.problems[:5]]},
@@ -412,6 +437,19 @@ def run_step(args) -> int:
 
 # --- orchestration --------------------------------------------------------------------------------
 
+def code_version() -> str:
+    """The commit, and which files of the importer differ from it: others may be editing."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "jobs", "db", "monitor"], cwd=ROOT,
+                               capture_output=True, text=True, check=True).stdout.split("\n")
+        changed = [line[3:] for line in dirty if line.strip()]
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (no git)"
+    return head + (f" + uncommitted changes in {', '.join(changed)}" if changed else "")
+
+
 def spawn(args, step: str) -> dict:
     """Run one step in a fresh interpreter and read back its figures."""
     command = [sys.executable, str(Path(__file__).resolve()), "--step", step, "--rows", str(args.rows),
@@ -440,6 +478,9 @@ def print_report(args, meta: dict, results: dict[str, dict]) -> None:
           f"{mb(meta['overlap_csv_bytes']):.1f} MB; UTF-8 copy {mb(meta['utf8_csv_bytes']):.1f} MB"
           + (" (reused)" if meta.get("reused") else f"; generated in {meta['generate_seconds']}s"))
     print(f"  database: {'fresh SQLite file per step' if args.db == 'sqlite' else 'given URL, steps in order'}")
+    print(f"  code: {meta['code_before']}")
+    if meta["code_after"] != meta["code_before"]:
+        print(f"  WARNING: the code changed during the run; now: {meta['code_after']}")
     floor = results.get("duckdb", {}).get("seconds")
     print()
     header = f"{'step':<28} {'seconds':>9} {'rows/s':>11} {'peak RSS MB':>12} {'× DuckDB':>9}  result"
@@ -472,6 +513,18 @@ def print_report(args, meta: dict, results: dict[str, dict]) -> None:
         cells = [ph.get("hash+lookup"), ph.get("read"), ph.get("validate"), ph.get("store")]
         text = " ".join(f"{c:>{w}.2f}" if c is not None else f"{'-':>{w}}" for c, w in zip(cells, (11, 8, 9, 8)))
         print(f"{LABELS[step]:<28} {text} {r['rss_before_mb']:>14,.0f}")
+    chunked = [(s, results[s]["store_chunks"]) for s in IMPORT_STEPS if results.get(s, {}).get("store_chunks")]
+    if chunked:
+        print()
+        print("Store phase by chunk (seconds; from the store's per-chunk progress calls):")
+        print(f"{'step':<28} {'chunks':>7} {'rows each':>10} {'1st chunk*':>11} {'2nd chunk':>10} "
+              f"{'last chunk':>11} {'commit':>8}")
+        for step, c in chunked:
+            second = f"{c['second_chunk_s']:>10.3f}" if c["second_chunk_s"] is not None else f"{'-':>10}"
+            print(f"{LABELS[step]:<28} {c['chunks']:>7} {c['chunk_rows']:>10,} {c['first_chunk_s']:>11.3f} "
+                  f"{second} {c['last_chunk_s']:>11.3f} {c['after_last_chunk_s']:>8.3f}")
+        print("  * the first chunk includes the dimensions (units, projects) and building every row dict; "
+              "'commit' is the time after the last chunk.")
     for step in IMPORT_STEPS:
         r = results.get(step)
         if r and not r["ok"]:
@@ -528,6 +581,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.db != "sqlite" and "://" not in args.db:
         parser.error("--db is 'sqlite' or a SQLAlchemy URL")
 
+    code_before = code_version()
     meta = spawn(args, "generate")
     print(f"[bench] data: {meta['rows']:,} rows, {meta['csv_bytes'] / 1e6:.1f} MB GB18030"
           + (" (reused)" if meta.get("reused") else f", generated in {meta['generate_seconds']}s"),
@@ -537,6 +591,7 @@ def main(argv: list[str] | None = None) -> int:
         results[step] = spawn(args, step)
     if args.profile:
         results["profile"] = spawn(args, "profile")
+    meta["code_before"], meta["code_after"] = code_before, code_version()
     print_report(args, meta, results)
     return 0 if all(r.get("ok", True) for r in results.values()) else 1
 

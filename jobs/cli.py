@@ -11,7 +11,6 @@ import json
 import os
 import sys
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
@@ -22,24 +21,13 @@ from db.exceptions import StorageError
 from db.migrate import upgrade
 from jobs.config import ENV_DATABASE_URL, Settings, load_settings
 from jobs.exceptions import ConfigError
+from jobs.clock import beijing_now
 from jobs.ingest import ingest_paths
+from jobs.ingest.report import print_outcomes
 from jobs.ingest.headers import KINDS
 from monitor.i18n import render
 
-BEIJING = ZoneInfo("Asia/Shanghai")
-
 TEXT = {
-    "ingested": {"zh": "已导入", "en": "ingested"},
-    "unchanged": {"zh": "未变化（同一文件已导入过）", "en": "unchanged (this file was ingested before)"},
-    "refused": {"zh": "已拒绝", "en": "refused"},
-    "kind.quota": {"zh": "指标", "en": "quota lines"},
-    "kind.payments": {"zh": "支付", "en": "payments"},
-    "kind.adjustments": {"zh": "调整", "en": "adjustments"},
-    "kind.None": {"zh": "未知", "en": "unknown"},
-    "summary": {"zh": "{path}：{status}（{kind}，{rows} 行；新增 {inserted}，更新 {updated}，未变 {unchanged}）",
-                "en": "{path}: {status} ({kind}, {rows} rows; {inserted} new, {updated} updated, {unchanged} unchanged)"},
-    "refused_head": {"zh": "{path}：已拒绝，共 {count} 个问题，数据库未作任何改动：",
-                     "en": "{path}: refused with {count} problem(s); the database was not changed:"},
     "error": {"zh": "错误：{message}", "en": "error: {message}"},
     "reading": {"zh": "读取", "en": "reading"},
     "phase.read": {"zh": "读取", "en": "reading"},
@@ -51,10 +39,6 @@ TEXT = {
 def say(settings_or_lang, code: str, **params) -> str:
     language = settings_or_lang if isinstance(settings_or_lang, str) else settings_or_lang.language
     return render(TEXT, code, language, params)
-
-
-def beijing_now() -> dt.datetime:
-    return dt.datetime.now(BEIJING)
 
 
 class Context:
@@ -123,7 +107,7 @@ def ingest(obj: Context, paths: tuple[Path, ...], kind: str | None, year: int | 
         click.echo(json.dumps({"files": [o.to_json(settings.language) for o in outcomes]},
                               ensure_ascii=False, indent=2))
     else:
-        _print_outcomes(settings, outcomes)
+        print_outcomes(Console(highlight=False), outcomes, settings.language)
     if any(o.status == "refused" for o in outcomes):
         sys.exit(1)
 
@@ -139,23 +123,6 @@ def _ingest_with_progress(console: Console, settings: Settings, factory, paths, 
             bar.update(task, description=f"{path.name} · {label}", completed=done, total=total or None)
 
         return ingest_paths(factory, list(paths), now=beijing_now(), progress=report, **options)
-
-
-def _print_outcomes(settings: Settings, outcomes) -> None:
-    out = Console(highlight=False)
-    for o in outcomes:
-        if o.status == "refused":
-            out.print(say(settings, "refused_head", path=o.path, count=len(o.problems)), style="bold red",
-                      markup=False)
-            for p in o.problems:
-                out.print("  " + p.describe(o.path.name, settings.language), markup=False)
-        elif o.status == "unchanged":
-            out.print(f"{o.path}：{say(settings, 'unchanged')}" if settings.language == "zh"
-                      else f"{o.path}: {say(settings, 'unchanged')}", markup=False)
-        else:
-            out.print(say(settings, "summary", path=o.path, status=say(settings, o.status),
-                          kind=say(settings, f"kind.{o.kind}"), rows=o.rows, inserted=o.inserted,
-                          updated=o.updated, unchanged=o.unchanged), markup=False)
 
 
 def _factory(obj: Context):

@@ -104,11 +104,6 @@ def test_a_file_naming_neither_a_payment_id_nor_a_quota_line_id_has_no_recognisa
         "找不到表头：前 4 行中没有可识别的列名（如 指标明细号、支付申请号、调整单号）")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "headers.find_header/_kind_bonus: a payment header without 支付申请号 still names 指标明细号, so it is "
-    "taken for a quota export (the -100 penalty does not disqualify the only candidate, and the "
-    "payment_no/adjustment_no test can never fire on quota-vocabulary fields); it is refused as a quota "
-    "file missing 调整后预算数 plus no_year"))
 def test_a_payment_export_without_its_payment_id_column_is_not_mistaken_for_a_quota_export(refuse, tmp_path):
     outcome = refuse(gbk_csv(tmp_path / "no-payment-id.csv", without("支付申请号", payment_rows(CHANGED, NEW))))
     assert found(outcome) == [("no_header", None, None)]
@@ -164,9 +159,6 @@ def test_a_wan_yuan_csv_with_an_amount_of_seven_decimals_is_refused_as_finer_tha
     assert outcome.problems[0].message("en") == "the amount is finer than one fen (万元)"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "reader._cell_text rounds every float to 6 decimals, which is exactly one fen in a 万元 file: "
-    "1.2345675 万元 becomes '1.234568' and is stored as 12,345.68 元 instead of being refused"))
 def test_a_wan_yuan_workbook_with_an_amount_of_seven_decimals_is_refused_as_finer_than_a_fen(refuse, tmp_path):
     rows = [["支付明细导出表"], ["金额单位：万元"], PAYMENT_HEADER,
             payment("ZF001", "2023-03-01", 0.015), payment("ZF010", "2023-03-10", 1.2345675)]
@@ -250,9 +242,6 @@ def test_every_problem_of_a_file_is_listed_not_only_the_first(refuse, tmp_path):
     assert sorted(found(outcome), key=lambda p: p[1]) == MANY_PROBLEMS
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "validate.parse_export raises Refused(log.listed()) in check order (all dates, then all amounts, …), "
-    "not in row order: the bad date of row 6 comes before the bad amount of row 4"))
 def test_the_problems_of_a_file_are_listed_in_row_order(refuse, tmp_path):
     outcome = refuse(write_xlsx(tmp_path / "many.xlsx", MANY))
     assert found(outcome) == MANY_PROBLEMS
@@ -270,10 +259,6 @@ def test_a_quota_line_whose_initial_plus_adjustment_is_not_its_current_budget_is
     assert outcome.problems[0].message("en") == "initial 1,000.00 + adjustment 200.00 ≠ current budget 1,300.00"
 
 
-@pytest.mark.xfail(strict=True, raises=(TypeError, AssertionError), reason=(
-    "records._coded (records.py:136) calls problem('bad_code', …, code=value): `code` collides with "
-    "problem()'s own first parameter, so a malformed class code crashes the import with TypeError "
-    "instead of refusing the file"))
 def test_a_quota_line_with_a_malformed_functional_class_code_is_refused(refuse, tmp_path):
     rows = [["2023年指标明细"], QUOTA_HEADER, quota_row("ZB101", 1000, 0, 1000),
             quota_row("ZB102", 1000, 0, 1000, functional="20607A1 - 机构运行")]
@@ -282,9 +267,6 @@ def test_a_quota_line_with_a_malformed_functional_class_code_is_refused(refuse, 
     assert outcome.problems[0].value == "20607A1"
 
 
-@pytest.mark.xfail(strict=True, raises=(TypeError, AssertionError), reason=(
-    "crashes as above (records.py:136); and once it does not, the message shows the regular expression "
-    r"\d{3}(\d{2}){0,2} as what was expected, which a finance officer cannot read"))
 def test_a_malformed_functional_class_code_is_explained_in_words(refuse, tmp_path):
     rows = [["2023年指标明细"], QUOTA_HEADER, quota_row("ZB101", 1000, 0, 1000, functional="20607A1 - 机构运行")]
     outcome = refuse(write_xlsx(tmp_path / "quota-code.xlsx", rows))
@@ -328,9 +310,6 @@ def test_a_csv_in_neither_utf8_nor_gb18030_is_refused_as_an_unknown_encoding(ref
     assert outcome.problems[0].message("zh") == "无法识别文件编码：既不是 UTF-8 也不是 GBK/GB18030"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "reader.decode refuses any NUL byte as 'not a text file (binary content)' before trying encodings, "
-    "so a UTF-16 text export is misreported as binary instead of as an unknown encoding"))
 def test_a_utf16_csv_is_refused_as_an_unknown_encoding_not_as_binary(refuse, tmp_path):
     path = tmp_path / "utf16.csv"
     path.write_bytes("\r\n".join(",".join(map(str, r)) for r in payment_rows(CHANGED, NEW)).encode("utf-16-le"))
@@ -368,9 +347,6 @@ def test_a_csv_row_with_more_fields_than_the_header_is_refused_at_that_line(refu
     assert outcome.problems[0].message("zh") == "该行有 9 列，多于表头的 8 列"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "reader._read_csv takes the width from the first 30 lines only, so a ragged row among them widens "
-    "the grid instead of failing the parse; its extra field lands under an empty header and is ignored"))
 def test_a_csv_row_with_more_fields_than_the_header_near_the_top_is_refused_too(refuse, tmp_path):
     rows = payment_rows(CHANGED, NEW, payment("ZF011", "2023-03-11", "1.00"), payment("ZF012", "2023-03-12", "1.00"))
     rows[5] = [*rows[5], "多出的一列"]  # line 6

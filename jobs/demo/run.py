@@ -17,7 +17,9 @@ from db.engine import make_engine, session_factory, sqlite_url, transaction
 from db.migrate import upgrade
 from db.queries import unit_totals
 from jobs.demo.exports import write_demo_exports
+from jobs.clock import beijing_now
 from jobs.ingest import ingest_paths
+from jobs.ingest.report import print_outcomes
 from monitor.i18n import render
 from monitor.money import rate, to_wan
 
@@ -29,7 +31,6 @@ CHECKPOINTS = ((dt.date(2023, 3, 31), 25), (dt.date(2023, 6, 30), 50), (dt.date(
 TEXT = {
     "writing": {"zh": "生成演示导出文件：{folder}", "en": "writing the demo exports to {folder}"},
     "database": {"zh": "数据库：{url}", "en": "database: {url}"},
-    "file": {"zh": "  {name}：{status}（{rows} 行）", "en": "  {name}: {status} ({rows} rows)"},
     "title": {"zh": "{year} 年累计支付进度（全年调整后预算 {budget} 万元）",
               "en": "{year} cumulative payments (full-year adjusted budget {budget} 万元)"},
     "date": {"zh": "日期", "en": "date"},
@@ -47,8 +48,6 @@ TEXT = {
 
 def run_demo(folder: Path, *, language: str = "zh", database: str | None = None,
              as_json: bool = False, now: dt.datetime | None = None) -> dict:
-    from jobs.cli import beijing_now
-
     def say(code: str, **params) -> str:
         return render(TEXT, code, language, params)
 
@@ -66,14 +65,7 @@ def run_demo(folder: Path, *, language: str = "zh", database: str | None = None,
     factory = session_factory(engine)
     console.print(say("database", url=engine.url.render_as_string(hide_password=True)), markup=False)
     outcomes = ingest_paths(factory, paths, now=now or beijing_now())
-    statuses = {"ingested": "已导入" if language == "zh" else "ingested",
-                "unchanged": "未变化" if language == "zh" else "unchanged",
-                "refused": "已拒绝" if language == "zh" else "refused"}
-    for outcome in outcomes:
-        console.print(say("file", name=outcome.path.name, status=statuses[outcome.status], rows=outcome.rows),
-                      markup=False)
-        for problem in outcome.problems:
-            console.print("    " + problem.describe(outcome.path.name, language), markup=False)
+    print_outcomes(console, outcomes, language, name_only=True)
     if any(o.status == "refused" for o in outcomes):
         raise SystemExit(say("refused"))
 

@@ -34,9 +34,11 @@ class ProblemLog:
         return self.total > 0
 
     def listed(self) -> list[Problem]:
+        """File-level problems first, then by row as a person reads the file."""
+        ordered = sorted(self.problems, key=lambda p: (p.row is not None, p.row or 0))
         if self.total <= len(self.problems):
-            return list(self.problems)
-        return [*self.problems, problem("too_many_problems", shown=len(self.problems), total=self.total)]
+            return ordered
+        return [*ordered, problem("too_many_problems", shown=len(self.problems), total=self.total)]
 
 
 def parse_column(

@@ -154,31 +154,37 @@ def resolve_two_row(text: str, lookup: Mapping[str, str]) -> str:
 
 def find_header(grid: Sequence[Sequence[str]], kind: str | None, extra=None) -> tuple[Header, str] | None:
     """Scan the first rows for the header: the row (or pair of rows) naming the most known
-    fields and a key field. Returns the header and the kind of file, or None."""
+    fields including the key field of its kind. Returns the header and the kind, or None."""
     kinds = (kind,) if kind else KINDS
+    lookups = {k: _lookup(k, extra) for k in KINDS}
     best: tuple[int, int, Header, str] | None = None
     for kind_ in kinds:
-        lookup = _lookup(kind_, extra)
         for first in range(min(len(grid), HEADER_SCAN_ROWS)):
             for height in (1, 2):
                 if first + height > len(grid):
                     continue
-                texts = tuple(resolve_two_row(t, lookup) for t in _flatten(grid, first, height))
-                fields = {lookup.get(normalize_header(t)) for t in texts} - {None}
-                if KEY_FIELD[kind_] not in fields or len(fields) < 2:
+                texts = tuple(resolve_two_row(t, lookups[kind_]) for t in _flatten(grid, first, height))
+                names = {normalize_header(t) for t in texts}
+                fields = {lookups[kind_].get(n) for n in names} - {None}
+                if not _plausible(kind_, fields, names, lookups):
                     continue
-                score = len(fields) + _kind_bonus(kind_, fields)
-                candidate = (score, -height, Header(first, first + height - 1, texts), kind_)
+                candidate = (len(fields), -height, Header(first, first + height - 1, texts), kind_)
                 if best is None or candidate[:2] > best[:2]:
                     best = candidate
     return None if best is None else (best[2], best[3])
 
 
-def _kind_bonus(kind: str, fields: set[str]) -> int:
-    # A payment export names its quota line (指标明细号) too; its own key decides.
-    if kind == "quota" and ({"payment_no", "adjustment_no"} & fields or not {"initial", "current"} & fields):
-        return -100
-    return 10
+def _plausible(kind: str, fields: set[str], names: set[str], lookups) -> bool:
+    """A header of ``kind`` names its key field and one more. A quota export also names a
+    budget amount, and never a payment's or an adjustment's own id: a payment export names
+    its quota line (指标明细号) too, and must not pass for a quota export without its id."""
+    if KEY_FIELD[kind] not in fields or len(fields) < 2:
+        return False
+    if kind != "quota":
+        return True
+    others = {lookups["payments"].get(n) for n in names} | {lookups["adjustments"].get(n) for n in names}
+    foreign = {"payment_no", "pay_date", "adjustment_no", "adjusted_on"} & others
+    return bool({"initial", "current"} & fields) and not foreign
 
 
 def map_columns(texts: Sequence[str], kind: str, extra=None) -> dict[str, list[int]]:

@@ -24,8 +24,8 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "en": "not a text file (it has binary content); cannot be read as CSV",
     },
     "unknown_encoding": {
-        "zh": "无法识别文件编码：既不是 UTF-8 也不是 GBK/GB18030",
-        "en": "unknown text encoding: neither UTF-8 nor GBK/GB18030",
+        "zh": "无法识别文件编码：既不是 UTF-8 也不是 GBK/GB18030{hint}",
+        "en": "unknown text encoding: neither UTF-8 nor GBK/GB18030{hint_en}",
     },
     "ragged_row": {
         "zh": "该行有 {found} 列，多于表头的 {expected} 列",
@@ -80,11 +80,11 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     },
     "bad_code_name": {
         "zh": "无法识别{what}：应为“编码 - 名称”，如 {example}",
-        "en": "cannot read the {what}: expected 'code - name', such as {example}",
+        "en": "cannot read the {what_en}: expected 'code - name', such as {example}",
     },
     "bad_code": {
-        "zh": "{what}编码“{code}”格式不对：应为 {expected}",
-        "en": "the {what} code '{code}' is malformed: expected {expected}",
+        "zh": "{what}编码“{found}”格式不对：应为 {expected}",
+        "en": "the {what_en} code '{found}' is malformed: expected {expected_en}",
     },
     "bad_choice": {
         "zh": "无法识别的取值：应为 {choices} 之一",
@@ -153,7 +153,7 @@ class Problem:
         return f"{' · '.join(where)}: {self.message(language)}{found}"
 
 
-def problem(code: str, row: int | None = None, column: str | None = None,
+def problem(code: str, /, row: int | None = None, column: str | None = None,
             value: object = None, **params: object) -> Problem:
     text = None if value is None else str(value)[:200]
     return Problem(code, row, column, text, MappingProxyType(dict(params)))

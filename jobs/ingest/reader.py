@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import math
 import re
+from decimal import Decimal
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,8 +53,18 @@ def read_grid(path: Path, data: bytes) -> Grid:
 
 
 def decode(data: bytes) -> tuple[str, str]:
-    """Strict UTF-8 (with or without BOM) first, then GB18030, a superset of GBK (PITFALLS.md)."""
-    if b"\x00" in data[:65536]:
+    """Strict UTF-8 (with or without BOM) first, then GB18030, a superset of GBK (PITFALLS.md).
+    UTF-16 with a BOM is what Excel's "Unicode 文本" writes; without one it is not guessed."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            raise Refused([problem("unknown_encoding", hint="", hint_en="")]) from None
+    head = data[:65536]
+    if b"\x00" in head:
+        if _utf16_without_bom(head):
+            raise Refused([problem("unknown_encoding", hint="（疑为无 BOM 的 UTF-16，请另存为 UTF-8 或 Excel）",
+                                   hint_en=" (it looks like UTF-16 without a BOM: save it as UTF-8 or Excel)")])
         raise Refused([problem("not_text")])
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -63,7 +74,13 @@ def decode(data: bytes) -> tuple[str, str]:
         if _looks_binary(text):
             raise Refused([problem("not_text")])
         return text, "utf-8" if encoding == "utf-8-sig" else encoding
-    raise Refused([problem("unknown_encoding")])
+    raise Refused([problem("unknown_encoding", hint="", hint_en="")])
+
+
+def _utf16_without_bom(head: bytes) -> bool:
+    """Text in UTF-16 has a NUL in most odd (LE) or even (BE) bytes; binary files do not."""
+    odd, even = head[1::2], head[0::2]
+    return max(odd.count(0), even.count(0)) > 0.4 * (len(head) // 2)
 
 
 def _looks_binary(text: str) -> bool:
@@ -126,8 +143,7 @@ def _read_excel(data: bytes, suffix: str) -> Grid:
 
 
 def _cell_text(value: object) -> str:
-    """A typed Excel cell → the text a person sees. Floats keep at most 6 decimals
-    (PITFALLS.md: ``Decimal(str(round(x, 2)))``; 6 keeps 万元 amounts exact to the fen)."""
+    """A typed Excel cell → the text a person sees (PITFALLS.md: Excel numbers are floats)."""
     if value is None or value == "":
         return ""
     if isinstance(value, bool):
@@ -137,7 +153,9 @@ def _cell_text(value: object) -> str:
             return ""
         if value.is_integer() and abs(value) < 1e15:
             return str(int(value))
-        return repr(round(value, 6))
+        # As Excel shows it (15 significant digits), so a sub-fen amount stays visible and is
+        # refused later rather than rounded away; format() avoids exponent notation.
+        return format(Decimal(f"{value:.15g}"), "f")
     if isinstance(value, int):
         return str(value)
     if isinstance(value, dt.datetime):

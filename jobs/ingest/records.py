@@ -43,8 +43,10 @@ EXEMPT = {
 # 公务用车运行维护费, 公务用车购置 (the 2023 evaluation counts 公务用车运行维护费 8.94 万元).
 THREE_PUBLIC_CLASSES = ("30212", "30217", "30231", "31013")
 
-_FUNCTIONAL = re.compile(r"\d{3}(\d{2}){0,2}")
-_ECONOMIC = re.compile(r"\d{3}(\d{2})?")
+# (pattern, what a person is told to write instead)
+_FUNCTIONAL = (re.compile(r"\d{3}(\d{2}){0,2}"), "3、5 或 7 位数字（类/款/项），如 2060701",
+               "3, 5 or 7 digits (类/款/项), such as 2060701")
+_ECONOMIC = (re.compile(r"\d{3}(\d{2})?"), "3 或 5 位数字，如 30201", "3 or 5 digits, such as 30201")
 
 
 @dataclass
@@ -108,10 +110,10 @@ def objects(series: pd.Series) -> pd.Series:
 
 
 def _coded(context: Context, combined: str, code: str, name: str, *, what: tuple[str, str],
-           example: str, pattern: re.Pattern | None = None, name_only: bool = False,
+           example: str, pattern: tuple[re.Pattern, str, str] | None = None, name_only: bool = False,
            required: bool = False) -> tuple[pd.Series, pd.Series]:
     """A dimension given as one "code - name" column or as separate code and name columns."""
-    zh, _en = what
+    zh, en = what
     if context.has(code):
         codes = context.text(code, required=required)
         names = context.text(name) if context.has(name) else pd.Series(None, index=context.index, dtype=object)
@@ -123,7 +125,7 @@ def _coded(context: Context, combined: str, code: str, name: str, *, what: tuple
                 if name_only:
                     return normalize_text(text), normalize_text(text)
                 raise
-        pairs = context.parse(combined, split, required=required, what=zh, example=example)
+        pairs = context.parse(combined, split, required=required, what=zh, what_en=en, example=example)
         codes = objects(pairs.map(lambda p: None if p is None else p[0]))
         names = objects(pairs.map(lambda p: None if p is None else p[1]))
         code = combined
@@ -131,10 +133,12 @@ def _coded(context: Context, combined: str, code: str, name: str, *, what: tuple
         empty = pd.Series(None, index=context.index, dtype=object)
         return empty, empty.copy()
     if pattern is not None:
+        regex, expected, expected_en = pattern
         for row, value in codes.items():
-            if value is not None and not pattern.fullmatch(value):
+            if value is not None and not regex.fullmatch(value):
                 context.log.add(problem("bad_code", row=int(row), column=context.names[code], value=value,
-                                        what=zh, code=value, expected=pattern.pattern))
+                                        what=zh, what_en=en, found=value, expected=expected,
+                                        expected_en=expected_en))
     return codes, names
 
 
@@ -186,8 +190,7 @@ def quota_lines(context: Context) -> pd.DataFrame:
         frame["three_public"] = context.parse("three_public", parse_flag).fillna(False).astype(bool)
     else:
         frame["three_public"] = frame["economic_class"].isin(THREE_PUBLIC_CLASSES)
-    _check_duplicates(context, frame, "quota_no")
-    return frame
+    return _without_repeats(context, frame, "quota_no")
 
 
 def _complete_amounts(context: Context, row, initial, adjustment, current):
@@ -218,8 +221,7 @@ def payments(context: Context) -> pd.DataFrame:
     for name in ("payee", "purpose", "settlement", "original_payment_no"):
         frame[name] = context.text(name)
     _check_unit_or_quota(context, frame)
-    _check_duplicates(context, frame, "payment_no")
-    return frame
+    return _without_repeats(context, frame, "payment_no")
 
 
 def adjustments(context: Context) -> pd.DataFrame:
@@ -235,8 +237,7 @@ def adjustments(context: Context) -> pd.DataFrame:
     frame["exempt_category"] = context.parse("exempt_category", lambda t: parse_choice(t, EXEMPT))
     _dimensions(context, frame, unit_required=False)
     _check_unit_or_quota(context, frame)
-    _check_duplicates(context, frame, "adjustment_no")
-    return frame
+    return _without_repeats(context, frame, "adjustment_no")
 
 
 def _check_unit_or_quota(context: Context, frame: pd.DataFrame) -> None:
@@ -248,13 +249,13 @@ def _check_unit_or_quota(context: Context, frame: pd.DataFrame) -> None:
         context.log.add(problem("unit_missing", row=int(row)))
 
 
-def _check_duplicates(context: Context, frame: pd.DataFrame, key: str) -> None:
+def _without_repeats(context: Context, frame: pd.DataFrame, key: str) -> pd.DataFrame:
     """The same key twice in one file is fine when the rows agree (an overlapping export) and
     a problem when they differ; agreeing repeats are dropped."""
     keyed = frame[frame[key].notna()]
     repeated = keyed[keyed[key].duplicated(keep=False)]
     if repeated.empty:
-        return
+        return frame
     first_rows: dict[str, int] = {}
     drop = []
     comparable = repeated.astype(str)
@@ -268,7 +269,7 @@ def _check_duplicates(context: Context, frame: pd.DataFrame, key: str) -> None:
         else:
             context.log.add(problem("duplicate_key", row=int(row), column=context.names.get(KEY_FIELD[context.kind]),
                                     value=k, key=k, other_row=first_rows[k]))
-    frame.drop(index=drop, inplace=True)
+    return frame.drop(index=drop)
 
 
 KIND_RULES: dict[str, Callable[[Context], pd.DataFrame]] = {

@@ -68,6 +68,7 @@ def parse_export(
 
     body = grid.rows.loc[header.last + 2:]
     body = body[(body != "").any(axis=1)]
+    _check_ragged(body, header.texts, log)
     totals_mask = _totals_mask(body)
     key_cells = body[columns[KEY_FIELD[kind]]].str.replace(r"\s", "", regex=True)
     totals_mask &= (key_cells == "") | key_cells.str.startswith(TOTAL_WORDS)
@@ -127,6 +128,19 @@ def _display(text: str) -> str:
     return text.replace("\u0000", "/")
 
 
+def _check_ragged(body: pd.DataFrame, texts: Sequence[str], log: ProblemLog) -> None:
+    """Cells right of the header's last named column: a row with more fields than the header."""
+    named = [i for i, t in enumerate(texts) if t.strip()]
+    width = (named[-1] + 1) if named else 0
+    beyond = [c for c in body.columns if c >= width]
+    if not beyond:
+        return
+    filled = body[beyond] != ""
+    for row in body.index[filled.any(axis=1)]:
+        last = max(c for c in beyond if filled.at[row, c])
+        log.add(problem("ragged_row", row=int(row), found=last + 1, expected=width))
+
+
 def _totals_mask(body: pd.DataFrame) -> pd.Series:
     mask = pd.Series(False, index=body.index)
     for position in body.columns[: min(len(body.columns), 12)]:
@@ -151,7 +165,8 @@ def _budget_year(context: Context, records: pd.DataFrame, year: int | None, prea
     years = {d.year for d in dates}
     if len(years) == 1:
         return years.pop()
-    context.log.add(problem("no_year"))
+    if not context.log:  # a bad date already explains why the year cannot be told
+        context.log.add(problem("no_year"))
     return None
 
 

@@ -1,0 +1,52 @@
+"""How ingest outcomes read for a person, in Chinese or English."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console
+
+from jobs.ingest.job import FileOutcome
+from monitor.i18n import render
+
+TEXT = {
+    "ingested": {"zh": "已导入", "en": "ingested"},
+    "unchanged": {"zh": "未变化（同一文件已导入过）", "en": "unchanged (this file was ingested before)"},
+    "refused": {"zh": "已拒绝", "en": "refused"},
+    "kind.quota": {"zh": "指标", "en": "quota lines"},
+    "kind.payments": {"zh": "支付", "en": "payments"},
+    "kind.adjustments": {"zh": "调整", "en": "adjustments"},
+    "kind.None": {"zh": "未知", "en": "unknown"},
+    "summary": {"zh": "{path}：{status}（{kind}，{rows} 行；新增 {inserted}，更新 {updated}，未变 {unchanged}）",
+                "en": "{path}: {status} ({kind}, {rows} rows; {inserted} new, {updated} updated, "
+                      "{unchanged} unchanged)"},
+    "short": {"zh": "{path}：{status}", "en": "{path}: {status}"},
+    "refused_head": {"zh": "{path}：已拒绝，共 {count} 个问题，数据库未作任何改动：",
+                     "en": "{path}: refused with {count} problem(s); the database was not changed:"},
+}
+
+
+def outcome_lines(outcome: FileOutcome, language: str = "zh", *, name_only: bool = False) -> list[str]:
+    """The lines that report one file: a summary, and for a refusal every problem."""
+    path = outcome.path.name if name_only else str(outcome.path)
+
+    def say(code: str, **params) -> str:
+        return render(TEXT, code, language, params)
+
+    if outcome.status == "refused":
+        return [say("refused_head", path=path, count=len(outcome.problems)),
+                *("  " + p.describe(outcome.path.name, language) for p in outcome.problems)]
+    if outcome.status == "unchanged":
+        return [say("short", path=path, status=say("unchanged"))]
+    return [say("summary", path=path, status=say(outcome.status), kind=say(f"kind.{outcome.kind}"),
+                rows=outcome.rows, inserted=outcome.inserted, updated=outcome.updated,
+                unchanged=outcome.unchanged)]
+
+
+def print_outcomes(console: Console, outcomes: Sequence[FileOutcome], language: str = "zh", *,
+                   name_only: bool = False) -> None:
+    for outcome in outcomes:
+        lines = outcome_lines(outcome, language, name_only=name_only)
+        console.print(lines[0], style="bold red" if outcome.status == "refused" else None, markup=False)
+        for line in lines[1:]:
+            console.print(line, markup=False)
