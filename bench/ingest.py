@@ -57,6 +57,18 @@ def peak_rss_mb() -> float:
     return maxrss / (1024 * 1024) if sys.platform == "darwin" else maxrss / 1024
 
 
+def peak_so_far_mb() -> float | None:
+    """VmHWM (peak RSS so far) from /proc, to tell in which phase the peak is reached; Linux only."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
 def paths(out: Path) -> dict[str, Path]:
     data = out / "data"
     return {
@@ -279,6 +291,7 @@ def step_import(args, step: str, profile: bool = False) -> dict:
     rss_before = peak_rss_mb()
 
     marks: list[tuple[str, float]] = []
+    hwm: list[float | None] = []  # peak RSS so far at each phase change
     store_marks: list[tuple[int, float]] = []
 
     def progress(phase: str, done: int = 0, _total: int = 0) -> None:
@@ -287,6 +300,7 @@ def step_import(args, step: str, profile: bool = False) -> dict:
         now_ = time.perf_counter()
         if not marks or marks[-1][0] != phase:
             marks.append((phase, now_))
+            hwm.append(peak_so_far_mb())
         if phase == "store" and done:
             store_marks.append((done, now_))
     profiler = None
@@ -301,10 +315,13 @@ def step_import(args, step: str, profile: bool = False) -> dict:
         profiler.disable()
     engine.dispose()
 
-    phases = {}
+    hwm.append(peak_so_far_mb())
+    phases, phase_peaks = {}, {}
     points = [("hash+lookup", t0)] + marks + [("end", t1)]
     for (name, start), (_next, end) in zip(points, points[1:]):
         phases[name] = round(end - start, 3)
+    for (name, _start), peak in zip(points, hwm):  # hwm[i] is the peak when phase i ended
+        phase_peaks[name] = None if peak is None else round(peak, 1)
 
     store_chunks = {}
     if store_marks and "store" in dict(marks):
@@ -335,6 +352,7 @@ def step_import(args, step: str, profile: bool = False) -> dict:
         "rows": n,
         "seconds": round(t1 - t0, 3),
         "phases": phases,
+        "peak_rss_mb_by_end_of_phase": phase_peaks,
         "store_chunks": store_chunks,
         "rss_before_mb": round(rss_before, 1),
         "outcome": {**got, "rows": outcome.rows, "kind": outcome.kind, "budget_year": outcome.budget_year,
@@ -503,16 +521,23 @@ def print_report(args, meta: dict, results: dict[str, dict]) -> None:
         print(f"{LABELS[step]:<28} {seconds:>9.2f} {rate:>11,.0f} {r['peak_rss_mb']:>12,.0f} {ratio:>9}  "
               f"{flag}: {outcome}")
     print()
-    print("Phases of the imports (seconds; from ingest_file's progress callback):")
+    print("Phases of the imports (seconds, from ingest_file's progress callback; below each, the peak RSS "
+          "in MB reached by the end of that phase):")
     print(f"{'step':<28} {'hash+lookup':>11} {'read':>8} {'validate':>9} {'store':>8} {'RSS before MB':>14}")
+    widths = (11, 8, 9, 8)
     for step in IMPORT_STEPS:
         r = results.get(step)
         if r is None:
             continue
-        ph = r["phases"]
-        cells = [ph.get("hash+lookup"), ph.get("read"), ph.get("validate"), ph.get("store")]
-        text = " ".join(f"{c:>{w}.2f}" if c is not None else f"{'-':>{w}}" for c, w in zip(cells, (11, 8, 9, 8)))
+        names = ("hash+lookup", "read", "validate", "store")
+        cells = [r["phases"].get(k) for k in names]
+        text = " ".join(f"{c:>{w}.2f}" if c is not None else f"{'-':>{w}}" for c, w in zip(cells, widths))
         print(f"{LABELS[step]:<28} {text} {r['rss_before_mb']:>14,.0f}")
+        peaks = r.get("peak_rss_mb_by_end_of_phase") or {}
+        if len(peaks) > 1 and any(v is not None for v in peaks.values()):
+            cells = [peaks.get(k) for k in names]
+            text = " ".join(f"{c:>{w},.0f}" if c is not None else f"{'-':>{w}}" for c, w in zip(cells, widths))
+            print(f"{'':<28} {text}")
     chunked = [(s, results[s]["store_chunks"]) for s in IMPORT_STEPS if results.get(s, {}).get("store_chunks")]
     if chunked:
         print()

@@ -168,14 +168,7 @@ def _store_events(session: Session, records: pd.DataFrame, import_row: Import, m
     inserted = updated = unchanged = 0
     rows = list(_event_rows(records, key, units, projects, quota_units))
     for chunk in _chunks(rows):
-        year_keys = {(r["budget_year"], r[key]) for r in chunk}
-        found = {
-            (r.budget_year, getattr(r, key)): r
-            for r in session.execute(
-                select(model.id, model.budget_year, getattr(model, key), *columns)
-                .where(getattr(model, key).in_([k for _, k in year_keys])))
-            if (r.budget_year, getattr(r, key)) in year_keys
-        }
+        found = _existing(session, model, key, columns, chunk)
         new, changed = [], []
         for values in chunk:
             old = found.get((values["budget_year"], values[key]))
@@ -193,6 +186,19 @@ def _store_events(session: Session, records: pd.DataFrame, import_row: Import, m
         updated += len(changed)
         progress(inserted + updated + unchanged, len(rows))
     return Counts(inserted, updated, unchanged)
+
+
+def _existing(session: Session, model, key: str, columns, chunk: list[dict]) -> dict:
+    """The stored rows of a chunk, by (year, key). Filtering on the year too lets the database
+    use the unique (budget_year, key) index instead of scanning the table."""
+    found = {}
+    for year in {r["budget_year"] for r in chunk}:
+        keys = [r[key] for r in chunk if r["budget_year"] == year]
+        query = (select(model.id, model.budget_year, getattr(model, key), *columns)
+                 .where(model.budget_year == year, getattr(model, key).in_(keys)))
+        for r in session.execute(query):
+            found[(r.budget_year, getattr(r, key))] = r
+    return found
 
 
 def _quota_units(session: Session, records: pd.DataFrame) -> dict[tuple[int, str], int]:

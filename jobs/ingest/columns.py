@@ -69,4 +69,5 @@ def parse_column(
         for row in cells.index[cells == ""]:
             log.add(problem("missing_value", row=int(row), column=column))
     get = values.get
-    return pd.Series([get(text) for text in cells.array], index=cells.index, dtype=object)
+    # tolist() first: iterating a pandas string array element by element is several times slower.
+    return pd.Series([get(text) for text in cells.tolist()], index=cells.index, dtype=object)
