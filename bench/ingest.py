@@ -436,6 +436,9 @@ def step_pandas(args) -> dict:
 
 def run_step(args) -> int:
     step = args.step
+    if args.code is not None:
+        import jobs
+        assert Path(jobs.__file__).resolve().is_relative_to(args.code), jobs.__file__
     if step == "generate":
         result = step_generate(args)
     elif step in IMPORT_STEPS:
@@ -455,8 +458,10 @@ def run_step(args) -> int:
 
 # --- orchestration --------------------------------------------------------------------------------
 
-def code_version() -> str:
+def code_version(code: Path | None = None) -> str:
     """The commit, and which files of the importer differ from it: others may be editing."""
+    if code is not None:
+        return f"snapshot in {code}"
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                               text=True, check=True).stdout.strip()
@@ -474,6 +479,8 @@ def spawn(args, step: str) -> dict:
                "--db", args.db, "--out", str(args.out), "--profile-top", str(args.profile_top)]
     if args.regenerate and step == "generate":
         command.append("--regenerate")
+    if args.code is not None:
+        command += ["--code", str(args.code)]
     result_file = paths(args.out)["results"] / f"{step}.json"
     result_file.unlink(missing_ok=True)
     started = time.perf_counter()
@@ -588,9 +595,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="comma-separated subset of first,reimport,overlap,duckdb,pandas "
                              "(reimport and overlap need first)")
     parser.add_argument("--regenerate", action="store_true", help="rebuild the CSV files even if they exist")
+    parser.add_argument("--code", type=Path, metavar="DIR",
+                        help="import the project from DIR instead of this checkout, e.g. a snapshot made "
+                             "with 'git archive COMMIT | tar -x -C DIR' while others edit the tree")
     parser.add_argument("--step", help=argparse.SUPPRESS)  # internal: run one step in this process
     args = parser.parse_args(argv)
     args.out = args.out.resolve()
+    if args.code is not None:
+        args.code = args.code.resolve()
+        if not (args.code / "jobs" / "ingest").is_dir():
+            parser.error(f"--code {args.code}: no jobs/ingest there")
+        sys.path.insert(0, str(args.code))
     if args.rows < 1:
         parser.error("--rows must be at least 1")
     if args.step:
@@ -606,7 +621,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.db != "sqlite" and "://" not in args.db:
         parser.error("--db is 'sqlite' or a SQLAlchemy URL")
 
-    code_before = code_version()
+    code_before = code_version(args.code)
     meta = spawn(args, "generate")
     print(f"[bench] data: {meta['rows']:,} rows, {meta['csv_bytes'] / 1e6:.1f} MB GB18030"
           + (" (reused)" if meta.get("reused") else f", generated in {meta['generate_seconds']}s"),
@@ -616,7 +631,7 @@ def main(argv: list[str] | None = None) -> int:
         results[step] = spawn(args, step)
     if args.profile:
         results["profile"] = spawn(args, "profile")
-    meta["code_before"], meta["code_after"] = code_before, code_version()
+    meta["code_before"], meta["code_after"] = code_before, code_version(args.code)
     print_report(args, meta, results)
     return 0 if all(r.get("ok", True) for r in results.values()) else 1
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.exceptions import DatabaseUnavailable
@@ -20,11 +20,18 @@ def sqlite_url(path: str | Path) -> str:
     return f"sqlite:///{Path(path).expanduser().resolve()}"
 
 
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+
+
 def normalize_url(url_or_path: str) -> str:
-    """Accept a SQLAlchemy URL, or a plain file path meaning a SQLite file."""
-    if "://" in url_or_path:
-        return url_or_path
-    return sqlite_url(url_or_path)
+    """Accept a SQLAlchemy URL, or a plain file path meaning a SQLite file. ``postgres://`` and
+    ``postgresql://`` mean the psycopg 3 driver, the one this project installs."""
+    if "://" not in url_or_path:
+        return sqlite_url(url_or_path)
+    scheme, rest = url_or_path.split("://", 1)
+    if scheme in ("postgres", "postgresql"):
+        return f"postgresql+psycopg://{rest}"
+    return url_or_path
 
 
 def make_engine(url: str) -> Engine:
@@ -34,6 +41,8 @@ def make_engine(url: str) -> Engine:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise DatabaseUnavailable(f"not a database URL: {exc}") from exc
+    if parsed.get_backend_name() not in SUPPORTED_BACKENDS:
+        raise DatabaseUnavailable(f"unsupported database '{parsed.get_backend_name()}': use sqlite or postgresql")
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
@@ -55,6 +64,16 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def check_connection(engine: Engine) -> None:
+    """Open one connection, so a wrong path, a file that is not a database or a server that is
+    down is reported once, in words, before any work starts."""
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    except DBAPIError as exc:
+        raise DatabaseUnavailable(_describe(exc)) from exc
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
@@ -72,6 +91,6 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
-def _describe(exc: OperationalError) -> str:
+def _describe(exc: DBAPIError) -> str:
     # The DBAPI message, without the SQL statement and parameters (which may be large).
     return str(exc.orig).strip() if exc.orig is not None else str(exc)

@@ -9,6 +9,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+
+from db.engine import check_connection
+from db.exceptions import DatabaseUnavailable
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -22,7 +26,11 @@ def alembic_config(engine: Engine) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision``; safe to call at every start."""
-    command.upgrade(alembic_config(engine), revision)
+    check_connection(engine)
+    try:
+        command.upgrade(alembic_config(engine), revision)
+    except DBAPIError as exc:  # e.g. a read-only SQLite file
+        raise DatabaseUnavailable(str(exc.orig).strip() if exc.orig is not None else str(exc)) from exc
 
 
 def downgrade(engine: Engine, revision: str) -> None:

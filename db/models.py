@@ -172,6 +172,7 @@ class Payment(Base):
     payee: Mapped[str | None] = mapped_column(String(300))
     purpose: Mapped[str | None] = mapped_column(Text)
     settlement: Mapped[str | None] = mapped_column(String(60))
+    observed_on: Mapped[dt.date] = mapped_column(Date)  # date of the export that last set this row
     first_import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"))
     last_import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"))
 
@@ -194,6 +195,7 @@ class Adjustment(Base):
     amount: Mapped[Decimal] = mapped_column(Money)
     reason: Mapped[str | None] = mapped_column(Text)
     exempt_category: Mapped[str | None] = mapped_column(String(20))  # policy | force_majeure | higher_level
+    observed_on: Mapped[dt.date] = mapped_column(Date)  # date of the export that last set this row
     first_import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"))
     last_import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"))
 

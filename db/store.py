@@ -173,9 +173,13 @@ def _store_events(session: Session, records: pd.DataFrame, import_row: Import, m
         for values in chunk:
             old = found.get((values["budget_year"], values[key]))
             if old is None:
-                new.append({**values, "first_import_id": import_row.id, "last_import_id": import_row.id})
+                new.append({**values, "observed_on": import_row.observed_on,
+                            "first_import_id": import_row.id, "last_import_id": import_row.id})
+            elif old.observed_on > import_row.observed_on:
+                unchanged += 1  # an older export imported late must not undo a newer one
             elif any(getattr(old, f) != values[f] for f in fields):
-                changed.append({**values, "id": old.id, "last_import_id": import_row.id})
+                changed.append({**values, "id": old.id, "observed_on": import_row.observed_on,
+                                "last_import_id": import_row.id})
             else:
                 unchanged += 1
         if new:
@@ -194,7 +198,7 @@ def _existing(session: Session, model, key: str, columns, chunk: list[dict]) -> 
     found = {}
     for year in {r["budget_year"] for r in chunk}:
         keys = [r[key] for r in chunk if r["budget_year"] == year]
-        query = (select(model.id, model.budget_year, getattr(model, key), *columns)
+        query = (select(model.id, model.budget_year, model.observed_on, getattr(model, key), *columns)
                  .where(model.budget_year == year, getattr(model, key).in_(keys)))
         for r in session.execute(query):
             found[(r.budget_year, getattr(r, key))] = r

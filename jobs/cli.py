@@ -1,15 +1,16 @@
 """The ``budget-monitor`` command: a thin layer over the jobs (sqlite-utils' ``cli.py`` habit).
 
 Messages people read are Chinese by default; ``--lang en`` (or BUDGET_MONITOR_LANGUAGE=en)
-switches to English. Every command that reports has ``--json``.
+switches to English. Every command that reports has ``--json``. Errors are one line of words
+and a non-zero exit code, never a traceback.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import sys
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import click
@@ -19,16 +20,23 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from db.engine import make_engine, session_factory
 from db.exceptions import StorageError
 from db.migrate import upgrade
-from jobs.config import ENV_DATABASE_URL, Settings, load_settings
-from jobs.exceptions import ConfigError
 from jobs.clock import beijing_now
+from jobs.config import ENV_LANGUAGE, Settings, load_settings
+from jobs.exceptions import ConfigError
 from jobs.ingest import ingest_paths
-from jobs.ingest.report import print_outcomes
 from jobs.ingest.headers import KINDS
+from jobs.ingest.report import print_outcomes
+from jobs.ingest.values import CellError, parse_date
 from monitor.i18n import render
 
 TEXT = {
     "error": {"zh": "错误：{message}", "en": "error: {message}"},
+    "database": {"zh": "无法打开数据库 {url}：{reason}", "en": "cannot open the database {url}: {reason}"},
+    "config": {"zh": "配置有误：{reason}", "en": "configuration error: {reason}"},
+    "bad_date": {"zh": "--as-of 应为日期，如 2023-03-31", "en": "--as-of must be a date such as 2023-03-31"},
+    "folder": {"zh": "无法使用文件夹 {folder}：{reason}", "en": "cannot use the folder {folder}: {reason}"},
+    "demo_db": {"zh": "演示总是使用 --folder 中自己的 SQLite 数据库，不写入 --db 指定的数据库",
+                "en": "the demo always uses its own SQLite database in --folder, never the --db one"},
     "reading": {"zh": "读取", "en": "reading"},
     "phase.read": {"zh": "读取", "en": "reading"},
     "phase.validate": {"zh": "校验", "en": "validating"},
@@ -36,9 +44,27 @@ TEXT = {
 }
 
 
-def say(settings_or_lang, code: str, **params) -> str:
-    language = settings_or_lang if isinstance(settings_or_lang, str) else settings_or_lang.language
+def say(language: str, code: str, **params) -> str:
     return render(TEXT, code, language, params)
+
+
+class CliError(click.ClickException):
+    """One line in the user's language, exit code 1 (or ``exit_code``)."""
+
+    def __init__(self, message: str, language: str, exit_code: int = 1):
+        super().__init__(message)
+        self.language = language
+        self.exit_code = exit_code
+
+    def show(self, file=None) -> None:
+        click.echo(say(self.language, "error", message=self.message), err=True)
+
+
+def _package_version() -> str:
+    try:
+        return version("budget-monitor")
+    except PackageNotFoundError:  # running from a source tree that was not installed
+        return "unknown"
 
 
 class Context:
@@ -47,121 +73,161 @@ class Context:
         self.explicit_database = explicit_database
         self._factory = None
 
+    @property
+    def language(self) -> str:
+        return self.settings.language
+
     def factory(self):
         """The session factory, with the schema migrated to this version first."""
         if self._factory is None:
-            engine = make_engine(self.settings.database_url)
-            upgrade(engine)
+            try:
+                engine = make_engine(self.settings.database_url)
+                upgrade(engine)
+            except StorageError as exc:
+                raise CliError(say(self.language, "database", url=self.settings.redacted_url(), reason=exc),
+                               self.language, exit_code=2) from exc
             self._factory = session_factory(engine)
         return self._factory
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(_package_version(), "--version", prog_name="budget-monitor")
 @click.option("--db", "database", metavar="URL|PATH",
-              help="Database: a SQLAlchemy URL or a SQLite file path (default: ./budget-monitor.sqlite, "
-                   "or BUDGET_MONITOR_DATABASE_URL).")
+              help="Database: a SQLAlchemy URL (sqlite or postgresql) or a SQLite file path "
+                   "(default ./budget-monitor.sqlite, or BUDGET_MONITOR_DATABASE_URL). 数据库。")
 @click.option("--config", "config_path", metavar="FILE", type=click.Path(dir_okay=False),
-              help="TOML config file (default: ./budget-monitor.toml if present, or BUDGET_MONITOR_CONFIG).")
+              help="TOML config file (default ./budget-monitor.toml if present, or BUDGET_MONITOR_CONFIG). 配置文件。")
 @click.option("--lang", "language", type=click.Choice(["zh", "en"]),
-              help="Language of messages (default zh, or BUDGET_MONITOR_LANGUAGE).")
+              help="Language of messages: zh (default) or en; or BUDGET_MONITOR_LANGUAGE. 提示语言。")
 @click.pass_context
 def cli(ctx: click.Context, database: str | None, config_path: str | None, language: str | None) -> None:
-    """budget-monitor: watch budget execution of public units against the assessed checkpoints
-    (25% / 50% / 75% by the ends of Q1–Q3, 95% by year end) and warn the leaders in time.
+    """budget-monitor: watch the budget execution of public units against the assessed
+    checkpoints (25% / 50% / 75% of the full-year budget by the ends of Q1–Q3, 95% by year end).
 
-    预算执行监控：导入预算管理一体化系统导出的指标、支付、调整明细，按考核进度预警。
+    预算执行监控：导入预算管理一体化系统导出的指标、支付、调整明细，计算累计执行进度。
+
+    Global options (--db, --config, --lang) go before the command:
+    budget-monitor --db monitor.sqlite ingest exports/
     """
+    fallback = language or os.environ.get(ENV_LANGUAGE, "zh").lower()[:2]
     try:
         settings = load_settings(config_path, database=database, language=language)
     except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
-    ctx.obj = Context(settings, explicit_database=bool(database or os.environ.get(ENV_DATABASE_URL)))
+        raise CliError(say(fallback if fallback in ("zh", "en") else "zh", "config", reason=exc),
+                       "zh" if fallback != "en" else "en") from exc
+    ctx.obj = Context(settings, explicit_database=database is not None)
+
+
+def _as_of(ctx, param, value: str | None):
+    if value is None:
+        return None
+    try:
+        return parse_date(value)
+    except CellError as exc:
+        language = ctx.find_object(Context).language if ctx.find_object(Context) else "zh"
+        raise click.BadParameter(say(language, "bad_date")) from exc
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--kind", type=click.Choice(KINDS), help="Kind of export; detected from its headers if omitted.")
-@click.option("--year", type=int, help="Budget year, when the file has no 预算年度 column or title year.")
-@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]),
-              help="Date of the export (默认取标题中的截至日期或最新支付日期).")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))
+@click.option("--kind", type=click.Choice(KINDS), help="Kind of export (指标/支付/调整); detected from the headers if omitted.")
+@click.option("--year", type=click.IntRange(2000, 2100), help="Budget year, when the file has no 预算年度 column or title year.")
+@click.option("--as-of", "as_of", metavar="DATE", callback=_as_of,
+              help="Date of the export, e.g. 2023-03-31 (default: 截至 date in the title, a date in "
+                   "the file name, or the latest payment date). 导出日期。")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document with a result per file.")
 @click.pass_obj
-def ingest(obj: Context, paths: tuple[Path, ...], kind: str | None, year: int | None,
-           as_of: dt.datetime | None, as_json: bool) -> None:
-    """Import payment-system exports (.xlsx / .xls / .csv, UTF-8 or GBK).
+def ingest(obj: Context, paths: tuple[Path, ...], kind: str | None, year: int | None, as_of, as_json: bool) -> None:
+    """Import payment-system exports: files or folders of .xlsx / .xls / .csv (UTF-8 or GBK).
 
-    导入指标、支付或调整明细。每个文件要么整体导入，要么整体拒绝并列出全部问题；
-    重复导入同一文件或重叠的导出不会重复计数。有文件被拒绝时退出码为 1。
+    导入指标、支付或调整明细（文件或文件夹）。每个文件要么整体导入，要么整体拒绝并列出全部
+    问题（行号、列名、取值）；重复导入同一文件或重叠的导出不会重复计数。有文件被拒绝时退出码为 1。
     """
-    settings = obj.settings
-    factory = _factory(obj)
-    options = {"kind": kind, "year": year, "as_of": as_of.date() if as_of else None,
-               "synonyms": settings.synonyms}
+    factory = obj.factory()
+    files = expand_paths(paths)
+    options = {"kind": kind, "year": year, "as_of": as_of, "synonyms": obj.settings.synonyms}
     err = Console(stderr=True)
-    show_progress = err.is_terminal and not as_json
-    if show_progress:
-        outcomes = _ingest_with_progress(err, settings, factory, paths, options)
-    else:
-        outcomes = ingest_paths(factory, list(paths), now=beijing_now(), **options)
+    try:
+        if err.is_terminal and not as_json:
+            outcomes = _ingest_with_progress(err, obj.language, factory, files, options)
+        else:
+            outcomes = ingest_paths(factory, files, now=beijing_now(), **options)
+    except StorageError as exc:
+        raise CliError(say(obj.language, "database", url=obj.settings.redacted_url(), reason=exc),
+                       obj.language, exit_code=2) from exc
     if as_json:
-        click.echo(json.dumps({"files": [o.to_json(settings.language) for o in outcomes]},
+        click.echo(json.dumps({"files": [o.to_json(obj.language) for o in outcomes]},
                               ensure_ascii=False, indent=2))
     else:
-        print_outcomes(Console(highlight=False), outcomes, settings.language)
+        print_outcomes(Console(highlight=False, soft_wrap=True), outcomes, obj.language)
     if any(o.status == "refused" for o in outcomes):
         sys.exit(1)
 
 
-def _ingest_with_progress(console: Console, settings: Settings, factory, paths, options):
-    """A bar per run on a terminal: the file and phase, and rows written once storing starts."""
+SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".txt"}
+
+
+def expand_paths(paths) -> list[Path]:
+    """A folder stands for the export files in it (sorted by name, hidden files left out)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.iterdir()
+                                if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith((".", "~$"))))
+        else:
+            files.append(path)
+    return files
+
+
+def _ingest_with_progress(console: Console, language: str, factory, paths, options):
+    """A bar on a terminal: the file and phase, and rows written once storing starts."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task(say(settings, "reading"), total=None)
+        task = bar.add_task(say(language, "reading"), total=None)
 
         def report(path: Path, phase: str, done: int, total: int) -> None:
-            label = say(settings, f"phase.{phase}")
+            label = say(language, f"phase.{phase}")
             bar.update(task, description=f"{path.name} · {label}", completed=done, total=total or None)
 
         return ingest_paths(factory, list(paths), now=beijing_now(), progress=report, **options)
 
 
-def _factory(obj: Context):
-    try:
-        return obj.factory()
-    except StorageError as exc:
-        raise click.ClickException(say(obj.settings, "error", message=exc)) from exc
-
-
 @cli.command()
 @click.pass_obj
 def migrate(obj: Context) -> None:
-    """Create or upgrade the database schema (every command also does this first)."""
-    _factory(obj)
+    """Create or upgrade the database schema (every command also does this first). 建库或升级。"""
+    obj.factory()
     click.echo(obj.settings.redacted_url())
 
 
 @cli.command()
 @click.option("--folder", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-data"),
-              show_default=True, help="Where the demo writes its exports and its SQLite database.")
+              show_default=True, help="Where the demo writes its exports and its own SQLite database.")
 @click.option("--json", "as_json", is_flag=True, help="Print the demo's figures as JSON.")
 @click.pass_obj
 def demo(obj: Context, folder: Path, as_json: bool) -> None:
     """Run the demo: the 2023 exports of 乌鲁木齐市科学技术协会 through the real importer.
 
-    演示：生成 2023 年市科协的指标、支付、调整导出文件，经真实导入流程入库，并按季度末统计执行率。
+    演示：生成 2023 年市科协的指标、支付、调整导出文件，经真实导入流程写入演示文件夹中的
+    SQLite 数据库（每次重建），并按季度末统计累计执行率与考核进度。
     """
     from jobs.demo.run import run_demo
 
-    database = obj.settings.database_url if obj.explicit_database else None
-    run_demo(folder, language=obj.settings.language, database=database, as_json=as_json)
+    if obj.explicit_database:
+        raise CliError(say(obj.language, "demo_db"), obj.language, exit_code=2)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CliError(say(obj.language, "folder", folder=folder, reason=exc.strerror or exc),
+                       obj.language) from exc
+    try:
+        run_demo(folder, language=obj.language, as_json=as_json)
+    except StorageError as exc:
+        raise CliError(say(obj.language, "database", url=str(folder), reason=exc), obj.language, 2) from exc
 
 
 def main() -> None:
-    try:
-        cli(prog_name="budget-monitor")
-    except StorageError as exc:
-        click.echo(f"budget-monitor: {exc}", err=True)
-        sys.exit(2)
+    cli(prog_name="budget-monitor")
 
 
 if __name__ == "__main__":

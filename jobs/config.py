@@ -55,20 +55,33 @@ def load_settings(config_path: str | None = None, *, database: str | None = None
     url = database or environ.get(ENV_DATABASE_URL) or data.get("database_url") or DEFAULT_SQLITE_FILE
     if not isinstance(url, str):
         raise ConfigError("database_url must be a string")
-    lang = language or environ.get(ENV_LANGUAGE) or data.get("language", "zh")
+    lang = (language or environ.get(ENV_LANGUAGE) or data.get("language", "zh")).lower()[:2]
     if lang not in LANGUAGES:
         raise ConfigError(f"language must be one of {', '.join(LANGUAGES)}, not {lang!r}")
     return Settings(normalize_url(url), lang, _synonyms(data), str(path) if path else None)
 
 
+KNOWN_KEYS = {"database_url", "language", "ingest"}
+
+
 def _read_toml(path: Path) -> dict:
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError as exc:
-        raise ConfigError(f"config file not found: {path}") from exc
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from exc
+    try:
+        text = raw.decode("utf-8-sig")  # Windows editors add a BOM; TOML itself is UTF-8
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {path} is not UTF-8 (save it as UTF-8, not GBK)") from exc
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+    unknown = sorted(set(data) - KNOWN_KEYS)
+    if unknown:
+        raise ConfigError(f"config file {path}: unknown setting(s) {', '.join(unknown)}; "
+                          f"known: {', '.join(sorted(KNOWN_KEYS))}")
+    return data
 
 
 def _synonyms(data: dict) -> dict[str, tuple[str, ...]]:

@@ -22,6 +22,9 @@ QUARTER_ENDS = {  # 表 6-1, in yuan
     dt.date(2023, 9, 30): Decimal("9733700.00"),
     dt.date(2023, 12, 31): Decimal("14367200.00"),
 }
+QUOTA_DAYS = (dt.date(2023, 1, 3), dt.date(2023, 3, 31), dt.date(2023, 6, 30), dt.date(2023, 9, 30),
+              dt.date(2023, 12, 31))
+YEAR_END = QUOTA_DAYS[-1]
 
 
 # --- reading the files back -------------------------------------------------------------------
@@ -59,18 +62,28 @@ def read_sheet(path: Path) -> pd.DataFrame:
     return pd.read_excel(path, header=None, dtype=object, engine="openpyxl")
 
 
-def quota_lines(folder: Path) -> pd.DataFrame:
-    """The quota export's data rows, columns named by the lower header row where it has one."""
-    grid = read_sheet(folder / "2023-01-03_指标明细.xlsx")
+def quota_path(folder: Path, day: dt.date) -> Path:
+    return folder / f"{day.isoformat()}_指标明细.xlsx"
+
+
+def quota_lines(folder: Path, day: dt.date = YEAR_END) -> pd.DataFrame:
+    """A quota export's data rows, columns named by the lower header row where it has one."""
+    grid = read_sheet(quota_path(folder, day))
     top, sub = grid.iloc[2], grid.iloc[3]
     grid.columns = [s if isinstance(s, str) else t for t, s in zip(top, sub)]
     body = grid.iloc[4:].reset_index(drop=True)
     return body
 
 
-def quota_body(folder: Path) -> pd.DataFrame:
-    body = quota_lines(folder)
+def quota_body(folder: Path, day: dt.date = YEAR_END) -> pd.DataFrame:
+    body = quota_lines(folder, day)
     return body[body["指标明细号"] != "合计"]
+
+
+def in_force(folder: Path, day: dt.date) -> dict[str, Decimal]:
+    """指标明细号 -> 调整后预算数 of the quota export dated ``day``."""
+    lines = quota_body(folder, day)
+    return dict(zip(lines["指标明细号"], lines["调整后预算数"].map(cell_amount)))
 
 
 def payment_files(folder: Path) -> list[Path]:
@@ -108,23 +121,87 @@ def adjustments(folder: Path) -> pd.DataFrame:
 # --- the quota export -------------------------------------------------------------------------
 
 
-def test_the_files_are_named_so_that_name_order_is_import_order(tmp_path):
+def file_day(path: Path) -> dt.date:
+    """The last day a file shows: a quota export's date, a weekly export's Sunday."""
+    if path.name.endswith("_指标明细.xlsx"):
+        return dt.date.fromisoformat(path.name[:10])
+    return dt.date.fromisocalendar(2023, week_of(path), 7)
+
+
+def test_the_files_come_in_import_order_by_the_day_they_show(tmp_path):
     paths = write_demo_exports(tmp_path)
     names = [path.name for path in paths]
-    assert names[0] == "2023-01-03_指标明细.xlsx"
-    assert names[1:-1] == [f"2023-W{week:02d}_支付明细.csv" for week in range(1, 53)]
+    assert sorted(names) == sorted([*(f"{day.isoformat()}_指标明细.xlsx" for day in QUOTA_DAYS),
+                                    *(f"2023-W{week:02d}_支付明细.csv" for week in range(1, 53)),
+                                    "2023_指标调整.csv"])
+    assert {path.name for path in tmp_path.iterdir()} == set(names)
     assert names[-1] == "2023_指标调整.csv"
-    assert names == sorted(names)
+    days = [file_day(path) for path in paths[:-1]]
+    assert days == sorted(days)
+    # each quota export comes before the weekly export of the week it falls in
+    assert names[:2] == ["2023-01-03_指标明细.xlsx", "2023-W01_支付明细.csv"]
+    for day in QUOTA_DAYS:
+        week = day.isocalendar().week
+        assert names.index(f"{day.isoformat()}_指标明细.xlsx") + 1 == \
+            names.index(f"2023-W{week:02d}_支付明细.csv")
 
 
-def test_the_quota_export_has_title_rows_and_a_two_row_merged_header(folder):
-    sheet = openpyxl.load_workbook(folder / "2023-01-03_指标明细.xlsx").active
+@pytest.mark.parametrize("day", QUOTA_DAYS, ids=str)
+def test_each_quota_export_has_title_rows_with_its_date_and_a_two_row_merged_header(folder, day):
+    sheet = openpyxl.load_workbook(quota_path(folder, day)).active
     assert sheet["A1"].value == "单位指标额度查询导出明细表"
-    assert sheet["A2"].value == "预算年度：2023年    金额单位：元"
+    assert sheet["A2"].value == \
+        f"预算年度：2023年    截至2023年{day.month}月{day.day}日    金额单位：元"
     merged = {str(cells) for cells in sheet.merged_cells.ranges}
-    assert {"A1:O1", "A3:A4", "E3:F3", "M3:O3"} <= merged
+    assert {"A1:O1", "A2:O2", "A3:A4", "E3:F3", "M3:O3"} <= merged
     assert [sheet["E4"].value, sheet["F4"].value] == ["单位编码", "单位名称"]
     assert [c.value for c in sheet["M4":"O4"][0]] == ["年初预算数", "调整数", "调整后预算数"]
+    assert sheet.cell(sheet.max_row, 1).value == "合计"
+
+
+@pytest.mark.parametrize("day", QUOTA_DAYS, ids=str)
+def test_each_quota_export_adds_up_line_by_line_and_in_its_totals_row(folder, day):
+    body = quota_lines(folder, day)
+    lines, totals = body[body["指标明细号"] != "合计"], body[body["指标明细号"] == "合计"]
+    assert len(totals) == 1 and body.index[-1] == totals.index[0]
+    assert lines["指标明细号"].is_unique
+    for _, line in lines.iterrows():
+        assert cell_amount(line["年初预算数"]) + cell_amount(line["调整数"]) == \
+            cell_amount(line["调整后预算数"]), line["指标明细号"]
+    for column in ("年初预算数", "调整数", "调整后预算数"):
+        assert cell_amount(totals.iloc[0][column]) == yuan_sum(lines[column]), column
+
+
+@pytest.mark.parametrize("day", QUOTA_DAYS, ids=str)
+def test_each_quota_export_shows_the_adjustments_made_by_its_date(folder, day):
+    lines = quota_body(folder, day)
+    made = adjustments(folder).query("day <= @day").groupby("指标明细号")["yuan"] \
+        .agg(lambda s: sum(s, Decimal("0")))
+    shown = dict(zip(lines["指标明细号"], lines["调整数"].map(cell_amount)))
+    assert {line: change for line, change in shown.items() if change} == made.to_dict()
+    # a line created mid-year (no 年初预算数) is listed once its creating adjustment is made
+    created = lines[lines["年初预算数"].map(cell_amount) == 0]
+    assert set(created["指标明细号"]) <= set(made.index)
+
+
+def test_the_quota_exports_grow_from_the_year_start_budget_to_the_year_end_budget(folder):
+    totals = {}
+    for day in QUOTA_DAYS:
+        body = quota_lines(folder, day)
+        row = body[body["指标明细号"] == "合计"].iloc[0]
+        totals[day] = tuple(cell_amount(row[c]) for c in ("年初预算数", "调整数", "调整后预算数"))
+    assert totals[QUOTA_DAYS[0]] == (Decimal("15305000.00"), Decimal("0.00"), Decimal("15305000.00"))
+    assert totals[YEAR_END] == (Decimal("15305000.00"), Decimal("-295300.00"), Decimal("15009700.00"))
+    assert {initial for initial, _, _ in totals.values()} == {Decimal("15305000.00")}
+    listed = [list(quota_body(folder, day)["指标明细号"]) for day in QUOTA_DAYS]
+    assert [len(ids) for ids in listed] == [44, 44, 46, 49, 50]
+    for earlier, later in zip(listed, listed[1:]):
+        assert [line for line in later if line in earlier] == earlier  # same order, only additions
+    initial = {day: dict(zip(quota_body(folder, day)["指标明细号"],
+                             quota_body(folder, day)["年初预算数"].map(cell_amount)))
+               for day in QUOTA_DAYS}
+    assert all(initial[day][line] == initial[YEAR_END][line]
+               for day in QUOTA_DAYS for line in initial[day])
 
 
 def test_the_adjusted_budgets_sum_to_1500_97_wan_yuan(folder):
@@ -137,14 +214,6 @@ def test_the_adjusted_budgets_sum_to_1500_97_wan_yuan(folder):
     assert by_type.to_dict() == {"基本支出": Decimal("9400300.00"), "项目支出": Decimal("5609400.00")}
     initial = lines.groupby("支出类型")["年初预算数"].agg(yuan_sum)
     assert initial.to_dict() == {"基本支出": Decimal("8304600.00"), "项目支出": Decimal("7000400.00")}
-
-
-def test_every_quota_line_is_initial_plus_adjustment_and_has_a_unique_number(folder):
-    lines = quota_body(folder)
-    assert lines["指标明细号"].is_unique
-    for _, line in lines.iterrows():
-        assert cell_amount(line["年初预算数"]) + cell_amount(line["调整数"]) == \
-            cell_amount(line["调整后预算数"])
 
 
 def test_only_the_official_car_line_is_marked_as_three_public_expenses(folder):
@@ -219,6 +288,34 @@ def test_no_quota_line_is_paid_more_than_its_adjusted_budget(folder):
     paid = unique_payments(folder).groupby("指标明细号")["yuan"].agg(lambda s: sum(s, Decimal("0")))
     assert set(paid.index) <= set(budgets)
     assert {line: total for line, total in paid.items() if total > budgets[line]} == {}
+
+
+@pytest.mark.parametrize("day", QUOTA_DAYS, ids=str)
+def test_the_budget_in_force_in_each_quota_export_covers_the_payments_made_by_its_date(folder, day):
+    payments = unique_payments(folder)
+    paid = payments[payments["day"] <= day].groupby("指标明细号")["yuan"] \
+        .agg(lambda s: sum(s, Decimal("0")))
+    budgets = in_force(folder, day)
+    assert set(paid.index) <= set(budgets)
+    assert {line: total for line, total in paid.items() if total > budgets[line]} == {}
+
+
+def test_no_line_is_paid_before_it_exists_in_the_payment_system(folder):
+    """A line appears when its 指标 is issued: a year-start line is in the 01-03 export; a line
+    created mid-year is paid only after its creating adjustment and is listed in the quota
+    export that closes the period of the payment."""
+    year_start = set(quota_body(folder, QUOTA_DAYS[0])["指标明细号"])
+    created_on = adjustments(folder).groupby("指标明细号")["day"].min()
+    listed = {day: set(in_force(folder, day)) for day in QUOTA_DAYS}
+    mid_year = set()
+    for _, payment in unique_payments(folder).iterrows():
+        line, day = payment["指标明细号"], payment["day"]
+        if line not in year_start:
+            mid_year.add(line)
+            assert created_on[line] < day, payment["支付申请号"]
+        closing = min(d for d in QUOTA_DAYS if d >= day)
+        assert line in listed[closing], payment["支付申请号"]
+    assert len(mid_year) == 5  # 办公设备购置, 物业管理费 and three projects created mid-year
 
 
 def test_no_payment_exceeds_the_budget_its_line_had_on_that_day(folder):
@@ -298,6 +395,9 @@ def test_two_runs_write_byte_identical_csv_files(tmp_path):
 
 
 def test_two_runs_write_the_same_quota_cells(tmp_path):
-    first = write_demo_exports(tmp_path / "first")[0]
-    second = write_demo_exports(tmp_path / "second")[0]
-    pd.testing.assert_frame_equal(read_sheet(first), read_sheet(second))
+    first = write_demo_exports(tmp_path / "first")
+    second = write_demo_exports(tmp_path / "second")
+    xlsx = [(a, b) for a, b in zip(first, second) if a.suffix == ".xlsx"]
+    assert len(xlsx) == 5
+    for a, b in xlsx:
+        pd.testing.assert_frame_equal(read_sheet(a), read_sheet(b))

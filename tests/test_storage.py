@@ -28,6 +28,7 @@ def test_money_is_stored_as_integer_fen_and_sums_exactly(engine, factory, now):
         for n, amount in enumerate(["0.10", "0.20", "1234567890.03"]):
             session.add(Payment(budget_year=2023, payment_no=f"P{n}", pay_date=dt.date(2023, 3, 1),
                                 amount=Decimal(amount), status="paid", unit_id=unit.id,
+                                observed_on=dt.date(2023, 3, 31),
                                 first_import_id=imp.id, last_import_id=imp.id))
     with transaction(factory) as session:
         total = session.scalar(select(func.sum(Payment.amount)))

@@ -1,12 +1,23 @@
 """Write the 2023 demo as the payment system would export it: files to feed the importer.
 
-``write_demo_exports(folder)`` writes, in import order (which is also the files' name order):
+``write_demo_exports(folder)`` writes:
 
-1. ``2023-01-03_指标明细.xlsx`` — the quota lines (title rows, a two-row merged header, 合计 row);
-2. ``2023-W01_支付明细.csv`` … ``2023-W52_支付明细.csv`` — one payment export per ISO week,
-   GB18030 for odd weeks and UTF-8 with BOM for even weeks; every 4th week is a "quarter to date"
-   export repeating the quarter's earlier payments (same 支付申请号, same values);
-3. ``2023_指标调整.csv`` — the adjustments (UTF-8 without BOM).
+- five quota exports ``2023-01-03_指标明细.xlsx``, ``2023-03-31_…``, ``2023-06-30_…``,
+  ``2023-09-30_…``, ``2023-12-31_指标明细.xlsx`` — each the quota lines as the payment system showed
+  them on that day (title row 2 says ``截至2023年3月31日``, the export's date for the importer): the
+  lines that existed then (a line created mid-year appears with the adjustment that creates it),
+  年初预算数, the 调整数 dated on or before that day and their sum 调整后预算数; a two-row merged
+  header and a 合计 row. The 12-31 export holds the whole year's adjustments;
+- ``2023-W01_支付明细.csv`` … ``2023-W52_支付明细.csv`` — one payment export per ISO week,
+  GB18030 for odd weeks and UTF-8 with BOM for even weeks; every 4th week is a "quarter to date"
+  export repeating the quarter's earlier payments (same 支付申请号, same values);
+- ``2023_指标调整.csv`` — the adjustments (UTF-8 without BOM).
+
+It returns them in import order, by the day each file shows: a quota export by its 截至 date, a
+weekly payment export by its last day (Sunday), a quota export before the payment export of the
+week it falls in (so the budget in force on a day is known before the week's payments); the
+adjustments last, once every quota export has made the lines they name known. That is not the
+files' name order.
 
 Money stays integer fen / Decimal; only the xlsx amount cells are written as floats (two decimals,
 as Excel stores them).
@@ -18,6 +29,7 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -30,7 +42,8 @@ from jobs.demo.plan import (Adjustment, DemoPlan, Payment, Quota, build_plan, qu
 from monitor.money import from_fen
 
 QUOTA_TITLE = "单位指标额度查询导出明细表"
-QUOTA_EXPORT_DAY = dt.date(2023, 1, 3)
+# The days the quota lines were exported: the year's start, then each quarter end (month, day).
+QUOTA_EXPORT_DAYS = ((1, 3), (3, 31), (6, 30), (9, 30), (12, 31))
 PAYMENT_TITLE = "支付明细导出表"
 PAYMENT_HEADER = ("支付申请号", "支付日期", "预算单位", "指标明细号", "功能分类", "经济分类", "项目",
                   "收款人", "用途", "支付金额", "支付状态", "结算方式")
@@ -43,10 +56,15 @@ def write_demo_exports(folder: Path, year: int = seed2023.YEAR) -> list[Path]:
     plan = build_plan(year)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    paths = [write_quota_export(folder / f"{QUOTA_EXPORT_DAY.isoformat()}_指标明细.xlsx", plan)]
+    dated: list[tuple[dt.date, int, Path]] = []  # (the day the file shows, quota first, path)
+    for day in quota_export_days(year):
+        path = folder / f"{day.isoformat()}_指标明细.xlsx"
+        dated.append((day, 0, write_quota_export(path, plan, day)))
     for week in range(1, weeks_in(year) + 1):
         path = folder / f"{year}-W{week:02d}_支付明细.csv"
-        paths.append(write_payment_export(path, week_payments(plan, week), encoding_of(week)))
+        written = write_payment_export(path, week_payments(plan, week), encoding_of(week))
+        dated.append((week_span(year, week)[1], 1, written))
+    paths = [path for _, _, path in sorted(dated)]
     paths.append(write_adjustment_export(folder / f"{year}_指标调整.csv", plan.adjustments))
     return paths
 
@@ -89,7 +107,40 @@ def _cell_amount(fen: int) -> float:
     return float(from_fen(fen))
 
 
-def quota_row(quota: Quota) -> list:
+def quota_export_days(year: int) -> list[dt.date]:
+    return [dt.date(year, month, day) for month, day in QUOTA_EXPORT_DAYS]
+
+
+@dataclass(frozen=True)
+class QuotaState:
+    """A quota line as the payment system showed it on a day, in fen."""
+
+    quota: Quota
+    initial: int
+    adjustment: int  # the adjustments dated on or before that day
+
+    @property
+    def adjusted(self) -> int:
+        return self.initial + self.adjustment
+
+
+def quota_states(plan: DemoPlan, day: dt.date) -> list[QuotaState]:
+    """The lines that exist on ``day``: those of the year-start budget, and those created by an
+    adjustment dated on or before it; each with the adjustments made by then."""
+    made: dict[str, int] = {}
+    for adjustment in plan.adjustments:
+        if adjustment.day <= day:
+            made[adjustment.quota.id] = made.get(adjustment.quota.id, 0) + adjustment.fen
+    states = []
+    for quota in plan.quotas:
+        initial = wan_to_fen(quota.line.initial)
+        if initial > 0 or quota.id in made:
+            states.append(QuotaState(quota, initial, made.get(quota.id, 0)))
+    return states
+
+
+def quota_row(state: QuotaState) -> list:
+    quota = state.quota
     line = quota.line
     return [
         quota.id, quota.document, seed2023.YEAR, coded(seed2023.DEPARTMENT.code,
@@ -98,18 +149,23 @@ def quota_row(quota: Quota) -> list:
         coded(line.economic.code, line.economic.name),
         coded(line.project.code, line.project.name) if line.project else None,
         line.expenditure_type, seed2023.FUND_TYPE, "是" if line.three_public else "否",
-        *(_cell_amount(wan_to_fen(v)) for v in (line.initial, line.adjustment, line.adjusted)),
+        *(_cell_amount(fen) for fen in (state.initial, state.adjustment, state.adjusted)),
     ]
 
 
-def _write_header(sheet, year: int) -> None:
+def quota_title(year: int, day: dt.date) -> str:
+    """Title row 2: the budget year and the export's date (截至…), which the importer reads."""
+    return f"预算年度：{year}年    截至{day.year}年{day.month}月{day.day}日    金额单位：元"
+
+
+def _write_header(sheet, year: int, day: dt.date) -> None:
     width = len(QUOTA_COLUMNS)
     last = get_column_letter(width)
     sheet["A1"] = QUOTA_TITLE
     sheet["A1"].font = Font(bold=True, size=14)
     sheet["A1"].alignment = Alignment(horizontal="center")
     sheet.merge_cells(f"A1:{last}1")
-    sheet["A2"] = f"预算年度：{year}年    金额单位：元"
+    sheet["A2"] = quota_title(year, day)
     sheet.merge_cells(f"A2:{last}2")
     top, sub = HEADER_ROW, HEADER_ROW + 1
     column = 1
@@ -133,15 +189,16 @@ def _write_header(sheet, year: int) -> None:
             cell.border = Border(top=thin, bottom=thin, left=thin, right=thin)
 
 
-def write_quota_export(path: Path, plan: DemoPlan) -> Path:
+def write_quota_export(path: Path, plan: DemoPlan, day: dt.date) -> Path:
+    """The quota lines as exported on ``day``."""
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "指标明细"
-    _write_header(sheet, plan.year)
-    rows = [quota_row(quota) for quota in plan.quotas]
-    for row in rows:
-        sheet.append(row)
-    totals = [sum(wan_to_fen(getattr(q.line, name)) for q in plan.quotas)
+    _write_header(sheet, plan.year, day)
+    states = quota_states(plan, day)
+    for state in states:
+        sheet.append(quota_row(state))
+    totals = [sum(getattr(state, name) for state in states)
               for name in ("initial", "adjustment", "adjusted")]
     blanks = [None] * (len(QUOTA_COLUMNS) - AMOUNT_COLUMNS - 1)
     sheet.append(["合计", *blanks, *(_cell_amount(fen) for fen in totals)])

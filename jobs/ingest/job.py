@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db import store
 from db.engine import transaction
 from jobs.ingest.problems import Problem, Refused, problem
-from jobs.ingest.reader import read_grid
+from jobs.ingest.reader import read_grids
 from jobs.ingest.validate import ParsedExport, parse_export
 
 Progress = Callable[[str, int, int], None]  # (phase, rows done, rows in all)
@@ -76,22 +77,22 @@ def ingest_file(
     try:
         data = path.read_bytes()
     except OSError as exc:
-        return FileOutcome(path, "refused", problems=(problem("file_unreadable", reason=exc.strerror or str(exc)),))
+        return FileOutcome(path, "refused", problems=(_os_problem(exc),))
     content_hash = hashlib.sha256(data).hexdigest()
     with transaction(factory) as session:
         previous = store.find_import(session, content_hash)
         if previous is not None:
             return FileOutcome(path, "unchanged", previous.kind, previous.rows, previous.budget_year,
-                               import_id=previous.id)
+                               unchanged=previous.rows, import_id=previous.id)
     try:
         step("read")
-        grid = read_grid(path, data)
-        step("validate")
-        parsed = parse_export(grid, kind=kind, year=year, synonyms=synonyms)
+        parsed = _first_export(read_grids(path, data), kind=kind, year=year, synonyms=synonyms,
+                               step=step)
     except Refused as refused:
         return FileOutcome(path, "refused", refused.kind or kind, problems=tuple(refused.problems))
     step("store")
-    observed_on = as_of or parsed.title_date or _latest_date(parsed) or now.date()
+    # The export's own date decides which of two overlapping exports is newer.
+    observed_on = as_of or parsed.title_date or _name_date(path) or _latest_date(parsed) or now.date()
     try:
         with transaction(factory) as session:
             import_row = store.new_import(
@@ -107,10 +108,51 @@ def ingest_file(
         with transaction(factory) as session:
             if store.find_import(session, content_hash) is None:
                 raise
-        return FileOutcome(path, "unchanged", parsed.kind, len(parsed.records), parsed.budget_year)
+        return FileOutcome(path, "unchanged", parsed.kind, len(parsed.records), parsed.budget_year,
+                           unchanged=len(parsed.records))
     return FileOutcome(path, "ingested", parsed.kind, len(parsed.records), parsed.budget_year,
                        inserted=counts.inserted, updated=counts.updated, unchanged=counts.unchanged,
                        import_id=import_row.id, source_format=parsed.source_format)
+
+
+def _first_export(grids, *, step, **options) -> ParsedExport:
+    """The first sheet that has a header is the export (a cover sheet may come before it)."""
+    first_refusal: Refused | None = None
+    for grid in grids:
+        step("validate")
+        try:
+            return parse_export(grid, **options)
+        except Refused as refused:
+            no_header = [p.code for p in refused.problems] == ["no_header"]
+            if not no_header:
+                raise
+            first_refusal = first_refusal or refused
+    assert first_refusal is not None  # read_grids yields at least one grid or raises
+    raise first_refusal
+
+
+def _os_problem(exc: OSError) -> Problem:
+    if isinstance(exc, FileNotFoundError):
+        return problem("file_missing")
+    if isinstance(exc, PermissionError):
+        return problem("file_forbidden")
+    if isinstance(exc, IsADirectoryError):
+        return problem("is_folder")
+    return problem("file_unreadable", reason=exc.strerror or str(exc))
+
+
+_NAME_DATE = re.compile(r"(?<!\d)(20\d{2})[-_.]?(\d{2})[-_.]?(\d{2})(?!\d)")
+
+
+def _name_date(path: Path) -> dt.date | None:
+    """A date in the file name, as exports are often saved: ``2023-03-31_支付明细.csv``."""
+    match = _NAME_DATE.search(path.name)
+    if not match:
+        return None
+    try:
+        return dt.date(*(int(g) for g in match.groups()))
+    except ValueError:
+        return None
 
 
 def _latest_date(parsed: ParsedExport) -> dt.date | None:

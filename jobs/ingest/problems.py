@@ -14,6 +14,9 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "zh": "无法读取文件：{reason}",
         "en": "cannot read the file: {reason}",
     },
+    "file_missing": {"zh": "文件不存在", "en": "the file does not exist"},
+    "file_forbidden": {"zh": "没有读取该文件的权限", "en": "no permission to read the file"},
+    "is_folder": {"zh": "这是一个文件夹，不是文件", "en": "this is a folder, not a file"},
     "unsupported_format": {
         "zh": "不支持的文件类型“{suffix}”：请使用 .xlsx、.xls 或 .csv",
         "en": "unsupported file type '{suffix}': use .xlsx, .xls or .csv",

@@ -12,6 +12,7 @@ import io
 import math
 import re
 from decimal import Decimal
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,17 +40,20 @@ class Grid:
     head: list[list[str]]
     rows: pd.DataFrame
     source_format: str  # e.g. "xlsx", "csv/gb18030"
+    sheet: str | None = None
 
 
-def read_grid(path: Path, data: bytes) -> Grid:
+def read_grids(path: Path, data: bytes) -> Iterator[Grid]:
+    """The file as grids of text: one for a CSV, one per sheet of a workbook (in order)."""
     suffix = path.suffix.lower()
     if not data:
         raise Refused([problem("empty_file")])
     if suffix == ".csv" or suffix == ".txt":
-        return _read_csv(data)
-    if suffix in EXCEL_SUFFIXES:
-        return _read_excel(data, suffix)
-    raise Refused([problem("unsupported_format", suffix=suffix or "(none)")])
+        yield _read_csv(data)
+    elif suffix in EXCEL_SUFFIXES:
+        yield from _read_excel(data, suffix)
+    else:
+        raise Refused([problem("unsupported_format", suffix=suffix or "(none)")])
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -93,12 +97,8 @@ def _read_csv(data: bytes) -> Grid:
     text, encoding = decode(data)
     if not text.strip():
         raise Refused([problem("empty_file")])
-    try:
-        dialect = csv.Sniffer().sniff(text[:8192], delimiters=",\t;|")
-        delimiter = dialect.delimiter
-    except csv.Error:
-        delimiter = ","
     head_lines = text.splitlines()[:HEADER_SCAN_ROWS]
+    delimiter = _delimiter(head_lines)
     head = [list(r) for r in csv.reader(head_lines, delimiter=delimiter)]
     width = max((len(r) for r in head), default=0)
     if width > MAX_COLUMNS:
@@ -116,6 +116,15 @@ def _read_csv(data: bytes) -> Grid:
     return Grid(head, frame, f"csv/{encoding}")
 
 
+def _delimiter(lines: list[str]) -> str:
+    """The separator that splits the head rows into the most columns: a comma normally, a tab
+    for Excel's "Unicode 文本", a semicolon in some exports. (csv.Sniffer trips on title rows.)"""
+    def widest(delimiter: str) -> int:
+        return max((len(row) for row in csv.reader(lines, delimiter=delimiter)), default=0)
+
+    return max((",", "\t", ";", "|"), key=widest)  # max() keeps the first on a tie: the comma
+
+
 def _ragged(message: str, width: int):
     # pandas: "Error tokenizing data. C error: Expected 12 fields in line 7, saw 13"
     match = re.search(r"line (\d+), saw (\d+)", message)
@@ -124,23 +133,35 @@ def _ragged(message: str, width: int):
     return problem("file_unreadable", reason=message.splitlines()[-1])
 
 
-def _read_excel(data: bytes, suffix: str) -> Grid:
+def _read_excel(data: bytes, suffix: str) -> Iterator[Grid]:
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheet = workbook.get_sheet_by_index(0)
-        values = sheet.to_python(skip_empty_area=False)
+        names = workbook.sheet_names
     except CALAMINE_ERRORS as exc:
-        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        raise Refused([problem("file_unreadable", reason=reason)]) from exc
-    width = max((len(r) for r in values), default=0)
-    if width > MAX_COLUMNS:
-        raise Refused([problem("file_unreadable", reason=f"{width} columns (at most {MAX_COLUMNS})")])
-    rows = [[_cell_text(v) for v in row] + [""] * (width - len(row)) for row in values]
-    if not any(any(cell for cell in row) for row in rows):
+        raise Refused([_unreadable(exc)]) from exc
+    found_any = False
+    for index, name in enumerate(names):
+        try:
+            values = workbook.get_sheet_by_index(index).to_python(skip_empty_area=False)
+        except CALAMINE_ERRORS as exc:
+            raise Refused([_unreadable(exc)]) from exc
+        width = max((len(r) for r in values), default=0)
+        if width > MAX_COLUMNS:
+            raise Refused([problem("file_unreadable", reason=f"{width} columns (at most {MAX_COLUMNS})")])
+        rows = [[_cell_text(v) for v in row] + [""] * (width - len(row)) for row in values]
+        if not any(any(cell for cell in row) for row in rows):
+            continue
+        found_any = True
+        frame = pd.DataFrame(rows, columns=range(width), dtype=str)
+        frame.index = frame.index + 1
+        yield Grid([list(r) for r in rows[:HEADER_SCAN_ROWS]], frame, suffix.lstrip("."), name)
+    if not found_any:
         raise Refused([problem("empty_file")])
-    frame = pd.DataFrame(rows, columns=range(width), dtype=str)
-    frame.index = frame.index + 1
-    return Grid([list(r) for r in rows[:HEADER_SCAN_ROWS]], frame, suffix.lstrip("."))
+
+
+def _unreadable(exc: Exception):
+    reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    return problem("file_unreadable", reason=reason)
 
 
 def _cell_text(value: object) -> str:

@@ -6,11 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-# Amounts: ASCII or full-width digits, separators and signs; (1,234.00) is a negative.
-_AMOUNT_NOISE = str.maketrans({",": "", " ": "", "\u3000": "", "¥": "", "￥": "", "元": ""})
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+# Amounts: after NFKC (full-width → ASCII), an optional currency sign or 元, a sign or
+# parentheses, and digits with correctly placed thousand separators: "1,234.56", "-100",
+# "(1,234.00)". "1.000,00" or "1,2,3" are refused rather than guessed.
+_CURRENCY = re.compile(r"^[¥￥]|元$")
+_NUMBER = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?")
+_MINUS_SIGNS = str.maketrans({"\u2212": "-", "—": "-", "–": "-"})
 MAX_FEN = 10**14  # one trillion yuan: nothing a budget unit pays
 
 
@@ -31,17 +34,15 @@ def normalize_text(text: str) -> str:
 def parse_fen(text: str, scale_fen: int = 100) -> int:
     """Amount text → integer fen. ``scale_fen`` is fen per unit of the file (100 for 元,
     1,000,000 for 万元). Exact: no float on the way."""
-    s = normalize_text(text).translate(_AMOUNT_NOISE)
-    negative = False
-    if s.startswith("(") and s.endswith(")"):
-        negative, s = True, s[1:-1]
-    s = s.replace("\u2212", "-").replace("—", "-")  # minus sign, em dash
-    if not _NUMBER.fullmatch(s):
+    s = _CURRENCY.sub("", normalize_text(text).translate(_MINUS_SIGNS)).strip()
+    negative = s.startswith("(") and s.endswith(")")
+    if negative:
+        s = s[1:-1].strip()
+        if s[:1] in "+-":
+            raise CellError("bad_amount")
+    if not s or not any(ch.isdigit() for ch in s) or not _NUMBER.fullmatch(s):
         raise CellError("bad_amount")
-    try:
-        fen = Decimal(s) * scale_fen
-    except InvalidOperation as exc:  # pragma: no cover - the regex guards this
-        raise CellError("bad_amount") from exc
+    fen = Decimal(s.replace(",", "")) * scale_fen
     if fen != fen.to_integral_value():
         raise CellError("sub_fen", unit="元" if scale_fen == 100 else "万元")
     value = -int(fen) if negative else int(fen)

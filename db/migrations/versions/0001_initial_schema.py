@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 01:59:45.418032
+Create Date: 2026-11-22 02:25:43.539021
 """
 from alembic import op
 import sqlalchemy as sa
@@ -72,6 +72,7 @@ def upgrade() -> None:
     sa.Column('amount', db.types.Money(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=True),
     sa.Column('exempt_category', sa.String(length=20), nullable=True),
+    sa.Column('observed_on', sa.Date(), nullable=False),
     sa.Column('first_import_id', sa.Integer(), nullable=False),
     sa.Column('last_import_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['first_import_id'], ['imports.id'], name=op.f('fk_adjustments_first_import_id_imports')),
@@ -109,6 +110,7 @@ def upgrade() -> None:
     sa.Column('payee', sa.String(length=300), nullable=True),
     sa.Column('purpose', sa.Text(), nullable=True),
     sa.Column('settlement', sa.String(length=60), nullable=True),
+    sa.Column('observed_on', sa.Date(), nullable=False),
     sa.Column('first_import_id', sa.Integer(), nullable=False),
     sa.Column('last_import_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['first_import_id'], ['imports.id'], name=op.f('fk_payments_first_import_id_imports')),
