@@ -229,3 +229,48 @@ def test_a_payment_that_names_only_its_quota_line_belongs_to_that_lines_unit(tmp
     rows = [["支付申请号", "支付日期", "指标明细号", "支付金额"], ["P1", "2023-03-01", "ZB002", "5"]]
     assert ingest_file(factory, write_csv(tmp_path / "p.csv", rows), now=now).status == "ingested"
     assert paid_by_unit(factory)["158003"] == Decimal("5.00")
+
+
+def test_an_older_payment_export_imported_late_does_not_undo_a_newer_one(tmp_path, factory, now):
+    newer = payment_rows(payment("P1", "2023-03-01", "100", status="已退回"), payment("P2", "2023-03-20", "7"))
+    older = payment_rows(payment("P1", "2023-03-01", "100"))
+    assert ingest_file(factory, write_csv(tmp_path / "2023-03-31_支付.csv", newer), now=now).status == "ingested"
+    outcome = ingest_file(factory, write_csv(tmp_path / "2023-03-05_支付.csv", older), now=now)
+    assert (outcome.status, outcome.updated, outcome.unchanged) == ("ingested", 0, 1)
+    assert payments_of(factory)["P1"].status == "returned"
+    assert paid_by_unit(factory) == {"158001": Decimal("7.00")}
+
+
+def test_the_date_in_a_file_name_dates_an_export_whose_title_has_none(tmp_path, factory, now):
+    later = quota_rows()
+    later[4] = [*later[4][:8], 136100.0, 508700.0, None]
+    later[-1] = ["合计", None, None, None, None, None, None, 1627700.0, -194300.0, 1433400.0, None]
+    assert ingest_file(factory, write_xlsx(tmp_path / "2023-06-30_指标.xlsx", later, QUOTA_MERGES),
+                       now=now).status == "ingested"
+    early = write_xlsx(tmp_path / "2023-01-03_指标.xlsx", quota_rows(), QUOTA_MERGES)
+    assert ingest_file(factory, early, now=now).status == "ingested"
+    assert lines_of(factory)["ZB001"].current == Decimal("508700.00")
+
+
+def test_a_tab_separated_unicode_text_export_from_excel_is_read(tmp_path, factory, now):
+    rows = payment_rows(payment("P1", "2023-03-01", "1,000.50"))
+    text = "\r\n".join("\t".join(str(c) for c in row) for row in rows)
+    path = tmp_path / "unicode.txt"
+    path.write_bytes(text.encode("utf-16"))  # Excel's "Unicode 文本": UTF-16 with a BOM, tabs
+    outcome = ingest_file(factory, path, now=now)
+    assert (outcome.status, outcome.rows) == ("ingested", 1), outcome.problems
+    assert paid_by_unit(factory) == {"158001": Decimal("1000.50")}
+
+
+def test_a_workbook_whose_first_sheet_is_a_cover_page_is_read_from_the_sheet_with_the_header(tmp_path, factory, now):
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "封面"
+    workbook.active.append(["2023 年支付明细"])
+    sheet = workbook.create_sheet("明细")
+    for row in payment_rows(payment("P1", "2023-03-01", "5")):
+        sheet.append(list(row))
+    workbook.save(tmp_path / "book.xlsx")
+    outcome = ingest_file(factory, tmp_path / "book.xlsx", now=now)
+    assert (outcome.status, outcome.rows) == ("ingested", 1), outcome.problems

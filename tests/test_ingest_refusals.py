@@ -390,3 +390,9 @@ def test_the_cli_exits_1_and_reports_each_file_as_json_when_one_is_refused(tmp_p
          "日期无法识别：应为 2023-03-31、2023/3/31、20230331、2023年3月31日 或 Excel 日期"),
         ("bad_amount", 5, "支付金额", "金额无法识别：应为数字，如 1,234.56、-100 或 (1,234.00)"),
     ]
+
+
+@pytest.mark.parametrize("text", ["1.000,00", "1,2,3", "12,34.5", "(-100)", "1 000.00", "1e3", "100-"])
+def test_an_amount_with_misplaced_separators_or_signs_is_refused_not_guessed(refuse, tmp_path, text):
+    outcome = refuse(gbk_csv(tmp_path / "bad.csv", payment_rows(CHANGED, payment("ZF011", "2023-03-11", text))))
+    assert found(outcome) == [("bad_amount", 5, "支付金额")]
