@@ -120,7 +120,7 @@ def test_a_payment_export_without_its_payment_id_column_names_that_column_when_t
 
 def test_a_payment_export_without_an_amount_column_is_refused_naming_the_column(refuse, tmp_path):
     outcome = refuse(write_xlsx(tmp_path / "no-amount.xlsx", without("支付金额", payment_rows(CHANGED, NEW))))
-    assert found(outcome) == [("missing_column", None, None)]
+    assert found(outcome) == [("missing_column", 3, None)]  # row: the header row it looked in
     assert outcome.problems[0].message("zh") == "缺少必需的列“金额”（可用的列名：金额、支付金额、支付申请金额）"
     assert outcome.problems[0].message("en") == (
         "required column '金额' is missing (accepted names: 金额、支付金额、支付申请金额)")

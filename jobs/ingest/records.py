@@ -59,6 +59,7 @@ class Context:
     log: ProblemLog
     kind: str
     synonyms: Mapping[str, Sequence[str]] | None = None
+    header_row: int | None = None  # as Excel shows it: where a missing column was looked for
 
     @property
     def index(self) -> pd.Index:
@@ -99,7 +100,7 @@ class Context:
         missing = [f for f in field_names if f not in self.cells]
         for f in missing:
             names = "、".join(vocabulary(self.kind, self.synonyms)[f])
-            self.log.add(problem("missing_column", field=self.label(f), names=names))
+            self.log.add(problem("missing_column", row=self.header_row, field=self.label(f), names=names))
         return not missing
 
 

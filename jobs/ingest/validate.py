@@ -87,6 +87,7 @@ def parse_export(
         log=log,
         kind=kind,
         synonyms=synonyms,
+        header_row=header.last + 1,
     )
     records = KIND_RULES[kind](context)
     records = records.astype(object).where(records.notna(), None)
