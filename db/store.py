@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pandas as pd
-from sqlalchemy import BigInteger, exists, select, type_coerce, update
+from sqlalchemy import BigInteger, Date, exists, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from db.models import Adjustment, Department, Import, Payment, Project, QuotaLine, QuotaSnapshot, Unit
@@ -169,6 +169,8 @@ def _store_events(session: Session, records: pd.DataFrame, import_row: Import, m
     inserted = updated = unchanged = 0
     rows = list(_event_rows(records, key, units, projects, quota_units))
     stamp = {"observed_on": import_row.observed_on, "last_import_id": import_row.id}
+    first = {**stamp, "first_import_id": import_row.id}
+    newer = import_row.observed_on
     empty_years = {year for year in {r["budget_year"] for r in rows}
                    if session.scalar(select(exists().where(model.budget_year == year))) is False}
     for chunk in _chunks(rows):
@@ -177,11 +179,11 @@ def _store_events(session: Session, records: pd.DataFrame, import_row: Import, m
         for values in chunk:
             old = found.get((values["budget_year"], values[key]))
             if old is None:
-                new.append({**values, **stamp, "first_import_id": import_row.id})
-            elif old.observed_on > import_row.observed_on:
+                new.append({**values, **first})
+            elif old[1] > newer:
                 unchanged += 1  # an older export imported late must not undo a newer one
-            elif any(getattr(old, f) != values[f] for f in fields):
-                changed.append({**values, **stamp, "id": old.id, "amount": from_fen(values["amount"])})
+            elif tuple(old[3:]) != tuple(values[f] for f in fields):
+                changed.append({**values, **stamp, "id": old[0], "amount": from_fen(values["amount"])})
             else:
                 unchanged += 1
         if new:
@@ -203,11 +205,16 @@ def bulk_insert(session: Session, table, rows: list[dict], fen_columns: set[str]
     names = list(rows[0])
     processors = [None if name in fen_columns else table.c[name].type.bind_processor(dialect)
                   for name in names]
+    if dialect.name == "sqlite":  # the text SQLAlchemy's SQLite DATE stores; sqlite3's own date
+        processors = [dt.date.isoformat if isinstance(table.c[name].type, Date) else p  # adapter is
+                      for name, p in zip(names, processors)]                         # deprecated (3.12)
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join([mark] * len(names))})"
-    data = [tuple(value if process is None or value is None else process(value)
-                  for process, value in zip(processors, (row[name] for name in names)))
-            for row in rows]
+    data = [tuple(row[name] for name in names) for row in rows]
+    for position, process in enumerate(processors):
+        if process is not None:  # convert only the columns whose type needs it
+            data = [(*t[:position], None if t[position] is None else process(t[position]), *t[position + 1:])
+                    for t in data]
     connection.exec_driver_sql(sql, data)
 
 
@@ -219,10 +226,11 @@ def _existing(session: Session, model, key: str, fields: tuple[str, ...], chunk:
     found = {}
     for year in {r["budget_year"] for r in chunk}:
         keys = [r[key] for r in chunk if r["budget_year"] == year]
-        query = (select(model.id, model.budget_year, model.observed_on, getattr(model, key), *columns)
+        query = (select(model.id, model.observed_on, getattr(model, key), *columns)
                  .where(model.budget_year == year, getattr(model, key).in_(keys)))
-        for r in session.execute(query):
-            found[(r.budget_year, getattr(r, key))] = r
+        # Core rows, compared as whole tuples: (id, observed_on, key, *fields)
+        for r in session.connection().execute(query):
+            found[(year, r[2])] = r
     return found
 
 

@@ -274,3 +274,11 @@ def test_a_workbook_whose_first_sheet_is_a_cover_page_is_read_from_the_sheet_wit
     workbook.save(tmp_path / "book.xlsx")
     outcome = ingest_file(factory, tmp_path / "book.xlsx", now=now)
     assert (outcome.status, outcome.rows) == ("ingested", 1), outcome.problems
+
+
+@pytest.mark.parametrize("label", ["合计", "合　计", "总 计", " 合计："])
+def test_a_totals_row_is_recognised_however_its_label_is_spaced(tmp_path, factory, now, label):
+    rows = payment_rows(payment("P1", "2023-03-01", "1,000.50"), payment("P2", "2023-03-02", "200"))
+    rows.append([label, "", "", "", "", "", "1,200.50", ""])
+    outcome = ingest_file(factory, write_csv(tmp_path / "p.csv", rows, "gb18030"), now=now)
+    assert (outcome.status, outcome.rows) == ("ingested", 2), outcome.problems

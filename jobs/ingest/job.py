@@ -90,6 +90,7 @@ def ingest_file(
                                step=step)
     except Refused as refused:
         return FileOutcome(path, "refused", refused.kind or kind, problems=tuple(refused.problems))
+    del data  # the raw file is not needed while storing: free it before the peak
     step("store")
     # The export's own date decides which of two overlapping exports is newer.
     observed_on = as_of or parsed.title_date or _name_date(path) or _latest_date(parsed) or now.date()

@@ -135,8 +135,9 @@ def _coded(context: Context, combined: str, code: str, name: str, *, what: tuple
         return empty, empty.copy()
     if pattern is not None:
         regex, expected, expected_en = pattern
-        for row, value in codes.items():
-            if value is not None and not regex.fullmatch(value):
+        malformed = {c for c in codes.dropna().unique() if not regex.fullmatch(c)}  # each code once
+        for row, value in codes[codes.isin(malformed)].items():
+            if value is not None:
                 context.log.add(problem("bad_code", row=int(row), column=context.names[code], value=value,
                                         what=zh, what_en=en, found=value, expected=expected,
                                         expected_en=expected_en))

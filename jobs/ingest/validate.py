@@ -71,7 +71,9 @@ def parse_export(
     _check_ragged(body, header.texts, log)
     # A totals row has no key of its own (or the word 合计 in the key column); only such rows
     # are searched for the word, which keeps this cheap on a million rows.
-    key_cells = body[columns[KEY_FIELD[kind]]].str.strip()
+    key_cells = body[columns[KEY_FIELD[kind]]]
+    spaced = key_cells.str.contains("计", regex=False)  # "合　计" is written spaced out, too
+    key_cells = key_cells.where(~spaced, key_cells.str.replace(r"\s", "", regex=True)).str.strip()
     candidates = body[(key_cells == "") | key_cells.str.startswith(TOTAL_WORDS)]
     totals_mask = pd.Series(False, index=body.index)
     totals_mask[candidates.index] = _totals_mask(candidates)
