@@ -144,7 +144,20 @@ class QuotaSnapshot(Base):
     current: Mapped[Decimal] = mapped_column(Money)
 
 
-class Payment(Base):
+class ExportedRecord:
+    """Columns every record taken from an export row has: its year, quota line and unit, its
+    signed amount, and which export (and export date) last set it."""
+
+    budget_year: Mapped[int] = mapped_column(Integer)
+    quota_no: Mapped[str | None] = mapped_column(String(80), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    observed_on: Mapped[dt.date] = mapped_column(Date)  # date of the export that last set this row
+    first_import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"))
+    last_import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"))
+
+
+class Payment(ExportedRecord, Base):
     """支付: a payment against a quota line.
 
     ``status`` is paid | returned | voided | pending. Paid rows count; a negative row is a
@@ -158,26 +171,19 @@ class Payment(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    budget_year: Mapped[int] = mapped_column(Integer)
     payment_no: Mapped[str] = mapped_column(String(80))  # 支付申请号 / 凭证号
     pay_date: Mapped[dt.date] = mapped_column(Date)
-    amount: Mapped[Decimal] = mapped_column(Money)
     status: Mapped[str] = mapped_column(String(10))
-    quota_no: Mapped[str | None] = mapped_column(String(80), index=True)
     doc_no: Mapped[str | None] = mapped_column(String(200))
-    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     functional_class: Mapped[str | None] = mapped_column(String(20))
     economic_class: Mapped[str | None] = mapped_column(String(20))
     project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"))
     payee: Mapped[str | None] = mapped_column(String(300))
     purpose: Mapped[str | None] = mapped_column(Text)
     settlement: Mapped[str | None] = mapped_column(String(60))
-    observed_on: Mapped[dt.date] = mapped_column(Date)  # date of the export that last set this row
-    first_import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"))
-    last_import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"))
 
 
-class Adjustment(Base):
+class Adjustment(ExportedRecord, Base):
     """调整: an addition (追加), cut (追减) or transfer (调剂) of a quota line, signed."""
 
     __tablename__ = "adjustments"
@@ -186,18 +192,11 @@ class Adjustment(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    budget_year: Mapped[int] = mapped_column(Integer, index=True)
     adjustment_no: Mapped[str] = mapped_column(String(80))
     adjusted_on: Mapped[dt.date] = mapped_column(Date)
-    quota_no: Mapped[str | None] = mapped_column(String(80), index=True)
-    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     adjustment_type: Mapped[str] = mapped_column(String(10))  # add | cut | transfer
-    amount: Mapped[Decimal] = mapped_column(Money)
     reason: Mapped[str | None] = mapped_column(Text)
     exempt_category: Mapped[str | None] = mapped_column(String(20))  # policy | force_majeure | higher_level
-    observed_on: Mapped[dt.date] = mapped_column(Date)  # date of the export that last set this row
-    first_import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"))
-    last_import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"))
 
 
 class JobRun(Base):

@@ -38,3 +38,14 @@ def test_money_is_stored_as_integer_fen_and_sums_exactly(engine, factory, now):
     with engine.connect() as connection:
         stored = connection.exec_driver_sql("SELECT amount FROM payments ORDER BY amount").scalars().all()
     assert stored == [10, 20, 123456789003]
+
+
+def test_the_migrations_build_exactly_the_schema_the_models_describe(engine):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from db.models import Base
+
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 02:25:43.539021
+Create Date: 2026-11-22 02:53:32.817811
 """
 from alembic import op
 import sqlalchemy as sa
@@ -63,15 +63,15 @@ def upgrade() -> None:
     )
     op.create_table('adjustments',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('budget_year', sa.Integer(), nullable=False),
     sa.Column('adjustment_no', sa.String(length=80), nullable=False),
     sa.Column('adjusted_on', sa.Date(), nullable=False),
-    sa.Column('quota_no', sa.String(length=80), nullable=True),
-    sa.Column('unit_id', sa.Integer(), nullable=True),
     sa.Column('adjustment_type', sa.String(length=10), nullable=False),
-    sa.Column('amount', db.types.Money(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=True),
     sa.Column('exempt_category', sa.String(length=20), nullable=True),
+    sa.Column('budget_year', sa.Integer(), nullable=False),
+    sa.Column('quota_no', sa.String(length=80), nullable=True),
+    sa.Column('unit_id', sa.Integer(), nullable=True),
+    sa.Column('amount', db.types.Money(), nullable=False),
     sa.Column('observed_on', sa.Date(), nullable=False),
     sa.Column('first_import_id', sa.Integer(), nullable=False),
     sa.Column('last_import_id', sa.Integer(), nullable=False),
@@ -82,7 +82,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('budget_year', 'adjustment_no', name='uq_adjustments_year_no')
     )
     with op.batch_alter_table('adjustments', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_adjustments_budget_year'), ['budget_year'], unique=False)
         batch_op.create_index(batch_op.f('ix_adjustments_quota_no'), ['quota_no'], unique=False)
 
     op.create_table('projects',
@@ -96,20 +95,20 @@ def upgrade() -> None:
     )
     op.create_table('payments',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('budget_year', sa.Integer(), nullable=False),
     sa.Column('payment_no', sa.String(length=80), nullable=False),
     sa.Column('pay_date', sa.Date(), nullable=False),
-    sa.Column('amount', db.types.Money(), nullable=False),
     sa.Column('status', sa.String(length=10), nullable=False),
-    sa.Column('quota_no', sa.String(length=80), nullable=True),
     sa.Column('doc_no', sa.String(length=200), nullable=True),
-    sa.Column('unit_id', sa.Integer(), nullable=True),
     sa.Column('functional_class', sa.String(length=20), nullable=True),
     sa.Column('economic_class', sa.String(length=20), nullable=True),
     sa.Column('project_id', sa.Integer(), nullable=True),
     sa.Column('payee', sa.String(length=300), nullable=True),
     sa.Column('purpose', sa.Text(), nullable=True),
     sa.Column('settlement', sa.String(length=60), nullable=True),
+    sa.Column('budget_year', sa.Integer(), nullable=False),
+    sa.Column('quota_no', sa.String(length=80), nullable=True),
+    sa.Column('unit_id', sa.Integer(), nullable=True),
+    sa.Column('amount', db.types.Money(), nullable=False),
     sa.Column('observed_on', sa.Date(), nullable=False),
     sa.Column('first_import_id', sa.Integer(), nullable=False),
     sa.Column('last_import_id', sa.Integer(), nullable=False),
@@ -197,7 +196,6 @@ def downgrade() -> None:
     op.drop_table('projects')
     with op.batch_alter_table('adjustments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_adjustments_quota_no'))
-        batch_op.drop_index(batch_op.f('ix_adjustments_budget_year'))
 
     op.drop_table('adjustments')
     op.drop_table('units')
