@@ -32,18 +32,22 @@ TEXT = {
     "writing": {"zh": "生成演示导出文件：{folder}", "en": "writing the demo exports to {folder}"},
     "database": {"zh": "数据库：{url}", "en": "database: {url}"},
     "title": {"zh": "{year} 年累计支付进度（全年调整后预算 {budget} 万元）",
-              "en": "{year} cumulative payments (full-year adjusted budget {budget} 万元)"},
+              "en": "{year} cumulative payments (full-year adjusted budget {budget} × 10,000 yuan)"},
     "date": {"zh": "日期", "en": "date"},
-    "paid": {"zh": "累计支付（万元）", "en": "paid (万元)"},
+    "paid": {"zh": "累计支付（万元）", "en": "paid (10,000 yuan)"},
     "rate": {"zh": "执行率", "en": "rate"},
     "target": {"zh": "考核进度", "en": "checkpoint"},
     "met": {"zh": "达标", "en": "met"},
     "missed": {"zh": "未达标", "en": "missed"},
     "units": {"zh": "各单位全年执行（截至 {date}）", "en": "units at {date}"},
     "unit": {"zh": "单位", "en": "unit"},
-    "budget": {"zh": "预算（万元）", "en": "budget (万元)"},
+    "budget": {"zh": "预算（万元）", "en": "budget (10,000 yuan)"},
     "refused": {"zh": "有文件被拒绝，演示中止", "en": "a file was refused; the demo stops"},
 }
+
+
+def target_text(rate_text: str) -> str:
+    return rate_text.removesuffix(".00")
 
 
 def run_demo(folder: Path, *, language: str = "zh", database: str | None = None,
@@ -76,8 +80,9 @@ def run_demo(folder: Path, *, language: str = "zh", database: str | None = None,
     quarters = []
     for date, target in CHECKPOINTS:
         paid = sum(t.paid for t in by_date[date])
-        quarters.append({"date": date.isoformat(), "paid": f"{paid:.2f}", "rate": f"{rate(paid, budget):.2f}",
-                         "target_rate": target, "met": rate(paid, budget) >= target})
+        quarters.append({"date": date.isoformat(), "paid": f"{paid:.2f}",
+                         "execution_rate": f"{rate(paid, budget):.2f}", "target_rate": f"{target:.2f}",
+                         "met": rate(paid, budget) >= target})
     units = [{"code": t.unit_code, "name": t.unit_name, "budget": f"{t.budget:.2f}", "paid": f"{t.paid:.2f}",
               "execution_rate": None if rate(t.paid, t.budget) is None else f"{rate(t.paid, t.budget):.2f}"}
              for t in final]
@@ -93,7 +98,7 @@ def run_demo(folder: Path, *, language: str = "zh", database: str | None = None,
     table.add_column("")
     for q in quarters:
         paid = to_wan(sum(t.paid for t in by_date[dt.date.fromisoformat(q["date"])]))
-        table.add_row(q["date"], f"{paid:,}", f"{q['rate']}%", f"{q['target_rate']}%",
+        table.add_row(q["date"], f"{paid:,}", f"{q['execution_rate']}%", f"{target_text(q['target_rate'])}%",
                       f"[green]{say('met')}[/]" if q["met"] else f"[red]{say('missed')}[/]")
     console.print(table)
     units_table = Table(title=say("units", date=CHECKPOINTS[-1][0].isoformat()))
