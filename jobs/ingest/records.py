@@ -127,8 +127,9 @@ def _coded(context: Context, combined: str, code: str, name: str, *, what: tuple
                     return normalize_text(text), normalize_text(text)
                 raise
         pairs = context.parse(combined, split, required=required, what=zh, what_en=en, example=example)
-        codes = objects(pairs.map(lambda p: None if p is None else p[0]))
-        names = objects(pairs.map(lambda p: None if p is None else p[1]))
+        pair_list = pairs.tolist()
+        codes = pd.Series([None if p is None else p[0] for p in pair_list], index=pairs.index, dtype=object)
+        names = pd.Series([None if p is None else p[1] for p in pair_list], index=pairs.index, dtype=object)
         code = combined
     else:
         empty = pd.Series(None, index=context.index, dtype=object)

@@ -180,14 +180,15 @@ def _check_dates_in_year(context: Context, records: pd.DataFrame, budget_year: i
     field_name = context.date_field
     if field_name is None or field_name not in records:
         return
-    years = records["budget_year"] if "budget_year" in records else None
-    for row, date in records[field_name].items():
-        if date is None:
-            continue
-        row_year = budget_year if years is None or years[row] is None else years[row]
-        if date.year != row_year:
-            context.log.add(problem("date_outside_year", row=int(row), column=context.names[field_name],
-                                    value=date.isoformat(), date=date.isoformat(), year=row_year))
+    dates = records[field_name]
+    years = records["budget_year"].where(records["budget_year"].notna(), budget_year) \
+        if "budget_year" in records else pd.Series(budget_year, index=records.index)
+    date_years = pd.Series([None if d is None else d.year for d in dates.tolist()], index=dates.index)
+    outside = date_years.notna() & (date_years != years)
+    for row in records.index[outside]:
+        date, row_year = dates[row], years[row]
+        context.log.add(problem("date_outside_year", row=int(row), column=context.names[field_name],
+                                value=date.isoformat(), date=date.isoformat(), year=row_year))
 
 
 def _check_totals(context: Context, records: pd.DataFrame, totals: pd.DataFrame,
