@@ -26,10 +26,6 @@ class ProblemLog:
         if len(self.problems) < MAX_PROBLEMS:
             self.problems.append(item)
 
-    def extend(self, items) -> None:
-        for item in items:
-            self.add(item)
-
     def __bool__(self) -> bool:
         return self.total > 0
 
