@@ -21,6 +21,7 @@ from db import store
 from db.engine import transaction
 from jobs.ingest.problems import Problem, Refused, problem
 from jobs.ingest.reader import read_grids
+from jobs.ingest.records import DATE_FIELD
 from jobs.ingest.validate import ParsedExport, parse_export
 
 Progress = Callable[[str, int, int], None]  # (phase, rows done, rows in all)
@@ -157,7 +158,7 @@ def _name_date(path: Path) -> dt.date | None:
 
 
 def _latest_date(parsed: ParsedExport) -> dt.date | None:
-    column = {"payments": "pay_date", "adjustments": "adjusted_on"}.get(parsed.kind)
+    column = DATE_FIELD.get(parsed.kind)
     if column is None:
         return None
     dates = [d for d in parsed.records[column] if d is not None]

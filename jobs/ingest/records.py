@@ -44,6 +44,8 @@ EXEMPT = {
 THREE_PUBLIC_CLASSES = ("30212", "30217", "30231", "31013")
 
 # (pattern, what a person is told to write instead)
+DATE_FIELD = {"payments": "pay_date", "adjustments": "adjusted_on"}  # the date each record carries
+
 _FUNCTIONAL = (re.compile(r"\d{3}(\d{2}){0,2}"), "3、5 或 7 位数字（类/款/项），如 2060701",
                "3, 5 or 7 digits (类/款/项), such as 2060701")
 _ECONOMIC = (re.compile(r"\d{3}(\d{2})?"), "3 或 5 位数字，如 30201", "3 or 5 digits, such as 30201")
@@ -67,7 +69,7 @@ class Context:
 
     @property
     def date_field(self) -> str | None:
-        return {"payments": "pay_date", "adjustments": "adjusted_on"}.get(self.kind)
+        return DATE_FIELD.get(self.kind)
 
     @property
     def amount_fields(self) -> tuple[str, ...]:
@@ -104,12 +106,6 @@ class Context:
         return not missing
 
 
-def objects(series: pd.Series) -> pd.Series:
-    """Object dtype with None for missing: pandas would turn None into NaN in str/float columns."""
-    series = series.astype(object)
-    return series.where(series.notna(), None)
-
-
 def _coded(context: Context, combined: str, code: str, name: str, *, what: tuple[str, str],
            example: str, pattern: tuple[re.Pattern, str, str] | None = None, name_only: bool = False,
            required: bool = False) -> tuple[pd.Series, pd.Series]:
@@ -117,7 +113,7 @@ def _coded(context: Context, combined: str, code: str, name: str, *, what: tuple
     zh, en = what
     if context.has(code):
         codes = context.text(code, required=required)
-        names = context.text(name) if context.has(name) else pd.Series(None, index=context.index, dtype=object)
+        names = context.text(name)  # all None when the export has no name column
     elif context.has(combined):
         def split(text: str) -> tuple[str, str | None]:
             try:
@@ -132,8 +128,7 @@ def _coded(context: Context, combined: str, code: str, name: str, *, what: tuple
         names = pd.Series([None if p is None else p[1] for p in pair_list], index=pairs.index, dtype=object)
         code = combined
     else:
-        empty = pd.Series(None, index=context.index, dtype=object)
-        return empty, empty.copy()
+        return context.text(code), context.text(name)  # neither column: all None
     if pattern is not None:
         regex, expected, expected_en = pattern
         malformed = {c for c in codes.dropna().unique() if not regex.fullmatch(c)}  # each code once
