@@ -1,0 +1,201 @@
+"""Units of work of the execution engine: read the sums from the database, compute in ``monitor``.
+
+``status`` (execution, schedule, next checkpoint and projections per entity), ``scores`` (the
+evaluation's indicators per department and unit) and ``curve`` (the cumulative execution of a
+year, for the chart). Each opens one read transaction; all arithmetic is in ``monitor``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from db.engine import transaction
+from db.figures import adjustment_records, daily_paid, line_figures, unit_paid_at, years_with_payments
+from db.models import Import
+from monitor.assess import EntityStatus, ScoreCard, ScoreInputs, assess, history_for, score_card
+from monitor.calendar import WorkCalendar
+from monitor.execution import Entity, LineFigures, roll_up
+from monitor.money import ZERO
+from monitor.pacing import History
+from monitor.rules import Checkpoint, RuleBook
+
+HISTORY_YEARS = 3  # earlier years whose shape a projection may follow
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    rule_book: RuleBook = field(default_factory=RuleBook)
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    year: int
+    as_of: dt.date
+    statuses: list[EntityStatus]
+    lines: list[LineFigures]
+    latest_export: dt.date | None  # the latest export date of the year's payments, if any
+    uncovered_years: list[int]  # years the working-day calendar does not know (weekdays assumed)
+
+
+def default_as_of(year: int | None, today: dt.date) -> tuple[int, dt.date]:
+    """No date: today, or the year's last day once that year is over."""
+    if year is None:
+        return today.year, today
+    return year, min(today, dt.date(year, 12, 31))
+
+
+def same_day_in(year: int, day: dt.date) -> dt.date:
+    """The same month and day in another year (29 February becomes the 28th)."""
+    try:
+        return day.replace(year=year)
+    except ValueError:
+        return dt.date(year, 2, 28)
+
+
+def _histories(session, year: int, dates: Sequence[dt.date], entities: Sequence[Entity],
+               unit_code: str | None) -> dict[tuple[str, str], History]:
+    """Σ cumulative paid at the same month-days in up to HISTORY_YEARS earlier years, per unit
+    and per department (departments as the sum of their current units)."""
+    earlier = [y for y in years_with_payments(session) if y < year][-HISTORY_YEARS:]
+    if not earlier:
+        return {}
+    sums: dict[tuple[str, str], dict[dt.date, Decimal]] = {}
+    years: dict[tuple[str, str], set[int]] = {}
+    department_of = {e.code: e.department_code for e in entities if e.level == "unit"}
+    for past in earlier:
+        paid = unit_paid_at(session, past, [same_day_in(past, d) for d in dates], unit_code)
+        for unit, amounts in paid.items():
+            if unit not in department_of or amounts[-1] == ZERO:
+                continue
+            for key in (("unit", unit), ("department", department_of[unit])):
+                target = sums.setdefault(key, {d: ZERO for d in dates})
+                for day, amount in zip(dates, amounts):
+                    target[day] += amount
+                years.setdefault(key, set()).add(past)
+    return {key: History(tuple(sorted(years[key])), paid) for key, paid in sums.items()}
+
+
+def _latest_export(session, year: int) -> dt.date | None:
+    return session.scalar(select(func.max(Import.observed_on))
+                          .where(Import.budget_year == year, Import.kind == "payments"))
+
+
+def status(factory, *, year: int, as_of: dt.date, settings: EngineSettings,
+           unit_code: str | None = None) -> StatusReport:
+    book = settings.rule_book
+    with transaction(factory) as session:
+        lines, _ = line_figures(session, year, as_of, unit_code)
+        entities = roll_up(lines)
+        dates = _history_dates(book, year, as_of, entities)
+        histories = _histories(session, year, dates, entities, unit_code)
+        latest = _latest_export(session, year)
+    statuses = assess(entities, year=year, as_of=as_of, rules_for=lambda dep: book.rules_for(year, dep),
+                      calendar=settings.calendar, histories=histories)
+    return StatusReport(year, as_of, statuses, lines, latest,
+                        settings.calendar.uncovered_years({year}))
+
+
+def _history_dates(book: RuleBook, year: int, as_of: dt.date, entities: Sequence[Entity]) -> list[dt.date]:
+    """as_of, every checkpoint still ahead (of any department's rules), and the year end."""
+    checkpoints: set[dt.date] = set()
+    for dep in {e.department_code for e in entities} or {None}:
+        checkpoints.update(c.date for c in book.rules_for(year, dep).checkpoints if c.date > as_of)
+    return [as_of, *sorted(checkpoints - {dt.date(year, 12, 31)}), dt.date(year, 12, 31)]
+
+
+def scores(factory, *, year: int, as_of: dt.date, settings: EngineSettings,
+           unit_code: str | None = None) -> list[ScoreCard]:
+    """Score cards of every department and unit (or of one unit) at ``as_of``."""
+    book = settings.rule_book
+    checkpoint_dates = sorted({c.date for dep in _departments_of(factory, year, as_of, unit_code) or [None]
+                               for c in book.rules_for(year, dep).checkpoints if c.date <= as_of})
+    with transaction(factory) as session:
+        lines, unit_paid = line_figures(session, year, as_of, unit_code, paid_dates=checkpoint_dates)
+        entities = roll_up(lines)
+        histories = _histories(session, year, _history_dates(book, year, as_of, entities), entities, unit_code)
+        records = [r for r in adjustment_records(session, year, unit_code) if r.adjusted_on <= as_of]
+        previous_lines, _ = line_figures(session, year - 1, dt.date(year - 1, 12, 31), unit_code)
+    previous = _three_public_budgets(previous_lines)
+    cards = []
+    for entity in entities:
+        if entity.level not in ("department", "unit"):
+            continue
+        members = [l for l in lines if (l.unit_code if entity.level == "unit" else l.department_code) == entity.code]
+        unit_codes = {l.unit_code for l in members}
+        at_checkpoints = {day: sum((unit_paid.get(u, [ZERO] * len(checkpoint_dates))[i] for u in unit_codes), ZERO)
+                          for i, day in enumerate(checkpoint_dates)}
+        inputs = ScoreInputs(
+            budget=entity.budget, paid=entity.paid, initial=sum((l.initial for l in members), ZERO),
+            checkpoint_paid=at_checkpoints,
+            adjustments=[r for r in records if (r.unit_code if entity.level == "unit" else r.department_code)
+                         == entity.code],
+            three_public_budget=sum((l.budget for l in members if l.three_public), ZERO),
+            three_public_paid=sum((l.paid for l in members if l.three_public), ZERO),
+            previous_three_public_budget=previous.get((entity.level, entity.code)))
+        cards.append(score_card(entity.level, entity.code, entity.name, inputs,
+                                rules=book.rules_for(year, entity.department_code), as_of=as_of,
+                                calendar=settings.calendar, history=history_for(entity, histories)))
+    return cards
+
+
+def _departments_of(factory, year: int, as_of: dt.date, unit_code: str | None) -> list[str]:
+    from db.models import Department, QuotaLine, Unit
+
+    with transaction(factory) as session:
+        query = (select(Department.code).distinct().join(Unit, Unit.department_id == Department.id)
+                 .join(QuotaLine, QuotaLine.unit_id == Unit.id).where(QuotaLine.budget_year == year))
+        if unit_code is not None:
+            query = query.where(Unit.code == unit_code)
+        return list(session.scalars(query))
+
+
+def _three_public_budgets(lines: Sequence[LineFigures]) -> dict[tuple[str, str], Decimal]:
+    """Last year's 三公 budget per unit and department, where last year's quota lines are known."""
+    result: dict[tuple[str, str], Decimal] = {}
+    for line in lines:
+        if not line.three_public:
+            continue
+        for key in (("unit", line.unit_code), ("department", line.department_code)):
+            result[key] = result.get(key, ZERO) + line.budget
+    return result
+
+
+@dataclass(frozen=True)
+class ExecutionCurve:
+    """The cumulative execution of one year, for the chart: one point per day with payments."""
+
+    year: int
+    as_of: dt.date
+    name: str  # the department, unit or "all units" the curve is of
+    budget: Decimal  # adjusted budget in force at as_of
+    points: tuple[tuple[dt.date, Decimal], ...]  # (day, cumulative paid), up to as_of
+    checkpoints: tuple[Checkpoint, ...]
+    schedule: str  # the time-schedule method
+    calendar: WorkCalendar
+
+
+def curve(factory, *, year: int, as_of: dt.date, settings: EngineSettings,
+          unit_code: str | None = None) -> ExecutionCurve:
+    report = status(factory, year=year, as_of=as_of, settings=settings, unit_code=unit_code)
+    level = "unit" if unit_code else "department"
+    tops = [s.entity for s in report.statuses if s.entity.level == level]
+    budget = sum((e.budget for e in tops), ZERO)
+    name = tops[0].name if len(tops) == 1 else ("全部单位" if tops else "")
+    departments = {e.department_code for e in tops}
+    rules = settings.rule_book.rules_for(year, departments.pop() if len(departments) == 1 else None)
+    with transaction(factory) as session:
+        days = daily_paid(session, year, unit_code)
+    running, points = ZERO, []
+    for day, amount in days:
+        if day > as_of:
+            break
+        running += amount
+        points.append((day, running))
+    return ExecutionCurve(year, as_of, name, budget, tuple(points), rules.checkpoints, rules.schedule,
+                          settings.calendar)
