@@ -10,84 +10,20 @@ from __future__ import annotations
 import json
 import os
 import sys
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from db.engine import make_engine, session_factory
 from db.exceptions import StorageError
-from db.migrate import upgrade
+from jobs.cli_base import CliError, Context, _package_version, as_of_option, say
 from jobs.clock import beijing_now
-from jobs.config import ENV_LANGUAGE, Settings, load_settings
+from jobs.config import ENV_LANGUAGE, load_settings
 from jobs.exceptions import ConfigError
 from jobs.ingest import ingest_paths
 from jobs.ingest.headers import KINDS
 from jobs.ingest.report import print_outcomes
-from jobs.ingest.values import CellError, parse_date
-from monitor.i18n import render
-
-TEXT = {
-    "error": {"zh": "错误：{message}", "en": "error: {message}"},
-    "database": {"zh": "无法打开数据库 {url}：{reason}", "en": "cannot open the database {url}: {reason}"},
-    "config": {"zh": "配置有误：{reason}", "en": "configuration error: {reason}"},
-    "bad_date": {"zh": "--as-of 应为日期，如 2023-03-31", "en": "--as-of must be a date such as 2023-03-31"},
-    "folder": {"zh": "无法使用文件夹 {folder}：{reason}", "en": "cannot use the folder {folder}: {reason}"},
-    "demo_db": {"zh": "演示总是使用 --folder 中自己的 SQLite 数据库，不写入 --db 指定的数据库",
-                "en": "the demo always uses its own SQLite database in --folder, never the --db one"},
-    "reading": {"zh": "读取", "en": "reading"},
-    "phase.read": {"zh": "读取", "en": "reading"},
-    "phase.validate": {"zh": "校验", "en": "validating"},
-    "phase.store": {"zh": "写入", "en": "storing"},
-}
-
-
-def say(language: str, code: str, **params) -> str:
-    return render(TEXT, code, language, params)
-
-
-class CliError(click.ClickException):
-    """One line in the user's language, exit code 1 (or ``exit_code``)."""
-
-    def __init__(self, message: str, language: str, exit_code: int = 1):
-        super().__init__(message)
-        self.language = language
-        self.exit_code = exit_code
-
-    def show(self, file=None) -> None:
-        click.echo(say(self.language, "error", message=self.message), err=True)
-
-
-def _package_version() -> str:
-    try:
-        return version("budget-monitor")
-    except PackageNotFoundError:  # running from a source tree that was not installed
-        return "unknown"
-
-
-class Context:
-    def __init__(self, settings: Settings, explicit_database: bool):
-        self.settings = settings
-        self.explicit_database = explicit_database
-        self._factory = None
-
-    @property
-    def language(self) -> str:
-        return self.settings.language
-
-    def factory(self):
-        """The session factory, with the schema migrated to this version first."""
-        if self._factory is None:
-            try:
-                engine = make_engine(self.settings.database_url)
-                upgrade(engine)
-            except StorageError as exc:
-                raise CliError(say(self.language, "database", url=self.settings.redacted_url(), reason=exc),
-                               self.language, exit_code=2) from exc
-            self._factory = session_factory(engine)
-        return self._factory
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -118,21 +54,11 @@ def cli(ctx: click.Context, database: str | None, config_path: str | None, langu
     ctx.obj = Context(settings, explicit_database=database is not None)
 
 
-def _as_of(ctx, param, value: str | None):
-    if value is None:
-        return None
-    try:
-        return parse_date(value)
-    except CellError as exc:
-        language = ctx.find_object(Context).language if ctx.find_object(Context) else "zh"
-        raise click.BadParameter(say(language, "bad_date")) from exc
-
-
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))
 @click.option("--kind", type=click.Choice(KINDS), help="Kind of export (指标/支付/调整); detected from the headers if omitted.")
 @click.option("--year", type=click.IntRange(2000, 2100), help="Budget year, when the file has no 预算年度 column or title year.")
-@click.option("--as-of", "as_of", metavar="DATE", callback=_as_of,
+@click.option("--as-of", "as_of", metavar="DATE", callback=as_of_option,
               help="Date of the export, e.g. 2023-03-31 (default: 截至 date in the title, a date in "
                    "the file name, or the latest payment date). 导出日期。")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document with a result per file.")

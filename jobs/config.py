@@ -6,11 +6,24 @@
     [ingest.synonyms]            # extra header names, by field (see jobs/ingest/headers.py)
     payment_no = ["交易流水号"]
 
+    [evaluation]                 # the evaluation's rules (monitor/rules.py DEFAULTS); all optional
+    schedule = "working_days"    # 序时进度: months (default) | calendar | working_days
+    checkpoints = { "03-31" = 25, "06-30" = 50, "09-30" = 75, "12-31" = 95 }
+    [evaluation.years.2023]      # one year
+    previous_three_public_budget = 8.09   # 万元, when last year's quota lines are not imported
+    [evaluation.departments."158"]        # one department, every year (years.Y.departments: one year)
+    checkpoints = { "03-31" = 20, "06-30" = 45, "09-30" = 75, "12-31" = 95 }
+
+    [calendar]                   # overrides of the chinesecalendar package
+    holidays = ["2027-01-01"]
+    workdays = ["2027-02-07"]    # 调休 make-up working days
+
 Everything else takes the values it needs as arguments.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tomllib
 from collections.abc import Mapping
@@ -18,9 +31,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from db.engine import DEFAULT_SQLITE_FILE, normalize_url
+from jobs.engine import EngineSettings
 from jobs.exceptions import ConfigError
 from jobs.ingest.headers import BY_KIND, COMMON
+from monitor.calendar import WorkCalendar
 from monitor.i18n import LANGUAGES
+from monitor.rules import RuleBook, RuleError
 
 ENV_DATABASE_URL = "BUDGET_MONITOR_DATABASE_URL"
 ENV_CONFIG = "BUDGET_MONITOR_CONFIG"
@@ -34,6 +50,7 @@ class Settings:
     language: str = "zh"
     synonyms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     source: str | None = None  # the config file read, if any
+    engine: EngineSettings = field(default_factory=EngineSettings)
 
     def redacted_url(self) -> str:
         """The database URL without its password: the only form that may be shown or logged."""
@@ -58,10 +75,11 @@ def load_settings(config_path: str | None = None, *, database: str | None = None
     lang = (language or environ.get(ENV_LANGUAGE) or data.get("language", "zh")).lower()[:2]
     if lang not in LANGUAGES:
         raise ConfigError(f"language must be one of {', '.join(LANGUAGES)}, not {lang!r}")
-    return Settings(normalize_url(url), lang, _synonyms(data), str(path) if path else None)
+    engine = EngineSettings(_rule_book(data.get("evaluation", {})), _calendar(data.get("calendar", {})))
+    return Settings(normalize_url(url), lang, _synonyms(data), str(path) if path else None, engine)
 
 
-KNOWN_KEYS = {"database_url", "language", "ingest"}
+KNOWN_KEYS = {"database_url", "language", "ingest", "evaluation", "calendar"}
 
 
 def _read_toml(path: Path) -> dict:
@@ -95,3 +113,60 @@ def _synonyms(data: dict) -> dict[str, tuple[str, ...]]:
             raise ConfigError(f"ingest.synonyms.{name} must be a list of header names")
         result[name] = tuple(names)
     return result
+
+
+def _table(name: str, value) -> dict:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{name} must be a table")
+    return value
+
+
+def _rule_book(data: dict) -> RuleBook:
+    """[evaluation] with [evaluation.years.Y], [evaluation.departments.D] and
+    [evaluation.years.Y.departments.D] layers, checked now so a bad value stops the start."""
+    data = _table("evaluation", data)
+    base = {k: v for k, v in data.items() if k not in ("years", "departments")}
+    departments = {str(code): _table(f"evaluation.departments.{code}", layer)
+                   for code, layer in _table("evaluation.departments", data.get("departments", {})).items()}
+    years, year_departments = {}, {}
+    for key, layer in _table("evaluation.years", data.get("years", {})).items():
+        try:
+            year = int(key)
+        except ValueError:
+            raise ConfigError(f"evaluation.years.{key}: a year such as 2024 is expected") from None
+        layer = dict(_table(f"evaluation.years.{key}", layer))
+        for code, dep_layer in _table(f"evaluation.years.{key}.departments", layer.pop("departments", {})).items():
+            year_departments[year, str(code)] = _table(f"evaluation.years.{key}.departments.{code}", dep_layer)
+        years[year] = layer
+    book = RuleBook(base, years, departments, year_departments)
+    try:
+        book.check()
+    except RuleError as exc:
+        raise ConfigError(f"evaluation: {exc}") from exc
+    return book
+
+
+def _calendar(data: dict) -> WorkCalendar:
+    data = _table("calendar", data)
+    unknown = sorted(set(data) - {"holidays", "workdays"})
+    if unknown:
+        raise ConfigError(f"calendar: unknown setting(s) {', '.join(unknown)}; known: holidays, workdays")
+    days = {}
+    for name in ("holidays", "workdays"):
+        values = data.get(name, [])
+        if not isinstance(values, list):
+            raise ConfigError(f"calendar.{name} must be a list of dates")
+        parsed = set()
+        for value in values:
+            if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+                parsed.add(value)
+                continue
+            try:
+                parsed.add(dt.date.fromisoformat(str(value)))
+            except ValueError:
+                raise ConfigError(f"calendar.{name}: {value!r} is not a date such as 2027-01-01") from None
+        days[name] = frozenset(parsed)
+    if days["holidays"] & days["workdays"]:
+        both = ", ".join(sorted(d.isoformat() for d in days["holidays"] & days["workdays"]))
+        raise ConfigError(f"calendar: {both} listed both as holiday and as workday")
+    return WorkCalendar(days["holidays"], days["workdays"])
