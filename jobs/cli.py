@@ -152,6 +152,12 @@ def demo(obj: Context, folder: Path, as_json: bool) -> None:
         raise CliError(say(obj.language, "database", url=str(folder), reason=exc), obj.language, 2) from exc
 
 
+from jobs.engine_cli import score, status  # noqa: E402
+
+cli.add_command(status)
+cli.add_command(score)
+
+
 def main() -> None:
     cli(prog_name="budget-monitor")
 

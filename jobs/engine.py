@@ -81,6 +81,14 @@ def _histories(session, year: int, dates: Sequence[dt.date], entities: Sequence[
     return {key: History(tuple(sorted(years[key])), paid) for key, paid in sums.items()}
 
 
+def _within(entities: list[Entity], unit_code: str | None) -> list[Entity]:
+    """With one unit asked for, its department's figures would be that unit's alone: leave the
+    department out rather than show a misleading total."""
+    if unit_code is None:
+        return entities
+    return [e for e in entities if e.level != "department"]
+
+
 def _latest_export(session, year: int) -> dt.date | None:
     return session.scalar(select(func.max(Import.observed_on))
                           .where(Import.budget_year == year, Import.kind == "payments"))
@@ -91,7 +99,7 @@ def status(factory, *, year: int, as_of: dt.date, settings: EngineSettings,
     book = settings.rule_book
     with transaction(factory) as session:
         lines, _ = line_figures(session, year, as_of, unit_code)
-        entities = roll_up(lines)
+        entities = _within(roll_up(lines), unit_code)
         dates = _history_dates(book, year, as_of, entities)
         histories = _histories(session, year, dates, entities, unit_code)
         latest = _latest_export(session, year)
@@ -117,7 +125,7 @@ def scores(factory, *, year: int, as_of: dt.date, settings: EngineSettings,
                                for c in book.rules_for(year, dep).checkpoints if c.date <= as_of})
     with transaction(factory) as session:
         lines, unit_paid = line_figures(session, year, as_of, unit_code, paid_dates=checkpoint_dates)
-        entities = roll_up(lines)
+        entities = _within(roll_up(lines), unit_code)
         histories = _histories(session, year, _history_dates(book, year, as_of, entities), entities, unit_code)
         records = [r for r in adjustment_records(session, year, unit_code) if r.adjusted_on <= as_of]
         previous_lines, _ = line_figures(session, year - 1, dt.date(year - 1, 12, 31), unit_code)

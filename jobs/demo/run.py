@@ -1,7 +1,9 @@
 """``budget-monitor demo``: the 2023 exports of 乌鲁木齐市科学技术协会 through the real importer,
-then cumulative execution at each quarter end against the assessed checkpoints.
+then the engine: cumulative execution at each checkpoint against the full-year budget, and the
+evaluation's scores.
 
-The figures printed are computed from the imported data, never copied from the seed.
+The figures printed are computed from the imported data by the same code as ``status`` and
+``score``, never copied from the seed.
 """
 
 from __future__ import annotations
@@ -13,20 +15,20 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from db.engine import make_engine, session_factory, sqlite_url, transaction
+from db.engine import make_engine, session_factory, sqlite_url
 from db.migrate import upgrade
-from db.queries import unit_totals
-from jobs.demo.exports import write_demo_exports
 from jobs.clock import beijing_now
+from jobs.demo import seed2023
+from jobs.demo.exports import write_demo_exports
+from jobs.engine import EngineSettings, scores, status
+from jobs.engine_json import scores_json, two
 from jobs.ingest import ingest_paths
 from jobs.ingest.report import print_outcomes
 from monitor.i18n import render
-from monitor.money import rate, to_wan
+from monitor.money import D, rate, to_wan
+from monitor.rules import RuleBook
 
-DEMO_YEAR = 2023
-# The assessed checkpoints of the 2023 evaluation (appendix): cumulative paid ÷ full-year budget.
-CHECKPOINTS = ((dt.date(2023, 3, 31), 25), (dt.date(2023, 6, 30), 50), (dt.date(2023, 9, 30), 75),
-               (dt.date(2023, 12, 31), 95))
+DEMO_YEAR = seed2023.YEAR
 
 TEXT = {
     "writing": {"zh": "生成演示导出文件：{folder}", "en": "writing the demo exports to {folder}"},
@@ -43,11 +45,15 @@ TEXT = {
     "unit": {"zh": "单位", "en": "unit"},
     "budget": {"zh": "预算（万元）", "en": "budget (10,000 yuan)"},
     "refused": {"zh": "有文件被拒绝，演示中止", "en": "a file was refused; the demo stops"},
+    "next": {"zh": "接下来可以试：", "en": "try next:"},
 }
 
 
-def target_text(rate_text: str) -> str:
-    return rate_text.removesuffix(".00")
+def demo_settings() -> EngineSettings:
+    """The evaluation's default rules, with the one input the demo's exports cannot carry: last
+    year's 三公 budget (表 1-11), in 万元 as a config file would give it."""
+    book = RuleBook(years={DEMO_YEAR: {"previous_three_public_budget": str(seed2023.PREVIOUS_THREE_PUBLIC_BUDGET)}})
+    return EngineSettings(rule_book=book)
 
 
 def run_demo(folder: Path, *, language: str = "zh", database: str | None = None,
@@ -57,6 +63,7 @@ def run_demo(folder: Path, *, language: str = "zh", database: str | None = None,
 
     console = Console(highlight=False, quiet=as_json)
     folder.mkdir(parents=True, exist_ok=True)
+    db_file = None
     if database is None:
         db_file = folder / "demo.sqlite"
         for stale in (db_file, Path(f"{db_file}-wal"), Path(f"{db_file}-shm")):
@@ -73,39 +80,62 @@ def run_demo(folder: Path, *, language: str = "zh", database: str | None = None,
     if any(o.status == "refused" for o in outcomes):
         raise SystemExit(say("refused"))
 
-    with transaction(factory) as session:
-        by_date = {date: unit_totals(session, DEMO_YEAR, date) for date, _ in CHECKPOINTS}
-    final = by_date[CHECKPOINTS[-1][0]]
-    budget = sum(t.budget for t in final)
-    quarters = []
-    for date, target in CHECKPOINTS:
-        paid = sum(t.paid for t in by_date[date])
-        quarters.append({"date": date.isoformat(), "paid": f"{paid:.2f}",
-                         "execution_rate": f"{rate(paid, budget):.2f}", "target_rate": f"{target:.2f}",
-                         "met": rate(paid, budget) >= target})
-    units = [{"code": t.unit_code, "name": t.unit_name, "budget": f"{t.budget:.2f}", "paid": f"{t.paid:.2f}",
-              "execution_rate": None if rate(t.paid, t.budget) is None else f"{rate(t.paid, t.budget):.2f}"}
-             for t in final]
-    result = {"year": DEMO_YEAR, "budget": f"{budget:.2f}", "quarters": quarters, "units": units,
-              "files": [o.to_json(language) for o in outcomes]}
+    settings = demo_settings()
+    year_end = dt.date(DEMO_YEAR, 12, 31)
+    cards = scores(factory, year=DEMO_YEAR, as_of=year_end, settings=settings)
+    department = next(c for c in cards if c.level == "department")
+    quarters = _quarters(department, settings.rule_book.rules_for(DEMO_YEAR, department.code).checkpoints[-1])
+    report = status(factory, year=DEMO_YEAR, as_of=year_end, settings=settings)
+    units = [{"code": s.entity.code, "name": s.entity.name, "budget": two(s.entity.budget),
+              "paid": two(s.entity.paid), "execution_rate": two(s.entity.execution_rate)}
+             for s in report.statuses if s.entity.level == "unit"]
+    result = {"year": DEMO_YEAR, "budget": quarters["budget"], "quarters": quarters["rows"], "units": units,
+              "scores": scores_json(cards), "files": [o.to_json(language) for o in outcomes]}
     if as_json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
         return result
 
-    table = Table(title=say("title", year=DEMO_YEAR, budget=f"{to_wan(budget):,}"))
+    table = Table(title=say("title", year=DEMO_YEAR, budget=f"{to_wan(D(result['budget'])):,}"))
     for header in ("date", "paid", "rate", "target"):
         table.add_column(say(header), justify="right")
     table.add_column("")
-    for q in quarters:
-        paid = to_wan(sum(t.paid for t in by_date[dt.date.fromisoformat(q["date"])]))
-        table.add_row(q["date"], f"{paid:,}", f"{q['execution_rate']}%", f"{target_text(q['target_rate'])}%",
+    for q in result["quarters"]:
+        table.add_row(q["date"], f"{to_wan(D(q['paid'])):,}", f"{q['execution_rate']}%",
+                      f"{q['target_rate'].removesuffix('.00')}%",
                       f"[green]{say('met')}[/]" if q["met"] else f"[red]{say('missed')}[/]")
     console.print(table)
-    units_table = Table(title=say("units", date=CHECKPOINTS[-1][0].isoformat()))
+    units_table = Table(title=say("units", date=year_end.isoformat()))
     for header in ("unit", "budget", "paid", "rate"):
         units_table.add_column(say(header), justify="left" if header == "unit" else "right")
-    for t, u in zip(final, units):
-        units_table.add_row(f"{t.unit_code} {t.unit_name}", f"{to_wan(t.budget):,}", f"{to_wan(t.paid):,}",
+    for u in units:
+        units_table.add_row(f"{u['code']} {u['name']}", f"{to_wan(D(u['budget'])):,}", f"{to_wan(D(u['paid'])):,}",
                             f"{u['execution_rate']}%")
     console.print(units_table)
+    from jobs.engine_cli import _print_card
+
+    _print_card(console, language, department)
+    if db_file is not None:
+        console.print(say("next"), markup=False)
+        for command in (f"status --as-of {DEMO_YEAR}-03-15", f"score --year {DEMO_YEAR}",
+                        f"chart --year {DEMO_YEAR} -o chart.png"):
+            console.print(f"  budget-monitor --db {db_file} {command}", markup=False, soft_wrap=True)
     return result
+
+
+def _quarters(card, year_end_checkpoint) -> dict:
+    """The checkpoint rows of 表 6-1 from the department's score inputs: payment progress at the
+    quarter ends and the execution rate at year end, each against the full-year budget."""
+    progress = {i.name: i.value for i in card.indicators[0].inputs}
+    execution = {i.name: i.value for i in card.indicators[1].inputs}
+    budget = progress["budget"]
+    rows = []
+    for name, value in progress.items():
+        if name.endswith(".paid"):
+            day = name.removesuffix(".paid")
+            rows.append({"date": day, "paid": two(value), "execution_rate": two(progress[f"{day}.rate"]),
+                         "target_rate": two(progress[f"{day}.target_rate"]), "met": progress[f"{day}.met"]})
+    final_rate = rate(execution["paid"], budget)
+    rows.append({"date": year_end_checkpoint.date.isoformat(), "paid": two(execution["paid"]),
+                 "execution_rate": two(final_rate), "target_rate": two(year_end_checkpoint.target_rate),
+                 "met": final_rate >= year_end_checkpoint.target_rate})
+    return {"budget": two(budget), "rows": rows}

@@ -1,0 +1,272 @@
+"""``budget-monitor status`` and ``budget-monitor score``: the engine's results for people.
+
+Tables are ranked by how far each entity is behind the time schedule; ``--json`` prints the same
+figures as one document (amounts in yuan, rates in percent, strings with two decimals).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from db.exceptions import StorageError
+from jobs.cli_base import CliError, Context, as_of_option, resolve_period
+from jobs.engine import scores as load_scores
+from jobs.engine import status as load_status
+from jobs.engine_json import scores_json, status_json, two
+from monitor.assess import EntityStatus, ScoreCard, rank
+from monitor.i18n import render
+from monitor.money import to_wan
+from monitor.scores import IndicatorScore
+
+TEXT = {
+    "title": {"zh": "{year} 年预算执行进度（截至 {as_of}，按落后序时进度排序）",
+              "en": "{year} budget execution at {as_of}, most behind the time schedule first"},
+    "level": {"zh": "层级", "en": "level"},
+    "level.department": {"zh": "部门", "en": "department"},
+    "level.unit": {"zh": "单位", "en": "unit"},
+    "level.project": {"zh": "项目", "en": "project"},
+    "level.quota_line": {"zh": "指标", "en": "quota line"},
+    "entity": {"zh": "名称", "en": "name"},
+    "budget": {"zh": "预算(万元)", "en": "budget (万元)"},
+    "paid": {"zh": "已支付(万元)", "en": "paid (万元)"},
+    "rate": {"zh": "执行率", "en": "rate"},
+    "schedule": {"zh": "序时进度", "en": "schedule"},
+    "next": {"zh": "下一考核点", "en": "next checkpoint"},
+    "gap": {"zh": "还需支付(万元)", "en": "to pay (万元)"},
+    "days": {"zh": "剩余工作日", "en": "working days"},
+    "daily": {"zh": "日均需支付(万元)", "en": "per day (万元)"},
+    "projected": {"zh": "预计到考核点", "en": "projected"},
+    "method.history": {"zh": "按往年", "en": "by earlier years"},
+    "method.linear": {"zh": "线性", "en": "linear"},
+    "method.none": {"zh": "—", "en": "—"},
+    "none": {"zh": "没有 {year} 年的指标或支付数据", "en": "no quota lines or payments for {year}"},
+    "no_unit": {"zh": "没有单位 {unit} 在 {year} 年的数据", "en": "no data for unit {unit} in {year}"},
+    "stale": {"zh": "注意：最新支付导出截至 {latest}，晚于此日期的支付尚未导入",
+              "en": "note: the latest payment export is of {latest}; later payments are not imported yet"},
+    "uncovered": {"zh": "注意：节假日日历不含 {years} 年，按周一至周五计算工作日（可在配置 [calendar] 中补充）",
+                  "en": "note: the holiday calendar does not cover {years}; working days counted as Monday–Friday "
+                        "(add them under [calendar] in the config)"},
+    "more": {"zh": "……另有 {count} 行（--limit 0 显示全部，或用 --json / --xlsx）",
+             "en": "… {count} more rows (--limit 0 shows all, or use --json / --xlsx)"},
+    "written": {"zh": "已写入 {path}", "en": "written: {path}"},
+    "score_title": {"zh": "{level} {code} {name}：{year} 年得分 {score} / {weight}（截至 {as_of}）",
+                    "en": "{level} {code} {name}: {year} score {score} of {weight} (at {as_of})"},
+    "indicator": {"zh": "指标", "en": "indicator"},
+    "weight": {"zh": "权重", "en": "weight"},
+    "score": {"zh": "得分", "en": "score"},
+    "status": {"zh": "状态", "en": "status"},
+    "inputs": {"zh": "依据", "en": "based on"},
+    "key.payment_progress": {"zh": "资金支付进度", "en": "payment progress"},
+    "key.execution_rate": {"zh": "预算执行率", "en": "execution rate"},
+    "key.adjustment_rate": {"zh": "预算调整率", "en": "adjustment rate"},
+    "key.three_public_control": {"zh": "三公经费控制", "en": "three public expenses"},
+    "status.final": {"zh": "已定", "en": "final"},
+    "status.heading": {"zh": "预计", "en": "heading"},
+    "status.not_measurable": {"zh": "无法计算", "en": "not measurable"},
+    "checkpoint": {"zh": "{date} {rate}%（目标 {target}%）{mark}", "en": "{date} {rate}% (target {target}%) {mark}"},
+    "projected_mark": {"zh": "预计", "en": "projected"},
+    "execution": {"zh": "{projected}{rate}% = {paid} ÷ {budget} 万元", "en": "{projected}{rate}% = {paid} ÷ {budget} (万元)"},
+    "adjustment": {"zh": "调整 {adjusted} ÷ 年初 {initial} 万元 = {rate}%（{limit}% 及以上不得分）；计入 {counted} 笔，"
+                         "剔除 {excluded} 笔（豁免）；口径 {measure}",
+                   "en": "adjusted {adjusted} ÷ initial {initial} (万元) = {rate}% (0 at {limit}% or more); "
+                         "{counted} counted, {excluded} exempt; measure {measure}"},
+    "three_public": {"zh": "预算 {budget}，{projected}支出 {spent}，上年预算 {previous}（万元）",
+                     "en": "budget {budget}, {projected}spent {spent}, last year's budget {previous} (万元)"},
+    "no_previous": {"zh": "缺上年三公经费预算：导入上年指标，或在配置中设 previous_three_public_budget",
+                    "en": "last year's 三公 budget unknown: import last year's quota lines or set "
+                          "previous_three_public_budget in the config"},
+}
+
+LEVELS = ("department", "unit", "project", "quota_line")
+
+
+def say(language: str, message: str, **params) -> str:
+    return render(TEXT, message, language, params)
+
+
+def console_for_tables() -> Console:
+    """Wide tables stay readable when piped to a file or a pager (rich assumes 80 columns)."""
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=160)
+    return console
+
+
+def _percent(value) -> str:
+    return "—" if value is None else f"{two(value)}%"
+
+
+def _target(value) -> str:
+    return two(value).removesuffix(".00")
+
+
+def _wan(value) -> str:
+    return f"{to_wan(value):,}"
+
+
+def _storage(obj: Context, exc: StorageError) -> CliError:
+    from jobs.cli_base import say as base_say
+
+    return CliError(base_say(obj.language, "database", url=obj.settings.redacted_url(), reason=exc), obj.language, 2)
+
+
+@click.command()
+@click.option("--year", type=click.IntRange(2000, 2100), help="Budget year (default: the year of --as-of).")
+@click.option("--as-of", "as_of", metavar="DATE", callback=as_of_option,
+              help="Compute at this date (default: today in Beijing; the last day of --year once it is over). 统计日期。")
+@click.option("--unit", "unit_code", metavar="CODE", help="Only this unit (and its projects and quota lines). 单位编码。")
+@click.option("--level", "levels", type=click.Choice(LEVELS), multiple=True,
+              help="Levels in the table (repeatable; default department, unit, project). 层级。")
+@click.option("--limit", type=click.IntRange(0), default=50, show_default=True,
+              help="Rows in the table (0: all). --json and --xlsx always have every entity.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document with every entity, all levels.")
+@click.option("--xlsx", "xlsx", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Also write the status table as an Excel file for finance staff. 导出 Excel。")
+@click.pass_obj
+def status(obj: Context, year, as_of, unit_code, levels, limit, as_json, xlsx) -> None:
+    """Execution against the checkpoints and the time schedule, per department, unit, project
+    and quota line: budget, paid, rate, schedule, next checkpoint with the gap and the daily
+    amount needed, and the projected rate.
+
+    执行进度：各部门、单位、项目、指标的预算、累计支付、执行率、序时进度，下一考核点的差额、
+    剩余工作日和日均需支付金额，以及预计进度。按落后序时进度的程度排序。
+    """
+    year, as_of = resolve_period(obj, year, as_of)
+    language = obj.language
+    try:
+        report = load_status(obj.factory(), year=year, as_of=as_of, settings=obj.settings.engine,
+                             unit_code=unit_code)
+    except StorageError as exc:
+        raise _storage(obj, exc) from exc
+    if not report.statuses:
+        key = "no_unit" if unit_code else "none"
+        raise CliError(say(language, key, year=year, unit=unit_code), language)
+    ranked = rank(report.statuses)
+    if xlsx is not None:
+        from jobs.reports.excel import write_status_xlsx
+
+        try:
+            write_status_xlsx(report, xlsx, language)
+        except OSError as exc:
+            raise CliError(f"{xlsx}: {exc.strerror or exc}", language) from exc
+    if as_json:
+        click.echo(json.dumps(status_json(report, ranked), ensure_ascii=False, indent=2))
+        return
+    console = console_for_tables()
+    shown = [s for s in ranked if s.entity.level in (levels or LEVELS[:3])]
+    _print_status(console, language, report.year, report.as_of, shown, limit)
+    if report.latest_export is not None and report.latest_export < as_of:
+        console.print(say(language, "stale", latest=report.latest_export.isoformat()), style="yellow", markup=False)
+    if report.uncovered_years:
+        console.print(say(language, "uncovered", years=", ".join(map(str, report.uncovered_years))),
+                      style="yellow", markup=False)
+    if xlsx is not None:
+        console.print(say(language, "written", path=xlsx), markup=False)
+
+
+def _print_status(console: Console, language: str, year: int, as_of, statuses: list[EntityStatus],
+                  limit: int) -> None:
+    table = Table(title=say(language, "title", year=year, as_of=as_of.isoformat()))
+    for column in ("entity", "budget", "paid", "rate", "schedule", "next", "gap", "days", "daily", "projected"):
+        table.add_column(say(language, column), justify="left" if column == "entity" else "right",
+                         overflow="fold", no_wrap=column != "entity")
+    rows = statuses if limit == 0 else statuses[:limit]
+    for s in rows:
+        e, n = s.entity, s.next_checkpoint
+        style = "red" if n is not None and n.projected_to_miss else ("yellow" if s.behind > 0 else None)
+        projection = n.projection if n else s.year_end
+        table.add_row(
+            f"[{say(language, f'level.{e.level}')}] {e.code} {e.name}", _wan(e.budget), _wan(e.paid),
+            _percent(e.execution_rate), _percent(s.schedule_rate),
+            f"{n.date:%m-%d} {_target(n.target_rate)}%" if n else "—",
+            _wan(n.gap) if n else "—", str(n.working_days_left) if n else "—",
+            _wan(n.daily_needed) if n else "—",
+            f"{_percent(projection.rate)} {say(language, 'method.' + projection.method)}",
+            style=style)
+    table.columns[0].ratio = 1
+    console.print(table)
+    if limit and len(statuses) > limit:
+        console.print(say(language, "more", count=len(statuses) - limit), markup=False)
+
+
+@click.command()
+@click.option("--year", type=click.IntRange(2000, 2100), help="Budget year (default: the year of --as-of).")
+@click.option("--as-of", "as_of", metavar="DATE", callback=as_of_option,
+              help="Score at this date; during the year the score is where the unit is heading. 统计日期。")
+@click.option("--unit", "unit_code", metavar="CODE", help="Only this unit. 单位编码。")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document: per indicator key, weight, score, inputs.")
+@click.pass_obj
+def score(obj: Context, year, as_of, unit_code, as_json) -> None:
+    """The evaluation's scores that data decides, per department and unit: payment progress,
+    execution rate, adjustment rate and three-public-expense control, each with its weight and
+    the figures it was computed from. During the year: the score each is heading for.
+
+    绩效评价得分（资金支付进度、预算执行率、预算调整率、三公经费控制），列出权重、得分和计算依据；
+    年度未结束时为按当前进度预计的得分。
+    """
+    year, as_of = resolve_period(obj, year, as_of)
+    language = obj.language
+    try:
+        cards = load_scores(obj.factory(), year=year, as_of=as_of, settings=obj.settings.engine,
+                            unit_code=unit_code)
+    except StorageError as exc:
+        raise _storage(obj, exc) from exc
+    if not cards:
+        key = "no_unit" if unit_code else "none"
+        raise CliError(say(language, key, year=year, unit=unit_code), language)
+    if as_json:
+        click.echo(json.dumps(scores_json(cards), ensure_ascii=False, indent=2))
+        return
+    console = console_for_tables()
+    for card in cards:
+        _print_card(console, language, card)
+
+
+def _print_card(console: Console, language: str, card: ScoreCard) -> None:
+    table = Table(title=say(language, "score_title", level=say(language, f"level.{card.level}"), code=card.code,
+                            name=card.name, year=card.year, score=two(card.score), weight=two(card.weight),
+                            as_of=card.as_of.isoformat()), title_justify="left")
+    for column in ("indicator", "weight", "score", "status", "inputs"):
+        table.add_column(say(language, column), justify="right" if column in ("weight", "score") else "left",
+                         overflow="fold")
+    for indicator in card.indicators:
+        full = indicator.score is not None and indicator.score == indicator.weight
+        table.add_row(say(language, f"key.{indicator.key}"), two(indicator.weight),
+                      two(indicator.score) if indicator.score is not None else "—",
+                      say(language, f"status.{indicator.status}"), explain(indicator, language),
+                      style=None if full else ("red" if indicator.score is not None else "yellow"))
+    console.print(table)
+
+
+def explain(indicator: IndicatorScore, language: str) -> str:
+    """The inputs of an indicator in one line a person can check."""
+    values = {i.name: i.value for i in indicator.inputs}
+    if indicator.key == "payment_progress":
+        parts = []
+        for name in values:
+            if name.endswith(".rate"):
+                day = name.removesuffix(".rate")
+                mark = "✓" if values[f"{day}.met"] else "✗"
+                if values[f"{day}.projected"]:
+                    mark += say(language, "projected_mark")
+                parts.append(say(language, "checkpoint", date=day[5:], rate=two(values[name]),
+                                 target=_target(values[f"{day}.target_rate"]), mark=mark))
+        return "；".join(parts) if language == "zh" else "; ".join(parts)
+    if indicator.key == "execution_rate":
+        projected = say(language, "projected_mark") + " " if values["projected"] else ""
+        return say(language, "execution", projected=projected, rate=two(values["rate"]),
+                   paid=_wan(values["paid"]), budget=_wan(values["budget"]))
+    if indicator.key == "adjustment_rate":
+        return say(language, "adjustment", adjusted=_wan(values["adjusted"]), initial=_wan(values["initial"]),
+                   rate=two(values["rate"]), limit=_target(values["limit"]), counted=len(values["counted"]),
+                   excluded=len(values["excluded"]), measure=values["measure"])
+    if values.get("previous_budget") is None:
+        return say(language, "no_previous")
+    projected = say(language, "projected_mark") if values["projected"] else ""
+    return say(language, "three_public", budget=_wan(values["budget"]), spent=_wan(values["spent"]),
+               previous=_wan(values["previous_budget"]), projected=projected)
