@@ -240,5 +240,12 @@ def adjustment_records(session: Session, year: int, unit_code: str | None = None
     return [AdjustmentRecord(*row) for row in session.execute(query)]
 
 
+def years_with_data(session: Session) -> list[int]:
+    """Budget years with quota lines or payments."""
+    quota = select(QuotaLine.budget_year).distinct()
+    paid = select(Payment.budget_year).distinct()
+    return sorted(set(session.scalars(quota)) | set(session.scalars(paid)))
+
+
 def years_with_payments(session: Session) -> list[int]:
     return list(session.scalars(select(Payment.budget_year).distinct().order_by(Payment.budget_year)))

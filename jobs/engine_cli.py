@@ -44,7 +44,10 @@ TEXT = {
     "method.history": {"zh": "按往年", "en": "by earlier years"},
     "method.linear": {"zh": "线性", "en": "linear"},
     "method.none": {"zh": "—", "en": "—"},
-    "none": {"zh": "没有 {year} 年的指标或支付数据", "en": "no quota lines or payments for {year}"},
+    "none": {"zh": "没有 {year} 年的指标或支付数据{hint}", "en": "no quota lines or payments for {year}{hint}"},
+    "years_hint": {"zh": "；数据库中有 {years} 年的数据，可用 --year 指定", "en": "; the database has {years}: use --year"},
+    "empty_hint": {"zh": "；数据库是空的，先用 budget-monitor ingest 导入导出文件",
+                   "en": "; the database is empty: import exports first with budget-monitor ingest"},
     "no_unit": {"zh": "没有单位 {unit} 在 {year} 年的数据", "en": "no data for unit {unit} in {year}"},
     "stale": {"zh": "注意：最新支付导出截至 {latest}，晚于此日期的支付尚未导入",
               "en": "note: the latest payment export is of {latest}; later payments are not imported yet"},
@@ -115,6 +118,21 @@ def _storage(obj: Context, exc: StorageError) -> CliError:
     return CliError(base_say(obj.language, "database", url=obj.settings.redacted_url(), reason=exc), obj.language, 2)
 
 
+def _no_data(obj: Context, year: int, unit_code: str | None) -> CliError:
+    """Nothing for that year (or unit): say which years the database does have."""
+    from db.engine import transaction
+    from db.figures import years_with_data
+
+    language = obj.language
+    if unit_code:
+        return CliError(say(language, "no_unit", year=year, unit=unit_code), language)
+    with transaction(obj.factory()) as session:
+        years = years_with_data(session)
+    hint = (say(language, "years_hint", years=", ".join(map(str, years))) if years
+            else say(language, "empty_hint"))
+    return CliError(say(language, "none", year=year, hint=hint), language)
+
+
 @click.command()
 @click.option("--year", type=click.IntRange(2000, 2100), help="Budget year (default: the year of --as-of).")
 @click.option("--as-of", "as_of", metavar="DATE", callback=as_of_option,
@@ -144,8 +162,7 @@ def status(obj: Context, year, as_of, unit_code, levels, limit, as_json, xlsx) -
     except StorageError as exc:
         raise _storage(obj, exc) from exc
     if not report.statuses:
-        key = "no_unit" if unit_code else "none"
-        raise CliError(say(language, key, year=year, unit=unit_code), language)
+        raise _no_data(obj, year, unit_code)
     ranked = rank(report.statuses)
     if xlsx is not None:
         from jobs.reports.excel import write_status_xlsx
@@ -217,8 +234,7 @@ def score(obj: Context, year, as_of, unit_code, as_json) -> None:
     except StorageError as exc:
         raise _storage(obj, exc) from exc
     if not cards:
-        key = "no_unit" if unit_code else "none"
-        raise CliError(say(language, key, year=year, unit=unit_code), language)
+        raise _no_data(obj, year, unit_code)
     if as_json:
         click.echo(json.dumps(scores_json(cards), ensure_ascii=False, indent=2))
         return
