@@ -8,7 +8,7 @@ year, for the chart). Each opens one read transaction; all arithmetic is in ``mo
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -22,7 +22,7 @@ from monitor.calendar import WorkCalendar
 from monitor.execution import Entity, LineFigures, roll_up
 from monitor.money import ZERO
 from monitor.pacing import History
-from monitor.rules import Checkpoint, RuleBook
+from monitor.rules import Checkpoint, RuleBook, Rules
 
 HISTORY_YEARS = 3  # earlier years whose shape a projection may follow
 
@@ -103,7 +103,7 @@ def status(factory, *, year: int, as_of: dt.date, settings: EngineSettings,
         dates = _history_dates(book, year, as_of, entities)
         histories = _histories(session, year, dates, entities, unit_code)
         latest = _latest_export(session, year)
-    statuses = assess(entities, year=year, as_of=as_of, rules_for=lambda dep: book.rules_for(year, dep),
+    statuses = assess(entities, year=year, as_of=as_of, rules_for=rules_by_department(book, year),
                       calendar=settings.calendar, histories=histories)
     return StatusReport(year, as_of, statuses, lines, latest,
                         settings.calendar.uncovered_years({year}))
@@ -111,56 +111,62 @@ def status(factory, *, year: int, as_of: dt.date, settings: EngineSettings,
 
 def _history_dates(book: RuleBook, year: int, as_of: dt.date, entities: Sequence[Entity]) -> list[dt.date]:
     """as_of, every checkpoint still ahead (of any department's rules), and the year end."""
-    checkpoints: set[dt.date] = set()
-    for dep in {e.department_code for e in entities} or {None}:
-        checkpoints.update(c.date for c in book.rules_for(year, dep).checkpoints if c.date > as_of)
-    return [as_of, *sorted(checkpoints - {dt.date(year, 12, 31)}), dt.date(year, 12, 31)]
+    year_end = dt.date(year, 12, 31)
+    ahead = [d for d in book.checkpoint_dates(year) if as_of < d < year_end]
+    return [as_of, *ahead, year_end]
+
+
+def rules_by_department(book: RuleBook, year: int):
+    """``rules_for(department)`` of one year, each department's rules built once."""
+    cache: dict[str | None, Rules] = {}
+
+    def rules_for(department: str | None) -> Rules:
+        if department not in cache:
+            cache[department] = book.rules_for(year, department)
+        return cache[department]
+
+    return rules_for
 
 
 def scores(factory, *, year: int, as_of: dt.date, settings: EngineSettings,
            unit_code: str | None = None) -> list[ScoreCard]:
     """Score cards of every department and unit (or of one unit) at ``as_of``."""
-    book = settings.rule_book
-    checkpoint_dates = sorted({c.date for dep in _departments_of(factory, year, as_of, unit_code) or [None]
-                               for c in book.rules_for(year, dep).checkpoints if c.date <= as_of})
+    rules_for = rules_by_department(settings.rule_book, year)
+    checkpoint_dates = [d for d in settings.rule_book.checkpoint_dates(year) if d <= as_of]
     with transaction(factory) as session:
         lines, unit_paid = line_figures(session, year, as_of, unit_code, paid_dates=checkpoint_dates)
         entities = _within(roll_up(lines), unit_code)
-        histories = _histories(session, year, _history_dates(book, year, as_of, entities), entities, unit_code)
+        histories = _histories(session, year, _history_dates(settings.rule_book, year, as_of, entities), entities,
+                               unit_code)
         records = [r for r in adjustment_records(session, year, unit_code) if r.adjusted_on <= as_of]
         previous_lines, _ = line_figures(session, year - 1, dt.date(year - 1, 12, 31), unit_code)
     previous = _three_public_budgets(previous_lines)
+    members: dict[tuple[str, str], list[LineFigures]] = {}
+    for line in lines:
+        members.setdefault(("unit", line.unit_code), []).append(line)
+        members.setdefault(("department", line.department_code), []).append(line)
+    adjustments: dict[tuple[str, str], list] = {}
+    for record in records:
+        adjustments.setdefault(("unit", record.unit_code), []).append(record)
+        adjustments.setdefault(("department", record.department_code), []).append(record)
     cards = []
     for entity in entities:
         if entity.level not in ("department", "unit"):
             continue
-        members = [l for l in lines if (l.unit_code if entity.level == "unit" else l.department_code) == entity.code]
-        unit_codes = {l.unit_code for l in members}
-        at_checkpoints = {day: sum((unit_paid.get(u, [ZERO] * len(checkpoint_dates))[i] for u in unit_codes), ZERO)
-                          for i, day in enumerate(checkpoint_dates)}
+        own = members.get(entity.key, [])
+        at_checkpoints = {}
+        for i, day in enumerate(checkpoint_dates):
+            at_checkpoints[day] = sum((unit_paid[u][i] for u in {l.unit_code for l in own} if u in unit_paid), ZERO)
         inputs = ScoreInputs(
-            budget=entity.budget, paid=entity.paid, initial=sum((l.initial for l in members), ZERO),
-            checkpoint_paid=at_checkpoints,
-            adjustments=[r for r in records if (r.unit_code if entity.level == "unit" else r.department_code)
-                         == entity.code],
-            three_public_budget=sum((l.budget for l in members if l.three_public), ZERO),
-            three_public_paid=sum((l.paid for l in members if l.three_public), ZERO),
-            previous_three_public_budget=previous.get((entity.level, entity.code)))
+            budget=entity.budget, paid=entity.paid, initial=sum((l.initial for l in own), ZERO),
+            checkpoint_paid=at_checkpoints, adjustments=adjustments.get(entity.key, []),
+            three_public_budget=sum((l.budget for l in own if l.three_public), ZERO),
+            three_public_paid=sum((l.paid for l in own if l.three_public), ZERO),
+            previous_three_public_budget=previous.get(entity.key))
         cards.append(score_card(entity.level, entity.code, entity.name, inputs,
-                                rules=book.rules_for(year, entity.department_code), as_of=as_of,
+                                rules=rules_for(entity.department_code), as_of=as_of,
                                 calendar=settings.calendar, history=history_for(entity, histories)))
     return cards
-
-
-def _departments_of(factory, year: int, as_of: dt.date, unit_code: str | None) -> list[str]:
-    from db.models import Department, QuotaLine, Unit
-
-    with transaction(factory) as session:
-        query = (select(Department.code).distinct().join(Unit, Unit.department_id == Department.id)
-                 .join(QuotaLine, QuotaLine.unit_id == Unit.id).where(QuotaLine.budget_year == year))
-        if unit_code is not None:
-            query = query.where(Unit.code == unit_code)
-        return list(session.scalars(query))
 
 
 def _three_public_budgets(lines: Sequence[LineFigures]) -> dict[tuple[str, str], Decimal]:

@@ -180,6 +180,12 @@ class RuleBook:
             merged.update(layer)
         return build_rules(year, merged)
 
+    def checkpoint_dates(self, year: int) -> list[dt.date]:
+        """Every checkpoint date of ``year`` under any department's rules (the base layer and
+        every department the config names)."""
+        departments = {None, *self.departments, *(d for y, d in self.year_departments if y == year)}
+        return sorted({c.date for dep in departments for c in self.rules_for(year, dep).checkpoints})
+
     def check(self) -> None:
         """Build every layer once so that a bad setting fails at start, naming where it is."""
         self.rules_for(2000)
