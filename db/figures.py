@@ -109,19 +109,21 @@ def budgets_in_force(session: Session, year: int, as_of: dt.date,
     """Budget in force at ``as_of`` per quota_no (see the module docstring)."""
     before = _snapshots(session, year, as_of, unit_id, latest=True)
     after = _snapshots(session, year, as_of, unit_id, latest=False)
-    numbers = dict(session.execute(select(QuotaLine.id, QuotaLine.quota_no)
-                                   .where(QuotaLine.budget_year == year,
-                                          *(() if unit_id is None else (QuotaLine.unit_id == unit_id,)))).all())
+    lines = session.execute(select(QuotaLine.id, QuotaLine.quota_no, QuotaLine.current)
+                            .where(QuotaLine.budget_year == year,
+                                   *(() if unit_id is None else (QuotaLine.unit_id == unit_id,))))
     adjustments = _adjustment_days(session, year, unit_id)
     result = {}
-    for line_id, quota_no in numbers.items():
+    for line_id, quota_no, current in lines:
         days = adjustments.get(quota_no, ())
         if line_id in before:
-            seen_on, current = before[line_id]
-            result[quota_no] = current + sum((a for d, a in days if seen_on < d <= as_of), ZERO)
-        else:
-            seen_on, current = after[line_id]
-            result[quota_no] = current - sum((a for d, a in days if as_of < d <= seen_on), ZERO)
+            seen_on, seen = before[line_id]
+            result[quota_no] = seen + sum((a for d, a in days if seen_on < d <= as_of), ZERO)
+        elif line_id in after:
+            seen_on, seen = after[line_id]
+            result[quota_no] = seen - sum((a for d, a in days if as_of < d <= seen_on), ZERO)
+        else:  # no snapshot at all (a line stored before snapshots were kept): its current budget
+            result[quota_no] = current
     return result
 
 
