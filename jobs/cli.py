@@ -158,6 +158,12 @@ cli.add_command(status)
 cli.add_command(score)
 
 
+from jobs.reports.commands import chart, report  # noqa: E402
+
+cli.add_command(chart)
+cli.add_command(report)
+
+
 def main() -> None:
     cli(prog_name="budget-monitor")
 

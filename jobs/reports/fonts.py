@@ -74,6 +74,12 @@ def find_cjk_font() -> CjkFont | None:
     return _listed() or _on_disk()
 
 
+def has_bold(font: CjkFont) -> bool:
+    return any(entry.name == font.name and entry.weight in ("bold", 700, 800, 900, "heavy", "black")
+               or entry.name == font.name and isinstance(entry.weight, int) and entry.weight >= 600
+               for entry in font_manager.fontManager.ttflist)
+
+
 def renders(text: str, font: CjkFont | None) -> bool:
     """True when every character of ``text`` has a glyph in ``font`` or in DejaVu Sans, the
     fallback of every label."""
