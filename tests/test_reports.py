@@ -281,3 +281,24 @@ def test_the_xlsx_header_is_english_with_lang_en(demo_db, tmp_path):
     workbook = openpyxl.load_workbook(write_status_xlsx(report, tmp_path / "s.xlsx", language="en"))
     assert [c.value for c in workbook.worksheets[0][1]][:4] == ["level", "unit code", "code", "name"]
     assert workbook.sheetnames == ["status", "about"]
+
+
+def test_a_year_without_budget_or_payments_and_one_paid_beyond_its_budget_still_draw(tmp_path):
+    from decimal import Decimal
+
+    from jobs.engine import ExecutionCurve
+    from monitor.calendar import WorkCalendar
+    from monitor.rules import RuleBook
+
+    rules = RuleBook().rules_for(2023)
+    empty = ExecutionCurve(2023, dt.date(2023, 1, 1), "某单位", Decimal("0"), (), rules.checkpoints, "months",
+                           WorkCalendar())
+    assert headline(empty, "zh")[0] == "截至 2023-01-01 没有预算数"
+    render_chart(empty, tmp_path / "empty.png")
+    over = ExecutionCurve(2023, dt.date(2023, 12, 20), "某单位", Decimal("100.00"),
+                          ((dt.date(2023, 2, 1), Decimal("-5.00")), (dt.date(2023, 6, 1), Decimal("130.00"))),
+                          rules.checkpoints, "calendar", WorkCalendar())
+    assert headline(over, "en")[0] == "As of 2023-12-20: 130% paid, 95% due Dec 31 already reached"
+    render_chart(over, tmp_path / "over.png", "en")
+    for name in ("empty.png", "over.png"):
+        png_size((tmp_path / name).read_bytes())

@@ -46,6 +46,7 @@ TEXT = {
     "short": {"zh": "截至 {date} 执行 {rate}%，距 {when} 考核进度 {target}% 还差 {gap} 万元",
               "en": "As of {date}: {rate}% paid, {gap} × 10,000 yuan short of {target}% due {when}"},
     "no_budget": {"zh": "截至 {date} 没有预算数", "en": "As of {date}: no budget"},
+    "plain": {"zh": "截至 {date} 执行 {rate}%", "en": "As of {date}: {rate}% paid"},
     "met": {"zh": "达标", "en": "met"},
     "missed": {"zh": "未达标", "en": "missed"},
     "when": {"zh": "{month}月{day}日", "en": "{month_name} {day}"},
@@ -133,7 +134,7 @@ def headline(curve: ExecutionCurve, language: str) -> tuple[str, str]:
             return (say(language, "short", date=date, rate=rate_text(current), when=when,
                         target=rate_text(checkpoint.target_rate), gap=f"{to_wan(gap):,}"),
                     RED if current < schedule else GREEN)
-    return say(language, "judged", date=date, rate=rate_text(current), target="—", verdict=""), INK
+    return say(language, "plain", date=date, rate=rate_text(current)), INK  # no checkpoint left
 
 
 def render_chart(curve: ExecutionCurve, path: str | Path | BinaryIO, language: str = "zh", *,
@@ -187,7 +188,7 @@ def _draw(curve: ExecutionCurve, language: str, name: str, style: Style) -> Figu
     axes.plot(days, [float(schedule_rate(curve.schedule, d, year, curve.calendar)) for d in days],
               color=GREY, linestyle="--", linewidth=1.6, label=say(language, "schedule", method=method))
 
-    top = 100.0
+    top, bottom = 100.0, 0.0
     if budget > ZERO:
         xs = [start] + [d for d, _ in curve.points if d <= as_of] + [as_of]
         ys = [0.0] + [float(p * 100 / budget) for d, p in curve.points if d <= as_of] + [float(paid * 100 / budget)]
@@ -201,7 +202,7 @@ def _draw(curve: ExecutionCurve, language: str, name: str, style: Style) -> Figu
             axes.annotate(f"{rate_text(current)}%", (as_of, float(current)), xytext=(-8 if late else 8, 6),
                           textcoords="offset points", fontsize=15, fontweight="bold", fontfamily="DejaVu Sans",
                           color=BLUE, ha="right" if late else "left", va="bottom", zorder=5)
-        top = max(top, max(ys))
+        top, bottom = max(top, max(ys)), min(bottom, min(ys) * 1.15)  # reversals can go below zero
         _checkpoints(axes, curve, language)
     else:
         for checkpoint in curve.checkpoints:
@@ -212,7 +213,7 @@ def _draw(curve: ExecutionCurve, language: str, name: str, style: Style) -> Figu
                  label=say(language, "as_of", when=when_text(language, as_of)))
 
     axes.set_xlim(start, end)
-    axes.set_ylim(0, top * 1.08)
+    axes.set_ylim(bottom, top * 1.08)
     axes.yaxis.set_major_formatter(PercentFormatter(xmax=100, decimals=0))
     axes.set_ylabel(say(language, "ylabel"), fontsize=11)
     axes.xaxis.set_major_locator(MonthLocator())
