@@ -194,13 +194,16 @@ class ExecutionCurve:
     calendar: WorkCalendar
 
 
-def curve(factory, *, year: int, as_of: dt.date, settings: EngineSettings,
-          unit_code: str | None = None) -> ExecutionCurve:
-    report = status(factory, year=year, as_of=as_of, settings=settings, unit_code=unit_code)
+def curve(factory, *, year: int, as_of: dt.date, settings: EngineSettings, unit_code: str | None = None,
+          report: StatusReport | None = None) -> ExecutionCurve:
+    """The curve of one unit, or of everything in the database; ``report`` is the status of the
+    same year, date and unit when the caller has it already."""
+    if report is None:
+        report = status(factory, year=year, as_of=as_of, settings=settings, unit_code=unit_code)
     level = "unit" if unit_code else "department"
     tops = [s.entity for s in report.statuses if s.entity.level == level]
     budget = sum((e.budget for e in tops), ZERO)
-    name = tops[0].name if len(tops) == 1 else ("全部单位" if tops else "")
+    name = tops[0].name if len(tops) == 1 else ""  # several departments: the chart says "all"
     departments = {e.department_code for e in tops}
     rules = settings.rule_book.rules_for(year, departments.pop() if len(departments) == 1 else None)
     with transaction(factory) as session:

@@ -67,7 +67,7 @@ def _load(obj: Context, year: int, as_of: dt.date, unit_code: str | None, *,
     engine = obj.settings.engine
     try:
         report = status(factory, year=year, as_of=as_of, settings=engine, unit_code=unit_code) if with_status else None
-        figures = curve(factory, year=year, as_of=as_of, settings=engine, unit_code=unit_code)
+        figures = curve(factory, year=year, as_of=as_of, settings=engine, unit_code=unit_code, report=report)
     except StorageError as exc:
         raise _storage_error(obj, exc) from exc
     if (report is not None and not report.statuses) or (not figures.name and not figures.points):
