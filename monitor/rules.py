@@ -137,7 +137,7 @@ def build_rules(year: int, settings: Mapping[str, object]) -> Rules:
         year=year,
         checkpoints=checkpoints,
         schedule=schedule,
-        weights=MappingProxyType({k: _decimal(f"weights.{k}", v) for k, v in weights.items()}),
+        weights=MappingProxyType({k: _weight(f"weights.{k}", v) for k, v in weights.items()}),
         execution_bands=bands,
         adjustment_max_rate=_rate("adjustment_max_rate", merged["adjustment_max_rate"]),
         adjustment_exempt=frozenset(exempt),
@@ -151,6 +151,13 @@ def _rate(name: str, value) -> Decimal:
     number = _decimal(name, value)
     if not Decimal(0) <= number <= Decimal(100):
         raise RuleError(f"{name} must be a percentage between 0 and 100, not {value!r}")
+    return number
+
+
+def _weight(name: str, value) -> Decimal:
+    number = _decimal(name, value)
+    if number < 0:
+        raise RuleError(f"{name} must not be negative, not {value!r}")
     return number
 
 
@@ -176,8 +183,13 @@ class RuleBook:
         if department is not None:
             layers += [self.departments.get(department, {}), self.year_departments.get((year, department), {})]
         merged: dict[str, object] = {}
+        weights: dict[str, object] = {}
         for layer in layers:
             merged.update(layer)
+            if isinstance(layer.get("weights"), Mapping):
+                weights.update(layer["weights"])  # a layer sets some weights and keeps the others
+        if weights:
+            merged["weights"] = weights
         return build_rules(year, merged)
 
     def checkpoint_dates(self, year: int) -> list[dt.date]:

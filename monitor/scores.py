@@ -99,12 +99,14 @@ def execution_rate(rules: Rules, budget: Decimal, paid: Decimal, projected: bool
 
 
 def adjusted_amount(records: Sequence[AdjustmentRecord], measure: str) -> Decimal:
-    """预算调整数. ``gross``: additions + cuts + the amount moved by transfers (each 调剂 appears
-    as a cut of one line and an addition to another; the amount moved is the addition side).
-    ``net``: the net change of the budget."""
+    """预算调整数. ``gross``: additions + cuts + the amount moved by transfers. A 调剂 appears as
+    a cut of one line and an addition to another, perhaps of another unit: the amount moved in or
+    out of the entity is the larger of its two sides, so a transfer inside the entity counts
+    once and one to another unit counts for both. ``net``: the net change of the budget."""
     if measure == "net":
         return abs(sum((r.amount for r in records), ZERO))
-    moved = sum((r.amount for r in records if r.adjustment_type == "transfer" and r.amount > ZERO), ZERO)
+    transfers = [r.amount for r in records if r.adjustment_type == "transfer"]
+    moved = max(sum((a for a in transfers if a > ZERO), ZERO), -sum((a for a in transfers if a < ZERO), ZERO))
     changed = sum((abs(r.amount) for r in records if r.adjustment_type != "transfer"), ZERO)
     return moved + changed
 
