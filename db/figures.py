@@ -14,38 +14,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import BigInteger, and_, case, exists, func, select, type_coerce, union_all
 from sqlalchemy.orm import Session, aliased
 
 from db.models import Adjustment, Department, Payment, Project, QuotaLine, QuotaSnapshot, Unit
 from db.queries import counted_amount
+from db.types import Money
 from monitor.execution import LineFigures
 from monitor.money import ZERO
 from monitor.scores import AdjustmentRecord
 
 UNKNOWN = "?"  # department / unit code of a payment that names neither a known line nor a unit
-
-
-@dataclass(frozen=True)
-class _Line:
-    id: int
-    quota_no: str
-    unit_id: int
-    department_code: str
-    department_name: str
-    unit_code: str
-    unit_name: str
-    project_code: str | None
-    project_name: str | None
-    expense_type: str | None
-    economic_class: str | None
-    economic_name: str | None
-    fund_type: str | None
-    three_public: bool
-    initial: Decimal
 
 
 def _unit_filter(session: Session, unit_code: str | None) -> int | None:
@@ -55,88 +36,91 @@ def _unit_filter(session: Session, unit_code: str | None) -> int | None:
     return -1 if unit_id is None else unit_id  # -1 matches nothing
 
 
-def _lines(session: Session, year: int, unit_id: int | None) -> list[_Line]:
-    query = (
-        select(QuotaLine.id, QuotaLine.quota_no, QuotaLine.unit_id,
-               func.coalesce(Department.code, UNKNOWN), func.coalesce(Department.name, ""),
-               Unit.code, Unit.name, Project.code, Project.name, QuotaLine.expense_type,
-               QuotaLine.economic_class, QuotaLine.economic_name, QuotaLine.fund_type,
-               QuotaLine.three_public, QuotaLine.initial)
-        .join(Unit, Unit.id == QuotaLine.unit_id)
-        .outerjoin(Department, Department.id == Unit.department_id)
-        .outerjoin(Project, Project.id == QuotaLine.project_id)
-        .where(QuotaLine.budget_year == year)
-    )
-    if unit_id is not None:
-        query = query.where(QuotaLine.unit_id == unit_id)
-    return [_Line(*row) for row in session.execute(query)]
+def _fen(column):
+    """A Money column as its stored integer fen, for arithmetic in SQL."""
+    return type_coerce(column, BigInteger)
 
 
-def _snapshots(session: Session, year: int, as_of: dt.date, unit_id: int | None,
-               latest: bool) -> dict[int, tuple[dt.date, Decimal]]:
-    """Per line, the latest snapshot on or before ``as_of`` (``latest``), or the earliest after."""
-    order = ((QuotaSnapshot.observed_on.desc(), QuotaSnapshot.import_id.desc()) if latest
-             else (QuotaSnapshot.observed_on.asc(), QuotaSnapshot.import_id.desc()))
+def _in_force(year: int, as_of: dt.date, unit_id: int | None):
+    """Subquery (quota_line_id, budget): each line's budget in force at ``as_of``, in one pass.
+
+    The snapshot in force is ranked first: on or before ``as_of`` the latest, else the earliest
+    after (ties: the latest import); the dated adjustments between its date and ``as_of`` are
+    then added (or, for a snapshot after ``as_of``, taken back out). A line with no snapshot
+    keeps its current budget. The ranked rows drive the join (one per line): SQLite would otherwise scan the materialised
+    ranking once per line.
+    """
+    seen_before = QuotaSnapshot.observed_on <= as_of
     ranked = (
-        select(QuotaSnapshot.quota_line_id, QuotaSnapshot.observed_on, QuotaSnapshot.current,
-               func.row_number().over(partition_by=QuotaSnapshot.quota_line_id, order_by=order).label("rank"))
-        .join(QuotaLine, QuotaLine.id == QuotaSnapshot.quota_line_id)
-        .where(QuotaLine.budget_year == year,
-               QuotaSnapshot.observed_on <= as_of if latest else QuotaSnapshot.observed_on > as_of)
+        select(QuotaLine.id, QuotaLine.quota_no, QuotaLine.current.label("line_current"), QuotaSnapshot.observed_on,
+               QuotaSnapshot.current,
+               func.row_number().over(
+                   partition_by=QuotaLine.id,
+                   order_by=(case((seen_before, 0), else_=1), case((seen_before, QuotaSnapshot.observed_on)).desc(),
+                             QuotaSnapshot.observed_on, QuotaSnapshot.import_id.desc())).label("rank"))
+        .outerjoin(QuotaSnapshot, QuotaSnapshot.quota_line_id == QuotaLine.id)
+        .where(QuotaLine.budget_year == year, *_of_unit(QuotaLine, unit_id))
+        .subquery()
     )
-    if unit_id is not None:
-        ranked = ranked.where(QuotaLine.unit_id == unit_id)
-    ranked = ranked.subquery()
-    rows = session.execute(select(ranked.c.quota_line_id, ranked.c.observed_on, ranked.c.current)
-                           .where(ranked.c.rank == 1))
-    return {line_id: (observed_on, current) for line_id, observed_on, current in rows}
+    seen = select(ranked).where(ranked.c.rank == 1).subquery()
+    seen_on = seen.c.observed_on
+    moved = case(
+        (and_(seen_on <= as_of, Adjustment.adjusted_on > seen_on, Adjustment.adjusted_on <= as_of),
+         _fen(Adjustment.amount)),
+        (and_(seen_on > as_of, Adjustment.adjusted_on > as_of, Adjustment.adjusted_on <= seen_on),
+         -_fen(Adjustment.amount)),
+        else_=0)
+    budget = func.coalesce(_fen(seen.c.current), _fen(seen.c.line_current)) + func.coalesce(func.sum(moved), 0)
+    return (
+        select(seen.c.id.label("quota_line_id"), type_coerce(budget, Money).label("budget"))
+        .outerjoin(Adjustment, and_(Adjustment.budget_year == year, Adjustment.quota_no == seen.c.quota_no))
+        .group_by(seen.c.id, seen.c.current, seen.c.line_current)
+        .subquery()
+    )
 
 
-def _adjustment_days(session: Session, year: int, unit_id: int | None) -> dict[str, list[tuple[dt.date, Decimal]]]:
-    query = (select(Adjustment.quota_no, Adjustment.adjusted_on, func.sum(Adjustment.amount))
-             .where(Adjustment.budget_year == year, Adjustment.quota_no.is_not(None))
-             .group_by(Adjustment.quota_no, Adjustment.adjusted_on))
-    if unit_id is not None:
-        query = query.where(Adjustment.unit_id == unit_id)
-    result: dict[str, list[tuple[dt.date, Decimal]]] = {}
-    for quota_no, day, amount in session.execute(query):
-        result.setdefault(quota_no, []).append((day, amount))
-    return result
+def _of_unit(model, unit_id: int | None) -> tuple:
+    return () if unit_id is None else (model.unit_id == unit_id,)
 
 
 def budgets_in_force(session: Session, year: int, as_of: dt.date,
                      unit_id: int | None = None) -> dict[str, Decimal]:
     """Budget in force at ``as_of`` per quota_no (see the module docstring)."""
-    before = _snapshots(session, year, as_of, unit_id, latest=True)
-    after = _snapshots(session, year, as_of, unit_id, latest=False)
-    lines = session.execute(select(QuotaLine.id, QuotaLine.quota_no, QuotaLine.current)
-                            .where(QuotaLine.budget_year == year,
-                                   *(() if unit_id is None else (QuotaLine.unit_id == unit_id,))))
-    adjustments = _adjustment_days(session, year, unit_id)
-    result = {}
-    for line_id, quota_no, current in lines:
-        days = adjustments.get(quota_no, ())
-        if line_id in before:
-            seen_on, seen = before[line_id]
-            result[quota_no] = seen + sum((a for d, a in days if seen_on < d <= as_of), ZERO)
-        elif line_id in after:
-            seen_on, seen = after[line_id]
-            result[quota_no] = seen - sum((a for d, a in days if as_of < d <= seen_on), ZERO)
-        else:  # no snapshot at all (a line stored before snapshots were kept): its current budget
-            result[quota_no] = current
-    return result
+    budgets = _in_force(year, as_of, unit_id)
+    return dict(session.execute(select(QuotaLine.quota_no, budgets.c.budget)
+                                .join(budgets, budgets.c.quota_line_id == QuotaLine.id)).all())
+
+
+def _payments(year: int, until: dt.date | None, unit_id: int | None):
+    """Subquery (quota_no, unit_id, pay_date, counted) of the year's payments (up to ``until``).
+
+    For one unit, what the whole run gives it: the payments against its quota lines (whatever
+    unit they name), and its own payments against no known line of the year; as a UNION ALL of
+    two index searches. An OR of the two conditions would be read by SQLite, which has no
+    statistics unless ANALYZE ran, as a search of every payment of the year through the
+    (budget_year, …) index, and by PostgreSQL as a scan of the table.
+    """
+    columns = (Payment.quota_no, Payment.unit_id, Payment.pay_date, counted_amount.label("counted"))
+    of_year = (Payment.budget_year == year, *(() if until is None else (Payment.pay_date <= until,)))
+    if unit_id is None:
+        return select(*columns).where(*of_year).subquery()
+    own_lines = select(QuotaLine.quota_no).where(QuotaLine.budget_year == year, QuotaLine.unit_id == unit_id)
+    known_line = exists().where(QuotaLine.budget_year == year, QuotaLine.quota_no == Payment.quota_no)
+    return union_all(
+        select(*columns).where(Payment.quota_no.in_(own_lines), *of_year),
+        select(*columns).where(Payment.unit_id == unit_id, *of_year, ~known_line),
+    ).subquery()
 
 
 def paid_by_line(session: Session, year: int, dates: Sequence[dt.date],
                  unit_id: int | None = None) -> dict[tuple[str | None, int | None], list[Decimal]]:
     """Cumulative paid at each of ``dates`` per (quota_no, unit_id) of the payments, in one scan."""
-    sums = [func.sum(case((Payment.pay_date <= day, counted_amount), else_=0)) for day in dates]
-    query = (select(Payment.quota_no, Payment.unit_id, *sums)
-             .where(Payment.budget_year == year, Payment.pay_date <= max(dates))
-             .group_by(Payment.quota_no, Payment.unit_id))
-    if unit_id is not None:
-        own = select(QuotaLine.quota_no).where(QuotaLine.budget_year == year, QuotaLine.unit_id == unit_id)
-        query = query.where(or_(Payment.unit_id == unit_id, Payment.quota_no.in_(own)))
+    last = max(dates)
+    paid = _payments(year, last, unit_id)
+    # Every payment read is on or before the last date: its sum needs no comparison per row.
+    sums = [func.sum(paid.c.counted if day == last else case((paid.c.pay_date <= day, paid.c.counted), else_=0))
+            for day in dates]
+    query = select(paid.c.quota_no, paid.c.unit_id, *sums).group_by(paid.c.quota_no, paid.c.unit_id)
     # sum() of a Money column stays Money: the values come back as Decimal yuan.
     return {(quota_no, unit): [v if v is not None else ZERO for v in values]
             for quota_no, unit, *values in session.execute(query)}
@@ -150,26 +134,34 @@ def line_figures(session: Session, year: int, as_of: dt.date, unit_code: str | N
     the scores), from the same scan of the payments.
     """
     unit_id = _unit_filter(session, unit_code)
-    lines = _lines(session, year, unit_id)
-    budgets = budgets_in_force(session, year, as_of, unit_id)
+    budgets = _in_force(year, as_of, unit_id)
+    # The columns of LineFigures up to the budget, in its order; paid is added below.
+    lines = session.execute(
+        select(QuotaLine.quota_no, func.coalesce(Department.code, UNKNOWN), func.coalesce(Department.name, ""),
+               Unit.code, Unit.name, Project.code, Project.name, QuotaLine.expense_type, QuotaLine.economic_class,
+               QuotaLine.economic_name, QuotaLine.fund_type, QuotaLine.three_public, QuotaLine.initial,
+               budgets.c.budget)
+        .join(budgets, budgets.c.quota_line_id == QuotaLine.id)
+        .join(Unit, Unit.id == QuotaLine.unit_id)
+        .outerjoin(Department, Department.id == Unit.department_id)
+        .outerjoin(Project, Project.id == QuotaLine.project_id)
+        .where(QuotaLine.budget_year == year, *_of_unit(QuotaLine, unit_id))
+        .order_by(QuotaLine.id)
+    ).all()
     dates = [as_of, *paid_dates]
     paid = paid_by_line(session, year, dates, unit_id)
-    by_number = {line.quota_no: line for line in lines}
+    unit_of = {line[0]: line[3] for line in lines}
     line_paid: dict[str, Decimal] = {}
     unit_paid: dict[str, list[Decimal]] = {}
     orphans: dict[tuple[str | None, int | None], list[Decimal]] = {}
     for (quota_no, pay_unit), amounts in paid.items():
-        line = by_number.get(quota_no)
-        if line is None:
+        code = unit_of.get(quota_no)
+        if code is None:
             orphans[quota_no, pay_unit] = amounts
             continue
         line_paid[quota_no] = line_paid.get(quota_no, ZERO) + amounts[0]
-        _add(unit_paid, line.unit_code, amounts[1:])
-    figures = [LineFigures(l.quota_no, l.department_code, l.department_name, l.unit_code, l.unit_name,
-                           l.project_code, l.project_name, l.expense_type, l.economic_class, l.economic_name,
-                           l.fund_type, l.three_public, l.initial, budgets[l.quota_no],
-                           line_paid.get(l.quota_no, ZERO))
-               for l in lines]
+        _add(unit_paid, code, amounts[1:])
+    figures = [LineFigures(*line, line_paid.get(line[0], ZERO)) for line in lines]
     if orphans:
         units = _units(session, {u for _, u in orphans if u is not None})
         for (quota_no, pay_unit), amounts in sorted(orphans.items(), key=lambda kv: (str(kv[0][0]), kv[0][1] or 0)):
@@ -200,10 +192,12 @@ def unit_paid_at(session: Session, year: int, dates: Sequence[dt.date],
                  unit_code: str | None = None) -> dict[str, list[Decimal]]:
     """Cumulative paid at each of ``dates`` per unit code (earlier years' shape, checkpoints)."""
     unit_id = _unit_filter(session, unit_code)
-    owners = dict(session.execute(
-        select(QuotaLine.quota_no, Unit.code).join(Unit, Unit.id == QuotaLine.unit_id)
-        .where(QuotaLine.budget_year == year)).all())
     paid = paid_by_line(session, year, dates, unit_id)
+    owners_query = (select(QuotaLine.quota_no, Unit.code).join(Unit, Unit.id == QuotaLine.unit_id)
+                    .where(QuotaLine.budget_year == year))
+    if unit_id is not None:  # only the lines its payments name, not every line of the province
+        owners_query = owners_query.where(QuotaLine.quota_no.in_({q for q, _ in paid if q is not None}))
+    owners = dict(session.execute(owners_query).all())
     codes = _units(session, {u for q, u in paid if u is not None and q not in owners})
     result: dict[str, list[Decimal]] = {}
     for (quota_no, pay_unit), amounts in paid.items():
@@ -215,11 +209,13 @@ def unit_paid_at(session: Session, year: int, dates: Sequence[dt.date],
 def daily_paid(session: Session, year: int, unit_code: str | None = None) -> list[tuple[dt.date, Decimal]]:
     """Paid per day of ``year`` (net), for the execution curve."""
     unit_id = _unit_filter(session, unit_code)
-    query = (select(Payment.pay_date, func.sum(counted_amount))
-             .where(Payment.budget_year == year).group_by(Payment.pay_date).order_by(Payment.pay_date))
-    if unit_id is not None:
-        own = select(QuotaLine.quota_no).where(QuotaLine.budget_year == year, QuotaLine.unit_id == unit_id)
-        query = query.where(or_(Payment.unit_id == unit_id, Payment.quota_no.in_(own)))
+    if unit_id is None:
+        query = (select(Payment.pay_date, func.sum(counted_amount))
+                 .where(Payment.budget_year == year).group_by(Payment.pay_date).order_by(Payment.pay_date))
+    else:
+        paid = _payments(year, None, unit_id)
+        query = (select(paid.c.pay_date, func.sum(paid.c.counted))
+                 .group_by(paid.c.pay_date).order_by(paid.c.pay_date))
     return [(day, amount if amount is not None else ZERO) for day, amount in session.execute(query)]
 
 
@@ -242,12 +238,22 @@ def adjustment_records(session: Session, year: int, unit_code: str | None = None
     return [AdjustmentRecord(*row) for row in session.execute(query)]
 
 
+def _distinct_years(session: Session, column) -> list[int]:
+    """The distinct values of an indexed year column, one index search each (a loose index scan)
+    instead of reading every row: SELECT DISTINCT reads all the payments of every year."""
+    first = select(func.min(column).label("year"))
+    years = first.cte("years", recursive=True)
+    following = (select(select(func.min(column)).where(column > years.c.year).scalar_subquery())
+                 .where(years.c.year.is_not(None)))
+    years = years.union_all(following)
+    return list(session.scalars(select(years.c.year).where(years.c.year.is_not(None)).order_by(years.c.year)))
+
+
 def years_with_data(session: Session) -> list[int]:
     """Budget years with quota lines or payments."""
-    quota = select(QuotaLine.budget_year).distinct()
-    paid = select(Payment.budget_year).distinct()
-    return sorted(set(session.scalars(quota)) | set(session.scalars(paid)))
+    return sorted(set(_distinct_years(session, QuotaLine.budget_year))
+                  | set(_distinct_years(session, Payment.budget_year)))
 
 
 def years_with_payments(session: Session) -> list[int]:
-    return list(session.scalars(select(Payment.budget_year).distinct().order_by(Payment.budget_year)))
+    return _distinct_years(session, Payment.budget_year)

@@ -168,6 +168,9 @@ class Payment(ExportedRecord, Base):
     __table_args__ = (
         UniqueConstraint("budget_year", "payment_no", name="uq_payments_year_no"),
         Index("ix_payments_unit_date", "unit_id", "pay_date"),
+        # Covers the per-line sums of db/figures.py (GROUP BY quota_no, unit_id of one year, up to
+        # a date): read in group order from the index alone, never from the wide table rows.
+        Index("ix_payments_year_line_sums", "budget_year", "quota_no", "unit_id", "pay_date", "status", "amount"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -189,6 +192,8 @@ class Adjustment(ExportedRecord, Base):
     __tablename__ = "adjustments"
     __table_args__ = (
         UniqueConstraint("budget_year", "adjustment_no", name="uq_adjustments_year_no"),
+        # The dated adjustments of each line of a year, for its budget in force (db/figures.py).
+        Index("ix_adjustments_year_quota", "budget_year", "quota_no", "adjusted_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
