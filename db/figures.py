@@ -112,18 +112,22 @@ def _payments(year: int, until: dt.date | None, unit_id: int | None):
     ).subquery()
 
 
-def paid_by_line(session: Session, year: int, dates: Sequence[dt.date],
-                 unit_id: int | None = None) -> dict[tuple[str | None, int | None], list[Decimal]]:
-    """Cumulative paid at each of ``dates`` per (quota_no, unit_id) of the payments, in one scan."""
+def _sums_by_line(year: int, dates: Sequence[dt.date], unit_id: int | None):
+    """SELECT quota_no, unit_id, paid at each of ``dates`` … GROUP BY quota_no, unit_id."""
     last = max(dates)
     paid = _payments(year, last, unit_id)
     # Every payment read is on or before the last date: its sum needs no comparison per row.
     sums = [func.sum(paid.c.counted if day == last else case((paid.c.pay_date <= day, paid.c.counted), else_=0))
-            for day in dates]
-    query = select(paid.c.quota_no, paid.c.unit_id, *sums).group_by(paid.c.quota_no, paid.c.unit_id)
+            .label(f"paid_{i}") for i, day in enumerate(dates)]
+    return select(paid.c.quota_no, paid.c.unit_id, *sums).group_by(paid.c.quota_no, paid.c.unit_id)
+
+
+def paid_by_line(session: Session, year: int, dates: Sequence[dt.date],
+                 unit_id: int | None = None) -> dict[tuple[str | None, int | None], list[Decimal]]:
+    """Cumulative paid at each of ``dates`` per (quota_no, unit_id) of the payments, in one scan."""
     # sum() of a Money column stays Money: the values come back as Decimal yuan.
     return {(quota_no, unit): [v if v is not None else ZERO for v in values]
-            for quota_no, unit, *values in session.execute(query)}
+            for quota_no, unit, *values in session.execute(_sums_by_line(year, dates, unit_id))}
 
 
 def line_figures(session: Session, year: int, as_of: dt.date, unit_code: str | None = None,
@@ -190,19 +194,26 @@ def _units(session: Session, ids: set[int]) -> dict[int, tuple[str, str, str, st
 
 def unit_paid_at(session: Session, year: int, dates: Sequence[dt.date],
                  unit_code: str | None = None) -> dict[str, list[Decimal]]:
-    """Cumulative paid at each of ``dates`` per unit code (earlier years' shape, checkpoints)."""
+    """Cumulative paid at each of ``dates`` per unit code (earlier years' shape, checkpoints).
+
+    The per-line sums are rolled up to the unit in SQL (the line's unit, else the payment's):
+    one row per unit comes back, not one per line.
+    """
     unit_id = _unit_filter(session, unit_code)
-    paid = paid_by_line(session, year, dates, unit_id)
-    owners_query = (select(QuotaLine.quota_no, Unit.code).join(Unit, Unit.id == QuotaLine.unit_id)
-                    .where(QuotaLine.budget_year == year))
-    if unit_id is not None:  # only the lines its payments name, not every line of the province
-        owners_query = owners_query.where(QuotaLine.quota_no.in_({q for q, _ in paid if q is not None}))
-    owners = dict(session.execute(owners_query).all())
-    codes = _units(session, {u for q, u in paid if u is not None and q not in owners})
+    by_line = _sums_by_line(year, dates, unit_id).subquery()
+    owner, payer = aliased(Unit), aliased(Unit)
+    code = func.coalesce(owner.code, payer.code)
+    query = (
+        select(code, *(func.sum(by_line.c[f"paid_{i}"]) for i in range(len(dates))))
+        .select_from(by_line)
+        .outerjoin(QuotaLine, and_(QuotaLine.budget_year == year, QuotaLine.quota_no == by_line.c.quota_no))
+        .outerjoin(owner, owner.id == QuotaLine.unit_id)
+        .outerjoin(payer, payer.id == by_line.c.unit_id)
+        .group_by(code)
+    )
     result: dict[str, list[Decimal]] = {}
-    for (quota_no, pay_unit), amounts in paid.items():
-        code = owners.get(quota_no) or codes.get(pay_unit, (None, None, UNKNOWN, None))[2]
-        _add(result, code, amounts)
+    for unit, *amounts in session.execute(query):
+        _add(result, unit if unit is not None else UNKNOWN, [a if a is not None else ZERO for a in amounts])
     return result
 
 
