@@ -16,14 +16,17 @@ from __future__ import annotations
 import calendar as _gregorian
 import datetime as dt
 from decimal import Decimal
+from functools import lru_cache
 
 from monitor.calendar import WorkCalendar
 
 ONE = Decimal(1)
 
 
+@lru_cache(maxsize=4096)
 def year_fraction(method: str, day: dt.date, year: int, calendar: WorkCalendar) -> Decimal:
-    """Elapsed share of ``year`` at the end of ``day``: 0 before the year, 1 after it."""
+    """Elapsed share of ``year`` at the end of ``day``: 0 before the year, 1 after it. Cached: a
+    run asks it for the same few dates once per entity (a province has tens of thousands)."""
     if day < dt.date(year, 1, 1):
         return Decimal(0)
     if day >= dt.date(year, 12, 31):
