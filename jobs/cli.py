@@ -164,8 +164,34 @@ cli.add_command(chart)
 cli.add_command(report)
 
 
-def main() -> None:
-    cli(prog_name="budget-monitor")
+def _language_of(argv: list[str]) -> str:
+    """The language for an error found before the options were parsed."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return "en" if argv[i + 1] == "en" else "zh"
+        if arg.startswith("--lang="):
+            return "en" if arg.endswith("=en") else "zh"
+    return "en" if os.environ.get(ENV_LANGUAGE, "zh").lower().startswith("en") else "zh"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the command; a usage error is one line (not click's four), exit code 2."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        code = cli.main(args, prog_name="budget-monitor", standalone_mode=False)
+    except click.UsageError as exc:
+        language = _language_of(args)
+        command = exc.ctx.command_path if exc.ctx is not None else "budget-monitor"
+        message = say(language, "usage", message=exc.format_message(), command=command)
+        click.echo(say(language, "error", message=message), err=True)
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo(say(_language_of(args), "aborted"), err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,9 @@ from monitor.i18n import render
 
 TEXT = {
     "error": {"zh": "错误：{message}", "en": "error: {message}"},
+    "usage": {"zh": "{message}（用 {command} --help 查看用法）", "en": "{message} (see {command} --help)"},
+    "aborted": {"zh": "已中止", "en": "aborted"},
+    "empty_unit": {"zh": "--unit 需要一个单位编码，如 158001", "en": "--unit needs a unit code such as 158001"},
     "database": {"zh": "无法打开数据库 {url}：{reason}", "en": "cannot open the database {url}: {reason}"},
     "config": {"zh": "配置有误：{reason}", "en": "configuration error: {reason}"},
     "bad_date": {"zh": "--as-of 应为日期，如 2023-03-31", "en": "--as-of must be a date such as 2023-03-31"},
@@ -88,6 +91,17 @@ def as_of_option(ctx, param, value: str | None):
     except CellError as exc:
         language = ctx.find_object(Context).language if ctx.find_object(Context) else "zh"
         raise click.BadParameter(say(language, "bad_date")) from exc
+
+
+def unit_option(ctx, param, value: str | None):
+    """click callback: a unit code, stripped; an empty one is an error, not "every unit"."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        language = ctx.find_object(Context).language if ctx.find_object(Context) else "zh"
+        raise click.BadParameter(say(language, "empty_unit"))
+    return value
 
 
 def resolve_period(obj: Context, year: int | None, as_of: dt.date | None) -> tuple[int, dt.date]:

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from db.exceptions import StorageError
-from jobs.cli_base import CliError, Context, as_of_option, resolve_period
+from jobs.cli_base import CliError, Context, as_of_option, resolve_period, unit_option
 from jobs.engine import scores as load_scores
 from jobs.engine import status as load_status
 from jobs.engine_json import scores_json, status_json, two
@@ -49,6 +49,9 @@ TEXT = {
     "empty_hint": {"zh": "；数据库是空的，先用 budget-monitor ingest 导入导出文件",
                    "en": "; the database is empty: import exports first with budget-monitor ingest"},
     "no_unit": {"zh": "没有单位 {unit} 在 {year} 年的数据", "en": "no data for unit {unit} in {year}"},
+    "department_not_unit": {"zh": "{unit} 是部门编码；--unit 需要单位编码（不加 --unit 即显示部门及其各单位）",
+                            "en": "{unit} is a department code; --unit takes a unit code (without --unit the "
+                                  "departments are shown with their units)"},
     "stale": {"zh": "注意：最新支付导出截至 {latest}，晚于此日期的支付尚未导入",
               "en": "note: the latest payment export is of {latest}; later payments are not imported yet"},
     "uncovered": {"zh": "注意：节假日日历不含 {years} 年，按周一至周五计算工作日（可在配置 [calendar] 中补充）",
@@ -122,11 +125,15 @@ def _no_data(obj: Context, year: int, unit_code: str | None) -> CliError:
     """Nothing for that year (or unit): say which years the database does have."""
     from db.engine import transaction
     from db.figures import years_with_data
+    from db.models import Department
+    from sqlalchemy import select
 
     language = obj.language
-    if unit_code:
-        return CliError(say(language, "no_unit", year=year, unit=unit_code), language)
     with transaction(obj.factory()) as session:
+        if unit_code:
+            department = session.scalar(select(Department.name).where(Department.code == unit_code))
+            code = "department_not_unit" if department is not None else "no_unit"
+            return CliError(say(language, code, year=year, unit=unit_code), language)
         years = years_with_data(session)
     hint = (say(language, "years_hint", years=", ".join(map(str, years))) if years
             else say(language, "empty_hint"))
@@ -137,7 +144,7 @@ def _no_data(obj: Context, year: int, unit_code: str | None) -> CliError:
 @click.option("--year", type=click.IntRange(2000, 2100), help="Budget year (default: the year of --as-of).")
 @click.option("--as-of", "as_of", metavar="DATE", callback=as_of_option,
               help="Compute at this date (default: today in Beijing; the last day of --year once it is over). 统计日期。")
-@click.option("--unit", "unit_code", metavar="CODE", help="Only this unit (and its projects and quota lines). 单位编码。")
+@click.option("--unit", "unit_code", metavar="CODE", callback=unit_option, help="Only this unit (and its projects and quota lines). 单位编码。")
 @click.option("--level", "levels", type=click.Choice(LEVELS), multiple=True,
               help="Levels in the table (repeatable; default department, unit, project). 层级。")
 @click.option("--limit", type=click.IntRange(0), default=50, show_default=True,
@@ -215,7 +222,7 @@ def _print_status(console: Console, language: str, year: int, as_of, statuses: l
 @click.option("--year", type=click.IntRange(2000, 2100), help="Budget year (default: the year of --as-of).")
 @click.option("--as-of", "as_of", metavar="DATE", callback=as_of_option,
               help="Score at this date; during the year the score is where the unit is heading. 统计日期。")
-@click.option("--unit", "unit_code", metavar="CODE", help="Only this unit. 单位编码。")
+@click.option("--unit", "unit_code", metavar="CODE", callback=unit_option, help="Only this unit. 单位编码。")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document: per indicator key, weight, score, inputs.")
 @click.pass_obj
 def score(obj: Context, year, as_of, unit_code, as_json) -> None:

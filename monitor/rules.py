@@ -133,6 +133,8 @@ def build_rules(year: int, settings: Mapping[str, object]) -> Rules:
     if measure not in ADJUSTMENT_MEASURES:
         raise RuleError(f"adjustment_measure must be one of {', '.join(ADJUSTMENT_MEASURES)}, not {measure!r}")
     previous = merged["previous_three_public_budget"]
+    if previous is not None and _decimal("previous_three_public_budget", previous) < 0:
+        raise RuleError(f"previous_three_public_budget must not be negative, not {previous!r}")
     return Rules(
         year=year,
         checkpoints=checkpoints,

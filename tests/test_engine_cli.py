@@ -121,3 +121,32 @@ def test_a_date_outside_the_year_asked_is_refused_in_words(db):
     assert run.exit_code == 2
     assert run.output.strip() == "错误：--as-of 2024-01-05 不在 2023 年内"
     assert "Traceback" not in run.output
+
+
+def test_a_department_code_given_to_unit_is_named_as_a_department_code(db):
+    run = invoke("--db", db, "status", "--year", "2023", "--unit", "901")
+    assert run.exit_code == 1
+    assert "901 是部门编码" in run.output
+
+
+def test_an_empty_unit_is_refused_rather_than_read_as_every_unit(db):
+    run = invoke("--db", db, "status", "--year", "2023", "--unit", " ")
+    assert run.exit_code == 2
+    assert "--unit 需要一个单位编码" in run.output
+
+
+@pytest.mark.parametrize("args, language, words", [
+    (["--lang", "xx", "status"], "zh", "'xx' is not one of"),
+    (["status", "--as-of", "2023-02-30"], "zh", "--as-of 应为日期"),
+    (["--lang", "en", "status", "--level", "line"], "en", "'line' is not one of"),
+])
+def test_a_usage_error_is_one_line_in_the_users_language_with_exit_code_2(capsys, args, language, words):
+    from jobs.cli import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["--db", "sqlite://", *args])
+    assert stopped.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0]
+    assert lines[0].startswith("错误：" if language == "zh" else "error: ")
+    assert ("--help 查看用法" if language == "zh" else "--help)") in lines[0]

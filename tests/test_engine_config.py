@@ -166,6 +166,11 @@ def test_a_negative_weight_is_refused_naming_the_setting(tmp_path):
         settings_from(tmp_path, "[evaluation]\nweights = { payment_progress = -3 }")
 
 
+def test_a_negative_previous_three_public_budget_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="previous_three_public_budget"):
+        settings_from(tmp_path, "[evaluation.years.2023]\nprevious_three_public_budget = -1")
+
+
 def test_the_error_of_a_department_layer_names_the_setting_as_well_as_the_department(tmp_path):
     with pytest.raises(ConfigError) as error:
         settings_from(tmp_path, '[evaluation.departments."158"]\nexecution_bands = { "95" = 2 }')

@@ -26,7 +26,6 @@ from jobs.ingest import ingest_paths
 from jobs.ingest.report import print_outcomes
 from monitor.i18n import render
 from monitor.money import D, rate, to_wan
-from monitor.rules import RuleBook
 
 DEMO_YEAR = seed2023.YEAR
 
@@ -49,11 +48,31 @@ TEXT = {
 }
 
 
+CONFIG_NAME = "budget-monitor.toml"
+
+
+def demo_config_text() -> str:
+    """The demo's config file: the evaluation's default rules, with the one input the demo's
+    exports cannot carry — last year's 三公 budget (表 1-11), in 万元."""
+    return (f"# budget-monitor demo settings (written by `budget-monitor demo`)\n"
+            f"[evaluation.years.{DEMO_YEAR}]\n"
+            f"previous_three_public_budget = {seed2023.PREVIOUS_THREE_PUBLIC_BUDGET}   # 上年三公经费预算, 万元\n")
+
+
+def write_demo_config(folder: Path) -> Path:
+    path = folder / CONFIG_NAME
+    path.write_text(demo_config_text(), encoding="utf-8")
+    return path
+
+
 def demo_settings() -> EngineSettings:
-    """The evaluation's default rules, with the one input the demo's exports cannot carry: last
-    year's 三公 budget (表 1-11), in 万元 as a config file would give it."""
-    book = RuleBook(years={DEMO_YEAR: {"previous_three_public_budget": str(seed2023.PREVIOUS_THREE_PUBLIC_BUDGET)}})
-    return EngineSettings(rule_book=book)
+    """The engine settings of the demo's config file, read the way every command reads one."""
+    import tempfile
+
+    from jobs.config import load_settings
+
+    with tempfile.TemporaryDirectory() as folder:
+        return load_settings(str(write_demo_config(Path(folder))), database="sqlite://").engine
 
 
 def run_demo(folder: Path, *, language: str = "zh", database: str | None = None,
@@ -71,6 +90,7 @@ def run_demo(folder: Path, *, language: str = "zh", database: str | None = None,
         database = sqlite_url(db_file)
     console.print(say("writing", folder=folder / "exports"), markup=False)
     paths = write_demo_exports(folder / "exports")
+    config = write_demo_config(folder)
     engine = make_engine(database)
     upgrade(engine)
     factory = session_factory(engine)
@@ -118,7 +138,8 @@ def run_demo(folder: Path, *, language: str = "zh", database: str | None = None,
         console.print(say("next"), markup=False)
         for command in (f"status --as-of {DEMO_YEAR}-03-15", f"score --year {DEMO_YEAR}",
                         f"chart --year {DEMO_YEAR} -o chart.png"):
-            console.print(f"  budget-monitor --db {db_file} {command}", markup=False, soft_wrap=True)
+            console.print(f"  budget-monitor --db {db_file} --config {config} {command}", markup=False,
+                          soft_wrap=True)
     return result
 
 

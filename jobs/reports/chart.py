@@ -63,7 +63,7 @@ TEXT = {
     "point_judged": {"zh": "{rate}%（目标 {target}%）", "en": "{rate}% (target {target}%)"},
     "point_ahead": {"zh": "目标 {target}%", "en": "target {target}%"},
     "as_of": {"zh": "截至 {when}", "en": "as of {when}"},
-    "ylabel": {"zh": "占全年预算", "en": "share of the year's budget"},
+    "ylabel": {"zh": "占预算（截至日调整后预算）", "en": "share of the adjusted budget in force at the date"},
     "month": {"zh": "{month}月", "en": "{month_name}"},
     "no_font": {"zh": "未找到中文字体（可安装 fonts-noto-cjk 或 fonts-wqy-microhei），图表改用英文",
                 "en": "no CJK font found (install fonts-noto-cjk or fonts-wqy-microhei); chart labels are in English"},

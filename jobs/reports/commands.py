@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from db.exceptions import StorageError
-from jobs.cli_base import CliError, Context, as_of_option, resolve_period
+from jobs.cli_base import CliError, Context, as_of_option, resolve_period, unit_option
 from jobs.engine import ExecutionCurve, StatusReport, curve, status
 from monitor.i18n import render
 
@@ -32,7 +32,7 @@ period_options = (
     click.option("--as-of", "as_of", metavar="DATE", callback=as_of_option,
                  help="Compute at this date, e.g. 2023-03-31 (default: today, or the year's last day "
                       "once it is over). 统计截至日期。"),
-    click.option("--unit", "unit_code", metavar="CODE",
+    click.option("--unit", "unit_code", metavar="CODE", callback=unit_option,
                  help="One budget unit, e.g. 158001 (default: every unit). 单位编码。"),
 )
 
