@@ -217,3 +217,110 @@ class JobRun(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     outcome: Mapped[str | None] = mapped_column(String(20))
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class AlertState(Base):
+    """The state of one alert key (rule:level:code:period): firing, resolved or closed, when it
+    was last told to someone, and any acknowledgement. alerts/state.py decides the flips."""
+
+    __tablename__ = "alert_states"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    budget_year: Mapped[int] = mapped_column(Integer, index=True)
+    rule: Mapped[str] = mapped_column(String(40))
+    level: Mapped[str] = mapped_column(String(20))
+    code: Mapped[str] = mapped_column(String(80))
+    name: Mapped[str] = mapped_column(String(300))
+    period: Mapped[str] = mapped_column(String(20))
+    severity: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(12))  # firing | resolved | closed
+    fired_on: Mapped[dt.date] = mapped_column(Date)
+    last_seen_on: Mapped[dt.date] = mapped_column(Date)
+    last_notified_on: Mapped[dt.date | None] = mapped_column(Date)
+    notify_count: Mapped[int] = mapped_column(Integer, default=0)
+    escalated: Mapped[bool] = mapped_column(Boolean, default=False)
+    resolved_on: Mapped[dt.date | None] = mapped_column(Date)
+    ack_until: Mapped[dt.date | None] = mapped_column(Date)
+    ack_reason: Mapped[str | None] = mapped_column(Text)
+    facts: Mapped[dict] = mapped_column(JSON, default=dict)
+    routing: Mapped[dict] = mapped_column(JSON, default=dict)  # department, unit, project codes
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Silence(Base):
+    """Mutes every alert whose key matches ``pattern`` (shell-style: ``*:unit:158001:*``) until
+    a date."""
+
+    __tablename__ = "alert_silences"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pattern: Mapped[str] = mapped_column(String(300))
+    until: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Evaluation(Base):
+    """One run of the alert evaluation: the date its figures are of and what it produced."""
+
+    __tablename__ = "evaluations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    ran_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class OutboxMessage(Base):
+    """One message to one recipient, written in the evaluation's transaction; the delivery job
+    claims it with a conditional UPDATE (pending → sending) and records every attempt.
+
+    status: pending | sending (claimed; reclaimed after a lease when its sender died) | sent |
+    failed (a permanent error: never retried)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id"))
+    recipient_kind: Mapped[str] = mapped_column(String(20))
+    recipient_address: Mapped[str] = mapped_column(String(200))
+    recipient_name: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(5))
+    budget_year: Mapped[int] = mapped_column(Integer)
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    items: Mapped[list] = mapped_column(JSON)
+    chart: Mapped[dict | None] = mapped_column(JSON)  # {"unit": code} or {"department": code}
+    status: Mapped[str] = mapped_column(String(10))
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))  # quiet hours, backoff
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DeliveryAttempt(Base):
+    """Every try at sending an outbox message, with its outcome and the provider's error."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), index=True)
+    notifier: Mapped[str] = mapped_column(String(20))
+    attempted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str] = mapped_column(String(12))  # sent | transient | permanent | auth
+    error: Mapped[str | None] = mapped_column(Text)
+    reference: Mapped[str | None] = mapped_column(String(200))
+
+
+class SlackUser(Base):
+    """users.lookupByEmail answers, cached: an e-mail is looked up once."""
+
+    __tablename__ = "slack_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(200), unique=True)
+    user_id: Mapped[str] = mapped_column(String(40))
+    looked_up_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

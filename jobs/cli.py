@@ -164,6 +164,12 @@ cli.add_command(chart)
 cli.add_command(report)
 
 
+from jobs.alerts_cli import alerts, evaluate  # noqa: E402
+
+cli.add_command(evaluate)
+cli.add_command(alerts)
+
+
 def _language_of(argv: list[str]) -> str:
     """The language for an error found before the options were parsed."""
     for i, arg in enumerate(argv):

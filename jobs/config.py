@@ -18,6 +18,11 @@
     holidays = ["2027-01-01"]
     workdays = ["2027-02-07"]    # 调休 make-up working days
 
+    [alerts] / [[people]] / [[channels]]   # alert thresholds and who hears what: jobs/config_alerts.py
+
+Secrets come from the environment only: BUDGET_MONITOR_SLACK_TOKEN (and, for tests or a proxy,
+BUDGET_MONITOR_SLACK_BASE_URL); a config file never holds them.
+
 Everything else takes the values it needs as arguments.
 """
 
@@ -31,7 +36,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from db.engine import DEFAULT_SQLITE_FILE, normalize_url
+from jobs.config_alerts import alert_config
 from jobs.engine import EngineSettings
+from jobs.evaluate import AlertConfig
 from jobs.exceptions import ConfigError
 from jobs.ingest.headers import BY_KIND, COMMON
 from monitor.calendar import WorkCalendar
@@ -51,6 +58,7 @@ class Settings:
     synonyms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     source: str | None = None  # the config file read, if any
     engine: EngineSettings = field(default_factory=EngineSettings)
+    alerts: AlertConfig = field(default_factory=AlertConfig)
 
     def redacted_url(self) -> str:
         """The database URL without its password: the only form that may be shown or logged."""
@@ -76,10 +84,11 @@ def load_settings(config_path: str | None = None, *, database: str | None = None
     if lang not in LANGUAGES:
         raise ConfigError(f"language must be one of {', '.join(LANGUAGES)}, not {lang!r}")
     engine = EngineSettings(_rule_book(data.get("evaluation", {})), _calendar(data.get("calendar", {})))
-    return Settings(normalize_url(url), lang, _synonyms(data), str(path) if path else None, engine)
+    return Settings(normalize_url(url), lang, _synonyms(data), str(path) if path else None, engine,
+                    alert_config(data, lang))
 
 
-KNOWN_KEYS = {"database_url", "language", "ingest", "evaluation", "calendar"}
+KNOWN_KEYS = {"database_url", "language", "ingest", "evaluation", "calendar", "alerts", "people", "channels"}
 
 
 def _read_toml(path: Path) -> dict:

@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 
 from db.engine import make_engine, session_factory, sqlite_url
 from db.migrate import upgrade
+from tests.fake_slack import fake_slack  # noqa: F401  (a fixture for every test module)
 
 POSTGRES_URL = os.environ.get("BUDGET_MONITOR_TEST_POSTGRES_URL")
 REQUIRE_POSTGRES = os.environ.get("BUDGET_MONITOR_REQUIRE_POSTGRES") == "1"

@@ -17,7 +17,6 @@ from alerts.notify import (EVENTS, RULES, AlertItem, AuthError, Message, Permane
                            TransientError)
 from alerts.render import MAX_BLOCKS, MAX_SECTION_CHARS, render_blocks, render_text
 from alerts.slack import MemoryEmailCache, SlackNotifier, slack_notifier_from_env
-from tests.fake_slack import fake_slack  # noqa: F401 (the fixture)
 
 TOKEN = "xoxb-test-0000-secret"
 AS_OF = dt.date(2023, 3, 1)
@@ -260,7 +259,7 @@ def test_the_console_notifier_prints_who_it_is_for_and_the_message():
 
 
 @pytest.fixture
-def slack(fake_slack):  # noqa: F811
+def slack(fake_slack):
     return SlackNotifier(TOKEN, base_url=fake_slack.base_url, timeout=5)
 
 
@@ -273,7 +272,7 @@ def png_bytes() -> bytes:
             + chunk(b"IEND", b""))
 
 
-def test_a_user_gets_a_direct_message_with_text_and_blocks(slack, fake_slack):  # noqa: F811
+def test_a_user_gets_a_direct_message_with_text_and_blocks(slack, fake_slack):
     sent = slack.send(message(alert("behind_checkpoint")))
     assert fake_slack.methods() == ["conversations.open", "chat.postMessage"]
     assert fake_slack.received("conversations.open")[0].body == {"users": "U100"}
@@ -285,7 +284,7 @@ def test_a_user_gets_a_direct_message_with_text_and_blocks(slack, fake_slack):  
     assert fake_slack.received()[0].headers["Authorization"] == f"Bearer {TOKEN}"
 
 
-def test_an_email_is_looked_up_once_and_then_taken_from_the_cache(fake_slack):  # noqa: F811
+def test_an_email_is_looked_up_once_and_then_taken_from_the_cache(fake_slack):
     fake_slack.users["li.ming@example.gov.cn"] = "U200"
     cache = MemoryEmailCache()
     slack = SlackNotifier(TOKEN, base_url=fake_slack.base_url, lookup=cache)
@@ -301,21 +300,21 @@ def test_an_email_is_looked_up_once_and_then_taken_from_the_cache(fake_slack):  
     assert len(fake_slack.received("users.lookupByEmail")) == 1
 
 
-def test_an_unknown_email_is_a_permanent_error(slack, fake_slack):  # noqa: F811
+def test_an_unknown_email_is_a_permanent_error(slack, fake_slack):
     with pytest.raises(PermanentError) as raised:
         slack.send(message(alert("stalled"), recipient=Recipient("slack_email", "nobody@example.gov.cn")))
     assert raised.value.code == "users_not_found" and not isinstance(raised.value, AuthError)
     assert fake_slack.posted() == []
 
 
-def test_a_channel_is_posted_to_as_given(slack, fake_slack):  # noqa: F811
+def test_a_channel_is_posted_to_as_given(slack, fake_slack):
     sent = slack.send(message(alert("stale_data"), recipient=Recipient("slack_channel", "#budget-alerts")))
     assert fake_slack.methods() == ["chat.postMessage"]
     assert fake_slack.posted()[0]["channel"] == "#budget-alerts"
     assert sent.reference.startswith("CBUDGET-ALERTS:")
 
 
-def test_the_chart_is_uploaded_into_the_dm_after_the_message(slack, fake_slack, tmp_path):  # noqa: F811
+def test_the_chart_is_uploaded_into_the_dm_after_the_message(slack, fake_slack, tmp_path):
     chart = tmp_path / "unit-001.png"
     chart.write_bytes(png_bytes())
     sent = slack.send(message(alert("behind_checkpoint"), chart=chart))
@@ -330,7 +329,7 @@ def test_the_chart_is_uploaded_into_the_dm_after_the_message(slack, fake_slack, 
     assert sent == Sent("DU100:1700000000.000001")
 
 
-def test_a_failed_chart_upload_keeps_the_message_delivered_once(slack, fake_slack, tmp_path, caplog):  # noqa: F811
+def test_a_failed_chart_upload_keeps_the_message_delivered_once(slack, fake_slack, tmp_path, caplog):
     chart = tmp_path / "unit-001.png"
     chart.write_bytes(png_bytes())
     fake_slack.fail_next("upload", "500")
@@ -341,7 +340,7 @@ def test_a_failed_chart_upload_keeps_the_message_delivered_once(slack, fake_slac
     assert "chart unit-001.png not attached in DU100" in caplog.text
 
 
-def test_a_missing_scope_for_the_chart_does_not_fail_the_message(slack, fake_slack, tmp_path):  # noqa: F811
+def test_a_missing_scope_for_the_chart_does_not_fail_the_message(slack, fake_slack, tmp_path):
     chart = tmp_path / "unit-001.png"
     chart.write_bytes(png_bytes())
     fake_slack.fail_next("files.getUploadURLExternal", "error:missing_scope")
@@ -349,7 +348,7 @@ def test_a_missing_scope_for_the_chart_does_not_fail_the_message(slack, fake_sla
         "(chart not attached: missing_scope)")
 
 
-def test_rate_limiting_is_transient_with_retry_after_and_not_retried_inside_the_client(slack, fake_slack):  # noqa: F811
+def test_rate_limiting_is_transient_with_retry_after_and_not_retried_inside_the_client(slack, fake_slack):
     fake_slack.fail_next("chat.postMessage", "429", retry_after=7)
     with pytest.raises(TransientError) as raised:
         slack.send(message(alert("stalled")))
@@ -357,7 +356,7 @@ def test_rate_limiting_is_transient_with_retry_after_and_not_retried_inside_the_
     assert len(fake_slack.posted()) == 1  # no sleeping retry inside slack_sdk
 
 
-def test_a_server_error_is_transient(slack, fake_slack):  # noqa: F811
+def test_a_server_error_is_transient(slack, fake_slack):
     fake_slack.fail_next("chat.postMessage", "500")
     with pytest.raises(TransientError) as raised:
         slack.send(message(alert("stalled")))
@@ -365,13 +364,13 @@ def test_a_server_error_is_transient(slack, fake_slack):  # noqa: F811
     assert len(fake_slack.posted()) == 1
 
 
-def test_a_transient_slack_error_code_is_transient(slack, fake_slack):  # noqa: F811
+def test_a_transient_slack_error_code_is_transient(slack, fake_slack):
     fake_slack.fail_next("chat.postMessage", "error:internal_error")
     with pytest.raises(TransientError):
         slack.send(message(alert("stalled")))
 
 
-def test_no_answer_within_the_timeout_is_transient(fake_slack):  # noqa: F811
+def test_no_answer_within_the_timeout_is_transient(fake_slack):
     slack = SlackNotifier(TOKEN, base_url=fake_slack.base_url, timeout=0.5)
     fake_slack.fail_next("chat.postMessage", "timeout")
     with pytest.raises(TransientError) as raised:
@@ -380,7 +379,7 @@ def test_no_answer_within_the_timeout_is_transient(fake_slack):  # noqa: F811
     assert len(fake_slack.posted()) == 1
 
 
-def test_a_refused_connection_is_transient_and_the_next_send_succeeds(slack, fake_slack):  # noqa: F811
+def test_a_refused_connection_is_transient_and_the_next_send_succeeds(slack, fake_slack):
     fake_slack.down()
     with pytest.raises(TransientError) as raised:
         slack.send(message(alert("stalled")))
@@ -391,7 +390,7 @@ def test_a_refused_connection_is_transient_and_the_next_send_succeeds(slack, fak
 
 @pytest.mark.parametrize("code", ["channel_not_found", "is_archived", "not_in_channel", "cannot_dm_bot",
                                   "user_disabled", "msg_too_long", "invalid_blocks", "no_text", "something_new"])
-def test_a_wrong_target_or_payload_is_a_permanent_error(slack, fake_slack, code):  # noqa: F811
+def test_a_wrong_target_or_payload_is_a_permanent_error(slack, fake_slack, code):
     fake_slack.fail_next("chat.postMessage", f"error:{code}")
     with pytest.raises(PermanentError) as raised:
         slack.send(message(alert("stalled"), recipient=Recipient("slack_channel", "C999")))
@@ -400,7 +399,7 @@ def test_a_wrong_target_or_payload_is_a_permanent_error(slack, fake_slack, code)
 
 @pytest.mark.parametrize("code", ["invalid_auth", "not_authed", "account_inactive", "token_revoked",
                                   "token_expired", "no_permission", "missing_scope"])
-def test_a_refused_token_is_an_auth_error(slack, fake_slack, code):  # noqa: F811
+def test_a_refused_token_is_an_auth_error(slack, fake_slack, code):
     fake_slack.fail_next("conversations.open", f"error:{code}")
     with pytest.raises(AuthError) as raised:
         slack.send(message(alert("stalled")))
@@ -413,7 +412,7 @@ def test_an_unsupported_recipient_kind_is_a_permanent_error(slack):
         slack.send(message(alert("stalled"), recipient=Recipient("console", "")))
 
 
-def test_the_token_is_never_shown(fake_slack, caplog):  # noqa: F811
+def test_the_token_is_never_shown(fake_slack, caplog):
     slack = SlackNotifier(TOKEN, base_url=fake_slack.base_url, timeout=0.5)
     assert TOKEN not in repr(slack) and TOKEN not in str(slack)
     errors = []

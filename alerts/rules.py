@@ -1,0 +1,274 @@
+"""Alert rules: each a small function ``rule(snapshot, settings) -> list[Finding]`` over the
+engine's results, listed in ``RULES``; ``find`` runs them all (STYLE.md habit 3).
+
+A finding says "this is wrong now" for one entity and one period; alerts/state.py turns the
+findings of one evaluation into fire / repeat / upgrade / escalate / resolve events. Pure: the
+date comes in the snapshot, the thresholds in ``AlertSettings``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from monitor.assess import EntityStatus, ScoreCard
+from monitor.calendar import WorkCalendar
+from monitor.execution import LineFigures
+from monitor.money import ZERO, rate
+from monitor.rules import Rules
+
+PACING_RULES = frozenset({"behind_checkpoint", "checkpoint_missed", "behind_schedule", "stalled"})
+# Rules whose end is good news ("back on schedule"); the others simply close.
+RECOVERING_RULES = frozenset({"behind_checkpoint", "behind_schedule", "stalled", "overspent", "adjustment_rate",
+                              "stale_data"})
+DEFAULT_LEVELS = {
+    "behind_checkpoint": ("department", "unit"),
+    "checkpoint_missed": ("department", "unit"),
+    "behind_schedule": ("unit", "project"),
+    "stalled": ("project",),
+    "overspent": ("project", "quota_line"),
+    "adjustment_rate": ("department", "unit"),
+}
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """Thresholds of the rules ([alerts] in the config)."""
+
+    blue_days: int = 30  # behind_checkpoint: blue while the checkpoint is more than this many days away
+    orange_days: int = 15  # … orange from this many days before it; yellow in between
+    behind_schedule_points: Decimal = Decimal(5)  # execution this many points under the time schedule
+    stalled_working_days: int = 30  # no payment for this many working days, with budget left
+    stale_working_days: int = 7  # no payment export for this many working days
+    adjustment_warning: Decimal = Decimal(8)  # percent; the limit itself is the evaluation's (10)
+    levels: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_LEVELS))
+
+    def applies(self, rule: str, level: str) -> bool:
+        return level in self.levels.get(rule, ())
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What one evaluation sees: the engine's status and score cards at ``as_of``."""
+
+    year: int
+    as_of: dt.date
+    statuses: Sequence[EntityStatus]
+    cards: Mapping[tuple[str, str], ScoreCard]  # by (level, code): departments and units
+    lines: Sequence[LineFigures]
+    last_payment: Mapping[tuple[str, str], dt.date]  # by (level, code): projects and quota lines
+    latest_export: dt.date | None  # the latest payment export dated on or before as_of
+    calendar: WorkCalendar
+    rules_for: Callable[[str | None], Rules]
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: str  # blue | yellow | orange | red
+    level: str
+    code: str
+    name: str
+    period: str
+    facts: Mapping[str, str]
+    routing: Mapping[str, str]  # department, unit and project codes the entity belongs to
+
+    @property
+    def key(self) -> str:
+        return f"{self.rule}:{self.level}:{self.code}:{self.period}"
+
+
+def money(amount: Decimal) -> str:
+    return f"{amount:.2f}"
+
+
+def percent(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def routing_of(status: EntityStatus, project_of: Mapping[str, str] | None = None) -> dict[str, str]:
+    entity = status.entity
+    codes = {"department": entity.department_code}
+    if entity.unit_code:
+        codes["unit"] = entity.unit_code
+    if entity.level == "project":
+        codes["project"] = entity.code
+    elif entity.level == "quota_line" and project_of and entity.code in project_of:
+        codes["project"] = project_of[entity.code]
+    return codes
+
+
+def _finding(rule: str, severity: str, status: EntityStatus, period: str, facts: dict[str, str],
+             project_of: Mapping[str, str] | None = None) -> Finding:
+    entity = status.entity
+    return Finding(rule, severity, entity.level, entity.code, entity.name, period, facts,
+                   routing_of(status, project_of))
+
+
+def _base_facts(status: EntityStatus) -> dict[str, str]:
+    entity = status.entity
+    return {"rate": percent(entity.execution_rate), "paid": money(entity.paid), "budget": money(entity.budget)}
+
+
+def behind_checkpoint(snapshot: Snapshot, settings: AlertSettings) -> list[Finding]:
+    """Projected to miss the next checkpoint; blue far from it, yellow nearer, orange within
+    ``orange_days``. On the checkpoint's own date it is checkpoint_missed's business."""
+    found = []
+    for status in snapshot.statuses:
+        upcoming = status.next_checkpoint
+        if (upcoming is None or not settings.applies("behind_checkpoint", status.entity.level)
+                or upcoming.date <= snapshot.as_of or not upcoming.projected_to_miss or upcoming.gap == ZERO):
+            continue
+        days_left = (upcoming.date - snapshot.as_of).days
+        severity = ("blue" if days_left > settings.blue_days else
+                    "orange" if days_left <= settings.orange_days else "yellow")
+        facts = _base_facts(status) | {
+            "checkpoint_date": upcoming.date.isoformat(), "target_rate": percent(upcoming.target_rate),
+            "gap": money(upcoming.gap), "working_days_left": str(upcoming.working_days_left),
+            "days_left": str(days_left), "daily_needed": money(upcoming.daily_needed),
+            "projected_rate": percent(upcoming.projection.rate), "projection_method": upcoming.projection.method}
+        found.append(_finding("behind_checkpoint", severity, status, upcoming.date.isoformat(), facts))
+    return found
+
+
+def _paid_at(card: ScoreCard, day: dt.date) -> Decimal | None:
+    """Cumulative paid at a passed checkpoint, as the score card measured it."""
+    for indicator in card.indicators:
+        if indicator.key == "payment_progress":
+            for item in indicator.inputs:
+                if item.name == f"{day.isoformat()}.paid":
+                    return item.value
+    return None
+
+
+def checkpoint_missed(snapshot: Snapshot, settings: AlertSettings) -> list[Finding]:
+    """The latest checkpoint on or before as_of was not reached: its score is lost. Fired once
+    (the state machine does not repeat it); escalated at once."""
+    found = []
+    for status in snapshot.statuses:
+        entity = status.entity
+        if not settings.applies("checkpoint_missed", entity.level):
+            continue
+        rules = snapshot.rules_for(entity.department_code)
+        passed = [c for c in rules.checkpoints if c.date <= snapshot.as_of]
+        if not passed:
+            continue
+        checkpoint = passed[-1]
+        card = snapshot.cards.get(entity.key)
+        paid = entity.paid if checkpoint.date == snapshot.as_of else (card and _paid_at(card, checkpoint.date))
+        if paid is None or entity.budget == ZERO:
+            continue
+        achieved = rate(paid, entity.budget)
+        if achieved >= checkpoint.target_rate:
+            continue
+        target = (entity.budget * checkpoint.target_rate / 100)
+        facts = {"checkpoint_date": checkpoint.date.isoformat(), "target_rate": percent(checkpoint.target_rate),
+                 "rate": percent(achieved), "paid": money(paid), "budget": money(entity.budget),
+                 "gap": money(max(ZERO, target - paid).quantize(Decimal("0.01")))}
+        upcoming = status.next_checkpoint
+        if upcoming is not None and upcoming.date > checkpoint.date:
+            facts |= {"next_date": upcoming.date.isoformat(), "next_target_rate": percent(upcoming.target_rate),
+                      "next_gap": money(upcoming.gap), "next_daily_needed": money(upcoming.daily_needed)}
+        found.append(_finding("checkpoint_missed", "red", status, checkpoint.date.isoformat(), facts))
+    return found
+
+
+def behind_schedule(snapshot: Snapshot, settings: AlertSettings) -> list[Finding]:
+    """Execution more than ``behind_schedule_points`` under the time schedule (序时进度)."""
+    found = []
+    for status in snapshot.statuses:
+        entity = status.entity
+        if not settings.applies("behind_schedule", entity.level) or entity.execution_rate is None:
+            continue
+        behind = status.behind
+        if behind <= settings.behind_schedule_points:
+            continue
+        gap = max(ZERO, (entity.budget * status.schedule_rate / 100).quantize(Decimal("0.01")) - entity.paid)
+        facts = _base_facts(status) | {"schedule_rate": percent(status.schedule_rate),
+                                       "points_behind": percent(behind), "gap": money(gap)}
+        found.append(_finding("behind_schedule", "yellow", status, str(snapshot.year), facts))
+    return found
+
+
+def stalled(snapshot: Snapshot, settings: AlertSettings) -> list[Finding]:
+    """A project or quota line with budget left and no payment for ``stalled_working_days``
+    (counted from 1 January when it has never been paid)."""
+    found = []
+    start = dt.date(snapshot.year, 1, 1) - dt.timedelta(days=1)
+    for status in snapshot.statuses:
+        entity = status.entity
+        if not settings.applies("stalled", entity.level) or entity.paid >= entity.budget:
+            continue
+        last = snapshot.last_payment.get(entity.key)
+        idle = snapshot.calendar.working_days(last or start, snapshot.as_of)
+        if idle < settings.stalled_working_days:
+            continue
+        facts = _base_facts(status) | {"last_payment": last.isoformat() if last else "",
+                                       "idle_working_days": str(idle), "remaining": money(entity.budget - entity.paid)}
+        found.append(_finding("stalled", "yellow", status, str(snapshot.year), facts))
+    return found
+
+
+def overspent(snapshot: Snapshot, settings: AlertSettings) -> list[Finding]:
+    """Paid above the current budget."""
+    project_of = {l.quota_no: l.project_code for l in snapshot.lines if l.project_code}
+    found = []
+    for status in snapshot.statuses:
+        entity = status.entity
+        if not settings.applies("overspent", entity.level) or entity.paid <= entity.budget:
+            continue
+        facts = _base_facts(status) | {"over": money(entity.paid - entity.budget)}
+        found.append(_finding("overspent", "red", status, str(snapshot.year), facts, project_of))
+    return found
+
+
+def adjustment_rate(snapshot: Snapshot, settings: AlertSettings) -> list[Finding]:
+    """The year's counted adjustments reach the warning level (yellow) or the evaluation's limit
+    (red: the indicator's points are lost)."""
+    found = []
+    for status in snapshot.statuses:
+        card = snapshot.cards.get(status.entity.key)
+        if card is None or not settings.applies("adjustment_rate", status.entity.level):
+            continue
+        indicator = next(i for i in card.indicators if i.key == "adjustment_rate")
+        inputs = {i.name: i.value for i in indicator.inputs}
+        achieved = inputs["rate"]
+        if achieved is None or achieved < settings.adjustment_warning:
+            continue
+        severity = "red" if achieved >= inputs["limit"] else "yellow"
+        facts = {"adjusted": money(inputs["adjusted"]), "initial": money(inputs["initial"]),
+                 "rate": percent(achieved), "limit": percent(inputs["limit"]),
+                 "warning": percent(settings.adjustment_warning), "counted": str(len(inputs["counted"])),
+                 "exempt": str(len(inputs["excluded"]))}
+        found.append(_finding("adjustment_rate", severity, status, str(snapshot.year), facts))
+    return found
+
+
+def stale_data(snapshot: Snapshot, settings: AlertSettings) -> list[Finding]:
+    """No payment export dated within ``stale_working_days`` of as_of: pacing computed on old
+    data is wrong, so this one finding mutes the pacing rules (see ``inhibited``)."""
+    if not snapshot.statuses:
+        return []
+    latest = snapshot.latest_export
+    start = dt.date(snapshot.year, 1, 1) - dt.timedelta(days=1)
+    old = snapshot.calendar.working_days(latest or start, snapshot.as_of)
+    if old < settings.stale_working_days:
+        return []
+    facts = {"latest_export": latest.isoformat() if latest else "", "working_days_old": str(old),
+             "limit": str(settings.stale_working_days)}
+    return [Finding("stale_data", "orange", "data", "payments", "", str(snapshot.year), facts, {})]
+
+
+RULES: tuple[Callable[[Snapshot, AlertSettings], list[Finding]], ...] = (
+    checkpoint_missed, overspent, behind_checkpoint, adjustment_rate, behind_schedule, stalled, stale_data)
+
+
+def find(snapshot: Snapshot, settings: AlertSettings) -> list[Finding]:
+    return [finding for rule in RULES for finding in rule(snapshot, settings)]
+
+
+def inhibited(findings: Sequence[Finding]) -> bool:
+    """True when stale data mutes the pacing rules of this evaluation."""
+    return any(f.rule == "stale_data" for f in findings)

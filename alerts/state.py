@@ -1,0 +1,133 @@
+"""The state machine of one alert key: firing → repeat → escalated → resolved (or closed).
+
+``step(state, finding, ...)`` takes what was stored for a key and what this evaluation found
+for it, and returns the new state and the events to tell people. Pure: the date and the
+policy come in as arguments; jobs/evaluate.py stores the states and the events' messages in
+one transaction.
+
+- A finding with no firing state fires (told at once unless silenced or muted).
+- While it keeps firing: a higher severity is told at once (upgrade); a project or quota-line
+  alert still firing ``escalate_after_days`` after it fired is escalated to the unit leader;
+  otherwise it is repeated every ``repeat_days[severity]`` days. A rule that does not recover
+  (checkpoint_missed: the score is lost) is told once and not repeated; it is escalated at once.
+- Acknowledged (``ack_until``) or silenced: nothing is told until the date passes — except an
+  upgrade to red, which is always told.
+- Muted (stale data, for the pacing rules): nothing is told and nothing resolves, since the
+  figures cannot be trusted either way.
+- No finding any more: "back on schedule" (resolve) if people were told it was wrong and the
+  rule recovers; otherwise it closes silently. A behind_checkpoint alert whose checkpoint then
+  fails closes silently too: checkpoint_missed says it instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from alerts.notify import SEVERITIES, AlertItem
+from alerts.rules import RECOVERING_RULES, Finding
+
+FIRING, RESOLVED, CLOSED = "firing", "resolved", "closed"
+ESCALATING_LEVELS = ("project", "quota_line")
+
+
+@dataclass(frozen=True)
+class Policy:
+    repeat_days: Mapping[str, int] = field(default_factory=lambda: {"blue": 14, "yellow": 7, "orange": 3, "red": 1})
+    escalate_after_days: int = 14
+
+
+@dataclass(frozen=True)
+class State:
+    key: str
+    rule: str
+    level: str
+    code: str
+    name: str
+    period: str
+    severity: str
+    status: str  # firing | resolved | closed
+    fired_on: dt.date
+    last_seen_on: dt.date
+    last_notified_on: dt.date | None = None
+    notify_count: int = 0
+    escalated: bool = False
+    resolved_on: dt.date | None = None
+    ack_until: dt.date | None = None
+    ack_reason: str | None = None
+    facts: Mapping[str, str] = field(default_factory=dict)
+    routing: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Event:
+    item: AlertItem
+    routing: Mapping[str, str]
+    escalated: bool  # also to the leader one level up
+
+
+def _item(state: State, event: str) -> AlertItem:
+    return AlertItem(state.key, state.rule, event, state.severity, state.level, state.code, state.name,
+                     state.period, dict(state.facts))
+
+
+def _told(state: State, event: str, as_of: dt.date) -> tuple[State, list[Event]]:
+    told = replace(state, last_notified_on=as_of, notify_count=state.notify_count + 1)
+    return told, [Event(_item(told, event), told.routing, told.escalated)]
+
+
+def _rank(severity: str) -> int:
+    return SEVERITIES.index(severity)
+
+
+def step(state: State | None, finding: Finding | None, *, as_of: dt.date, policy: Policy,
+         silenced: bool = False, muted: bool = False,
+         superseded: bool = False, current: Mapping[str, str] | None = None) -> tuple[State | None, list[Event]]:
+    """One key's transition. ``muted``: stale data, for a pacing rule. ``superseded``: a
+    checkpoint_missed finding now speaks for this behind_checkpoint alert. ``current``: the
+    entity's figures today, which a "back on schedule" notice shows."""
+    if finding is None:
+        return _gone(state, as_of, silenced, muted, superseded, current)
+    firing = state is not None and state.status == FIRING
+    if not firing:
+        new = State(finding.key, finding.rule, finding.level, finding.code, finding.name, finding.period,
+                    finding.severity, FIRING, as_of, as_of, facts=dict(finding.facts), routing=dict(finding.routing),
+                    escalated=finding.rule not in RECOVERING_RULES)
+        if silenced or muted:
+            return new, []
+        return _told(new, "fire", as_of)
+    previous = state
+    state = replace(state, name=finding.name, severity=finding.severity, last_seen_on=as_of,
+                    facts=dict(finding.facts), routing=dict(finding.routing))
+    acked = state.ack_until is not None and as_of < state.ack_until
+    upgraded = _rank(state.severity) > _rank(previous.severity)
+    if upgraded and state.severity == "red" and not muted:
+        return _told(state, "upgrade", as_of)
+    if silenced or muted or acked:
+        return state, []
+    if previous.last_notified_on is None:
+        return _told(state, "fire", as_of)
+    if upgraded:
+        return _told(state, "upgrade", as_of)
+    if state.rule not in RECOVERING_RULES:
+        return state, []  # told once: a lost score is not news the next day
+    if (not state.escalated and state.level in ESCALATING_LEVELS
+            and (as_of - state.fired_on).days >= policy.escalate_after_days):
+        return _told(replace(state, escalated=True), "escalate", as_of)
+    if (as_of - previous.last_notified_on).days >= policy.repeat_days.get(state.severity, 7):
+        return _told(state, "repeat", as_of)
+    return state, []
+
+
+def _gone(state: State | None, as_of: dt.date, silenced: bool, muted: bool, superseded: bool,
+          current: Mapping[str, str] | None) -> tuple[State | None, list[Event]]:
+    if state is None or state.status != FIRING or muted:
+        return state, []
+    quiet = superseded or silenced or state.rule not in RECOVERING_RULES or state.last_notified_on is None
+    if quiet:
+        return replace(state, status=CLOSED if superseded or state.rule not in RECOVERING_RULES else RESOLVED,
+                       resolved_on=as_of), []
+    facts = {**state.facts, **(current or {})}
+    resolved = replace(state, status=RESOLVED, resolved_on=as_of, facts=facts)
+    return resolved, [Event(_item(resolved, "resolve"), resolved.routing, False)]

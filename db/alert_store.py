@@ -1,0 +1,166 @@
+"""Storage of alert state, silences, evaluations and the outbox; the reads the alert rules need.
+
+The outbox protocol (jobs/deliver.py): a message is claimed with a conditional UPDATE —
+pending and due, or sending with an expired lease (its sender died) — so two deliverers never
+both own it; the outcome is recorded in the next transaction with the attempt.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+from collections.abc import Iterable
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from alerts.notify import AlertItem, Recipient
+from alerts.state import State
+from db.models import AlertState, DeliveryAttempt, Evaluation, Import, OutboxMessage, Payment, Silence, SlackUser
+
+STATE_FIELDS = ("key", "rule", "level", "code", "name", "period", "severity", "status", "fired_on", "last_seen_on",
+                "last_notified_on", "notify_count", "escalated", "resolved_on", "ack_until", "ack_reason", "facts",
+                "routing")
+
+
+def _state(row: AlertState) -> State:
+    return State(**{name: getattr(row, name) for name in STATE_FIELDS})
+
+
+def load_states(session: Session, year: int) -> dict[str, State]:
+    rows = session.scalars(select(AlertState).where(AlertState.budget_year == year))
+    return {row.key: _state(row) for row in rows}
+
+
+def save_states(session: Session, year: int, states: Iterable[State], now: dt.datetime) -> None:
+    existing = {row.key: row for row in session.scalars(select(AlertState).where(AlertState.budget_year == year))}
+    for state in states:
+        values = {name: getattr(state, name) for name in STATE_FIELDS}
+        values["facts"], values["routing"] = dict(state.facts), dict(state.routing)
+        row = existing.get(state.key)
+        if row is None:
+            session.add(AlertState(budget_year=year, updated_at=now, **values))
+        elif any(getattr(row, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(row, name, value)
+            row.updated_at = now
+
+
+def silenced_keys(session: Session, keys: Iterable[str], as_of: dt.date) -> set[str]:
+    patterns = list(session.scalars(select(Silence.pattern).where(Silence.until > as_of)))
+    return {key for key in keys if any(fnmatch.fnmatchcase(key, p) for p in patterns)}
+
+
+def add_silence(session: Session, pattern: str, until: dt.date, reason: str, now: dt.datetime) -> Silence:
+    silence = Silence(pattern=pattern, until=until, reason=reason, created_at=now)
+    session.add(silence)
+    session.flush()
+    return silence
+
+
+def acknowledge(session: Session, key: str, until: dt.date, reason: str) -> AlertState | None:
+    row = session.scalar(select(AlertState).where(AlertState.key == key))
+    if row is not None:
+        row.ack_until, row.ack_reason = until, reason
+    return row
+
+
+def add_evaluation(session: Session, as_of: dt.date, now: dt.datetime, detail: dict) -> Evaluation:
+    evaluation = Evaluation(as_of=as_of, ran_at=now, detail=detail)
+    session.add(evaluation)
+    session.flush()
+    return evaluation
+
+
+def item_json(item: AlertItem) -> dict:
+    return {"key": item.key, "rule": item.rule, "event": item.event, "severity": item.severity, "level": item.level,
+            "code": item.code, "name": item.name, "period": item.period, "facts": dict(item.facts)}
+
+
+def item_from_json(data: dict) -> AlertItem:
+    return AlertItem(**data)
+
+
+def add_message(session: Session, *, evaluation_id: int, recipient: Recipient, language: str, year: int,
+                as_of: dt.date, items: Iterable[AlertItem], chart: dict | None, due: dt.datetime,
+                now: dt.datetime) -> OutboxMessage:
+    message = OutboxMessage(evaluation_id=evaluation_id, recipient_kind=recipient.kind,
+                            recipient_address=recipient.address, recipient_name=recipient.name, language=language,
+                            budget_year=year, as_of=as_of, items=[item_json(i) for i in items], chart=chart,
+                            status="pending", next_attempt_at=due, attempts=0, created_at=now)
+    session.add(message)
+    return message
+
+
+# --- delivery ------------------------------------------------------------------------------------
+
+
+def unsent_messages(session: Session) -> list[tuple[int, tuple[str, str], str, dt.datetime, dt.datetime | None]]:
+    """(id, (recipient kind, address), status, next attempt, claimed at) of every message not yet
+    sent or failed, oldest first: each person's messages go in this order."""
+    query = (select(OutboxMessage.id, OutboxMessage.recipient_kind, OutboxMessage.recipient_address,
+                    OutboxMessage.status, OutboxMessage.next_attempt_at, OutboxMessage.claimed_at)
+             .where(OutboxMessage.status.in_(("pending", "sending")))
+             .order_by(OutboxMessage.id))
+    return [(i, (kind, address), status, due, claimed) for i, kind, address, status, due, claimed
+            in session.execute(query)]
+
+
+def claim(session: Session, message_id: int, now: dt.datetime, lease: dt.timedelta) -> OutboxMessage | None:
+    """pending (due) → sending, or a stale sending → sending again; None if someone else has it."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id,
+               or_(and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+                   and_(OutboxMessage.status == "sending", OutboxMessage.claimed_at <= now - lease)))
+        .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        return None
+    return session.get(OutboxMessage, message_id, populate_existing=True)
+
+
+def record_attempt(session: Session, message_id: int, *, notifier: str, now: dt.datetime, outcome: str,
+                   error: str | None = None, reference: str | None = None,
+                   next_attempt_at: dt.datetime | None = None) -> None:
+    """Record one attempt and its effect: sent, back to pending (transient) or failed."""
+    session.add(DeliveryAttempt(outbox_id=message_id, notifier=notifier, attempted_at=now, outcome=outcome,
+                                error=error, reference=reference))
+    message = session.get(OutboxMessage, message_id)
+    message.last_error = error
+    if outcome == "sent":
+        message.status, message.sent_at = "sent", now
+    elif outcome in ("transient", "auth"):  # auth: the token, not the message, is wrong
+        message.status, message.next_attempt_at, message.claimed_at = "pending", next_attempt_at, None
+    else:
+        message.status = "failed"
+
+
+# --- e-mail → Slack user cache --------------------------------------------------------------------
+
+
+def cached_slack_user(session: Session, email: str) -> str | None:
+    return session.scalar(select(SlackUser.user_id).where(SlackUser.email == email.lower()))
+
+
+def cache_slack_user(session: Session, email: str, user_id: str, now: dt.datetime) -> None:
+    if cached_slack_user(session, email) is None:
+        session.add(SlackUser(email=email.lower(), user_id=user_id, looked_up_at=now))
+
+
+# --- what the rules read ------------------------------------------------------------------------
+
+
+def last_payment_by_line(session: Session, year: int, as_of: dt.date) -> dict[str, dt.date]:
+    """The date of the latest payment (a positive paid row) of each quota line up to as_of."""
+    query = (select(Payment.quota_no, func.max(Payment.pay_date))
+             .where(Payment.budget_year == year, Payment.pay_date <= as_of, Payment.status == "paid",
+                    Payment.amount > 0, Payment.quota_no.is_not(None))
+             .group_by(Payment.quota_no))
+    return {quota_no: day for quota_no, day in session.execute(query)}
+
+
+def latest_payment_export(session: Session, year: int, as_of: dt.date) -> dt.date | None:
+    """The date of the latest payment export of the year dated on or before as_of."""
+    return session.scalar(select(func.max(Import.observed_on))
+                          .where(Import.budget_year == year, Import.kind == "payments", Import.observed_on <= as_of))

@@ -1,0 +1,242 @@
+"""``budget-monitor evaluate`` and ``budget-monitor alerts [ack|silence]``: a thin layer over
+jobs/evaluate.py and jobs/deliver.py, run exactly as the daemon runs them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+
+import click
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
+from alerts.console import ConsoleNotifier
+from alerts.notify import Message
+from alerts.render import render_text
+from alerts.slack import slack_notifier_from_env
+from db.alert_store import acknowledge, add_silence
+from db.engine import transaction
+from db.models import AlertState, DeliveryAttempt, OutboxMessage
+from jobs.cli_base import CliError, Context, as_of_option
+from jobs.clock import beijing_now
+from jobs.deliver import DbEmailCache, DeliveryReport, deliver, engine_charts
+from jobs.evaluate import evaluate as run_evaluation
+from monitor.i18n import render
+
+TEXT = {
+    "summary": {"zh": "评估 {as_of}：发现 {findings} 项问题，{events} 个提醒事件，{messages} 条消息{muted}",
+                "en": "evaluation of {as_of}: {findings} findings, {events} events, {messages} messages{muted}"},
+    "muted": {"zh": "（支付数据过旧，进度类提醒暂停）", "en": " (payment data stale: pacing alerts paused)"},
+    "unrouted": {"zh": "注意：{count} 个事件没有负责人可发（配置 [[people]]）",
+                 "en": "note: {count} events had nobody to go to (configure [[people]])"},
+    "delivery": {"zh": "发送：成功 {sent}，待重试 {deferred}，失败 {failed}",
+                 "en": "delivery: {sent} sent, {deferred} to retry, {failed} failed"},
+    "waiting": {"zh": "{count} 条消息在免打扰时段，将于 {due} 起由发送任务发出（红色预警不受限）",
+                "en": "{count} messages are in quiet hours and go out from {due} (red alerts are never held)"},
+    "stopped": {"zh": "发送已停止：{reason}", "en": "delivery stopped: {reason}"},
+    "dry_run": {"zh": "（试运行：未写入数据库，未发送）", "en": "(dry run: nothing written, nothing sent)"},
+    "due": {"zh": "（{due} 发送，免打扰时段后）", "en": "(due {due}, after quiet hours)"},
+    "no_slack": {"zh": "未设置 BUDGET_MONITOR_SLACK_TOKEN：消息输出到控制台",
+                 "en": "BUDGET_MONITOR_SLACK_TOKEN is not set: messages go to the console"},
+    "bad_slack": {"zh": "Slack 设置有误：{reason}", "en": "Slack setting is wrong: {reason}"},
+    "firing": {"zh": "当前提醒", "en": "alerts"},
+    "problems": {"zh": "发送失败", "en": "delivery failures"},
+    "none": {"zh": "没有提醒", "en": "no alerts"},
+    "key": {"zh": "标识", "en": "key"}, "severity": {"zh": "级别", "en": "severity"},
+    "status": {"zh": "状态", "en": "status"}, "since": {"zh": "开始", "en": "since"},
+    "told": {"zh": "最近通知", "en": "last told"}, "ack": {"zh": "确认至", "en": "acknowledged until"},
+    "to": {"zh": "收件人", "en": "to"}, "error": {"zh": "错误", "en": "error"},
+    "no_key": {"zh": "没有标识为 {key} 的提醒（用 budget-monitor alerts 查看）",
+               "en": "no alert with key {key} (see budget-monitor alerts)"},
+    "acked": {"zh": "已确认 {key}，{until} 前不再提醒：{reason}", "en": "acknowledged {key} until {until}: {reason}"},
+    "silenced": {"zh": "已静默 {pattern}，至 {until}：{reason}", "en": "silenced {pattern} until {until}: {reason}"},
+    "need_date": {"zh": "--until 需要日期，如 2023-04-15", "en": "--until needs a date such as 2023-04-15"},
+}
+
+
+def say(language: str, code: str, **params) -> str:
+    return render(TEXT, code, language, params)
+
+
+def notifiers(obj: Context, factory, *, quiet: bool, stream=None) -> dict:
+    """Slack when a token is set (console for what Slack cannot take), else the console."""
+    try:
+        slack = slack_notifier_from_env(os.environ, lookup=DbEmailCache(factory, beijing_now))
+    except ValueError as exc:
+        raise CliError(say(obj.language, "bad_slack", reason=exc), obj.language) from exc
+    if slack is None and not quiet:
+        click.echo(say(obj.language, "no_slack"), err=True)
+    found = {"slack": slack} if slack is not None else {}
+    return found | {"console": ConsoleNotifier(stream)}
+
+
+@click.command()
+@click.option("--as-of", "as_of", metavar="DATE", callback=as_of_option,
+              help="Evaluate the figures of this date (default: today, Beijing time). 评估日期。")
+@click.option("--dry-run", is_flag=True, help="Show what would be sent; write and send nothing. 试运行。")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document (messages go to stderr).")
+@click.pass_obj
+def evaluate(obj: Context, as_of: dt.date | None, dry_run: bool, as_json: bool) -> None:
+    """Run one alert evaluation and deliver its messages, exactly as the daemon does.
+
+    运行一次预警评估并发送消息（与后台服务相同）：落后于考核节点或序时进度、节点未达标、
+    长期无支付、超支、调整率过高、数据过旧；同一提醒不重复发送，恢复正常时发"已恢复"。
+    """
+    factory = obj.factory()
+    now = beijing_now()
+    settings = obj.settings
+    result = run_evaluation(factory, engine=settings.engine, alerts=settings.alerts, now=now, as_of=as_of,
+                            dry_run=dry_run)
+    language = obj.language
+    report = DeliveryReport()
+    if dry_run:
+        for plan in result.messages:
+            message = Message(0, plan.draft.recipient, plan.draft.language, result.as_of, result.year,
+                              plan.draft.items)
+            click.echo(f"→ {plan.draft.recipient.name or plan.draft.recipient.address}"
+                       + (f" {say(language, 'due', due=plan.due.isoformat(timespec='minutes'))}"
+                          if plan.due > now else ""), err=as_json)
+            click.echo(render_text(message) + "\n", err=as_json)
+    else:
+        chosen = notifiers(obj, factory, quiet=as_json, stream=sys.stderr if as_json else None)
+        report = deliver(factory, chosen, now=now, chart_maker=engine_charts(factory, settings.engine)
+                         if settings.alerts.charts else None)
+    if as_json:
+        click.echo(json.dumps(_result_json(result, report, dry_run), ensure_ascii=False, indent=2))
+        return
+    click.echo(say(language, "summary", as_of=result.as_of, findings=len(result.findings), events=len(result.events),
+                   messages=len(result.messages), muted=say(language, "muted") if result.muted else ""))
+    if result.unrouted:
+        click.echo(say(language, "unrouted", count=result.unrouted))
+    if dry_run:
+        click.echo(say(language, "dry_run"))
+        return
+    click.echo(say(language, "delivery", sent=report.sent, deferred=report.deferred, failed=report.failed))
+    waiting = [p.due for p in result.messages if p.due > now]
+    if waiting:
+        click.echo(say(language, "waiting", count=len(waiting), due=min(waiting).isoformat(timespec="minutes")))
+    for error in report.errors:
+        click.echo(f"  {error}", err=True)
+    if report.stopped:
+        raise CliError(say(language, "stopped", reason=report.stopped), language)
+
+
+def _result_json(result, report: DeliveryReport, dry_run: bool) -> dict:
+    from db.alert_store import item_json
+
+    return {"as_of": result.as_of.isoformat(), "year": result.year, "dry_run": dry_run, "muted": result.muted,
+            "findings": len(result.findings), "unrouted": result.unrouted,
+            "events": [item_json(e.item) | {"escalated": e.escalated} for e in result.events],
+            "messages": [{"to": {"kind": p.draft.recipient.kind, "address": p.draft.recipient.address,
+                                 "name": p.draft.recipient.name},
+                          "language": p.draft.language, "due": p.due.isoformat(), "chart": p.chart,
+                          "items": [i.key for i in p.draft.items]} for p in result.messages],
+            "delivery": {"sent": report.sent, "deferred": report.deferred, "failed": report.failed,
+                         "errors": report.errors, "stopped": report.stopped}}
+
+
+def _date_option(ctx, param, value):
+    day = as_of_option(ctx, param, value)
+    if day is None:
+        raise click.BadParameter(say(ctx.find_object(Context).language, "need_date"))
+    return day
+
+
+@click.group(invoke_without_command=True)
+@click.option("--all", "show_all", is_flag=True, help="Also resolved and closed alerts.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.pass_context
+def alerts(ctx: click.Context, show_all: bool, as_json: bool) -> None:
+    """List alert state and delivery errors; `ack` and `silence` below.
+
+    列出当前提醒及发送失败；子命令 ack（确认并暂停到某日）、silence（静默一类提醒）。
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    obj: Context = ctx.obj
+    with transaction(obj.factory()) as session:
+        query = select(AlertState).order_by(AlertState.status, AlertState.key)
+        if not show_all:
+            query = query.where(AlertState.status == "firing")
+        states = [_state_json(s) for s in session.scalars(query)]
+        failures = [_failure_json(m, session) for m in session.scalars(
+            select(OutboxMessage).where(OutboxMessage.last_error.is_not(None), OutboxMessage.status != "sent")
+            .order_by(OutboxMessage.id))]
+    if as_json:
+        click.echo(json.dumps({"alerts": states, "delivery_failures": failures}, ensure_ascii=False, indent=2))
+        return
+    _print_alerts(obj.language, states, failures)
+
+
+def _state_json(state: AlertState) -> dict:
+    return {"key": state.key, "rule": state.rule, "severity": state.severity, "status": state.status,
+            "name": state.name, "fired_on": state.fired_on.isoformat(),
+            "last_notified_on": state.last_notified_on.isoformat() if state.last_notified_on else None,
+            "notify_count": state.notify_count, "escalated": state.escalated,
+            "ack_until": state.ack_until.isoformat() if state.ack_until else None, "ack_reason": state.ack_reason,
+            "facts": state.facts}
+
+
+def _failure_json(message: OutboxMessage, session) -> dict:
+    attempts = session.scalar(select(DeliveryAttempt.id).where(DeliveryAttempt.outbox_id == message.id)
+                              .order_by(DeliveryAttempt.id.desc()).limit(1))
+    return {"id": message.id, "to": message.recipient_name or message.recipient_address, "status": message.status,
+            "attempts": message.attempts, "error": message.last_error,
+            "next_attempt_at": message.next_attempt_at.isoformat() if message.status == "pending" else None,
+            "last_attempt_id": attempts}
+
+
+def _print_alerts(language: str, states: list[dict], failures: list[dict]) -> None:
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+    if not states:
+        console.print(say(language, "none"))
+    else:
+        table = Table(title=say(language, "firing"))
+        for header in ("key", "severity", "status", "since", "told", "ack"):
+            table.add_column(say(language, header))
+        for s in states:
+            table.add_row(s["key"], s["severity"], s["status"], s["fired_on"], s["last_notified_on"] or "—",
+                          f"{s['ack_until']} {s['ack_reason'] or ''}" if s["ack_until"] else "")
+        console.print(table)
+    if failures:
+        table = Table(title=say(language, "problems"), title_style="bold red")
+        for header in ("to", "status", "error"):
+            table.add_column(say(language, header))
+        for f in failures:
+            table.add_row(f["to"], f"{f['status']} ×{f['attempts']}", f["error"] or "")
+        console.print(table)
+
+
+@alerts.command()
+@click.argument("key")
+@click.option("--until", required=True, metavar="DATE", callback=_date_option,
+              help="Snooze until this date, e.g. the expected payment date. 预计支付日期。")
+@click.option("--reason", required=True, help="Why (shown in the alert list). 原因。")
+@click.pass_obj
+def ack(obj: Context, key: str, until: dt.date, reason: str) -> None:
+    """Acknowledge one alert: no reminders until DATE (a red upgrade still comes through).
+
+    确认一条提醒：在 --until 日期前不再提醒（升级为红色时仍会通知）。
+    """
+    with transaction(obj.factory()) as session:
+        if acknowledge(session, key, until, reason) is None:
+            raise CliError(say(obj.language, "no_key", key=key), obj.language)
+    click.echo(say(obj.language, "acked", key=key, until=until, reason=reason))
+
+
+@alerts.command()
+@click.argument("pattern")
+@click.option("--until", required=True, metavar="DATE", callback=_date_option, help="Silence until this date.")
+@click.option("--reason", required=True, help="Why (shown in the alert list). 原因。")
+@click.pass_obj
+def silence(obj: Context, pattern: str, until: dt.date, reason: str) -> None:
+    """Silence every alert whose key matches PATTERN (shell-style, e.g. 'stalled:*:158001*') until DATE.
+
+    静默匹配的提醒（如 'stalled:*'），到期自动恢复。
+    """
+    with transaction(obj.factory()) as session:
+        add_silence(session, pattern, until, reason, beijing_now())
+    click.echo(say(obj.language, "silenced", pattern=pattern, until=until, reason=reason))

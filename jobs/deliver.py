@@ -1,0 +1,189 @@
+"""Delivery of the outbox: one unit of work, callable directly (the daemon runs it every minute).
+
+Each due message is claimed with a conditional UPDATE in its own short transaction, sent, and
+its outcome recorded with the attempt in the next one. Messages to one recipient go oldest
+first, and a recipient whose message failed for now gets nothing newer in the same run, so
+each person's messages arrive in order.
+
+The guarantee (at least once, at most one duplicate per crash):
+- an evaluation writes its messages in the transaction that changes the alert states, so a
+  message exists exactly when its state change does;
+- a message leaves the outbox only when a send succeeded *and* was recorded; a crash after the
+  send and before the record leaves it "sending", and it is sent again once its lease
+  (``LEASE``) expires — the one duplicate a crash can cause, never a loss;
+- 429 / 5xx / timeouts / no connection: the message waits (``Retry-After`` when given, else
+  exponential backoff from one minute up to an hour) and is retried by a later run, for as
+  long as it takes; a wrong target fails the message for good (shown by ``budget-monitor
+  alerts``); a refused token stops the run and keeps every message for when it is fixed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from alerts.notify import AuthError, DeliveryError, Message, Notifier, PermanentError, Recipient
+from db.alert_store import (
+    cache_slack_user,
+    cached_slack_user,
+    claim,
+    item_from_json,
+    record_attempt,
+    unsent_messages,
+)
+from db.engine import transaction
+from db.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+LEASE = dt.timedelta(minutes=10)  # longer than any send (Slack timeouts are seconds)
+FIRST_BACKOFF = dt.timedelta(minutes=1)
+MAX_BACKOFF = dt.timedelta(hours=1)
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    deferred: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+    stopped: str | None = None  # why the run stopped early (a refused token)
+
+
+def backoff(attempts: int, retry_after: float | None) -> dt.timedelta:
+    """How long a message waits after its ``attempts``-th failed try: doubling from a minute up
+    to an hour, and never less than the provider's Retry-After."""
+    wait = min(MAX_BACKOFF, FIRST_BACKOFF * 2 ** max(0, attempts - 1))
+    return max(wait, dt.timedelta(seconds=retry_after or 0))
+
+
+def choose(notifiers: Mapping[str, Notifier], recipient: Recipient) -> Notifier:
+    """The notifier for a recipient: the first that serves its kind; the console otherwise (the
+    default set-up has no Slack token, and every message still reaches someone)."""
+    for notifier in notifiers.values():
+        if recipient.kind in notifier.kinds:
+            return notifier
+    return notifiers["console"]
+
+
+class DbEmailCache:
+    """users.lookupByEmail answers kept in the database, so an address is looked up once."""
+
+    def __init__(self, factory, clock: Callable[[], dt.datetime]):
+        self.factory, self.clock = factory, clock
+
+    def get(self, email: str) -> str | None:
+        with transaction(self.factory) as session:
+            return cached_slack_user(session, email)
+
+    def put(self, email: str, user_id: str) -> None:
+        with transaction(self.factory) as session:
+            cache_slack_user(session, email, user_id, self.clock())
+
+
+ChartMaker = Callable[[dict, int, dt.date, str, Path], Path | None]  # spec, year, as_of, language, folder
+
+
+def engine_charts(factory, engine) -> ChartMaker:
+    """Charts from the engine: the execution curve of the unit (or of the whole database, for a
+    department that is alone in it) at the message's date."""
+
+    def make(spec: dict, year: int, as_of: dt.date, language: str, folder: Path) -> Path | None:
+        from jobs.engine import curve
+        from jobs.reports.chart import render_chart
+
+        figures = curve(factory, year=year, as_of=as_of, settings=engine, unit_code=spec.get("unit"))
+        path = folder / f"chart-{spec.get('unit') or spec.get('department')}-{as_of.isoformat()}.png"
+        render_chart(figures, path, language)
+        return path
+
+    return make
+
+
+def _message(row: OutboxMessage, chart: Path | None) -> Message:
+    recipient = Recipient(row.recipient_kind, row.recipient_address, row.recipient_name)
+    return Message(row.id, recipient, row.language, row.as_of, row.budget_year,
+                   tuple(item_from_json(i) for i in row.items), chart)
+
+
+def _unsent(factory):
+    with transaction(factory) as session:
+        return unsent_messages(session)
+
+
+def _aware(moment: dt.datetime | None, zone) -> dt.datetime | None:
+    """SQLite gives back naive datetimes; they were stored in the daemon's zone."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=zone)
+
+
+def deliver(factory, notifiers: Mapping[str, Notifier], *, now: dt.datetime, chart_maker: ChartMaker | None = None,
+            after_send: Callable[[int], None] | None = None) -> DeliveryReport:
+    """Send what is due at ``now``. ``after_send`` is called between a successful send and its
+    record (the tests crash there)."""
+    report = DeliveryReport()
+    blocked: set[tuple[str, str]] = set()
+    with tempfile.TemporaryDirectory(prefix="budget-monitor-charts-") as charts:
+        for message_id, target, state, due, claimed in _unsent(factory):
+            due, claimed = _aware(due, now.tzinfo), _aware(claimed, now.tzinfo)
+            ready = (due <= now) if state == "pending" else (claimed is not None and claimed <= now - LEASE)
+            if target in blocked or not ready:
+                blocked.add(target)  # an older message of this recipient waits: so do the newer ones
+                continue
+            with transaction(factory) as session:
+                row = claim(session, message_id, now, LEASE)
+                if row is None:
+                    continue  # another deliverer has it
+                attempts, spec = row.attempts, row.chart
+                message = _message(row, None)
+            notifier = choose(notifiers, message.recipient)
+            if chart_maker is not None and spec and notifier.name != "console":  # a file the console cannot show
+                chart = chart_maker(spec, message.year, message.as_of, message.language, Path(charts))
+                message = replace(message, chart=chart)
+            try:
+                sent = notifier.send(message)
+            except DeliveryError as exc:
+                stop = _failed(factory, message_id, notifier.name, now, attempts, exc, report)
+                blocked.add(target)
+                if stop:
+                    break
+                continue
+            if after_send is not None:
+                after_send(message_id)
+            with transaction(factory) as session:
+                record_attempt(session, message_id, notifier=notifier.name, now=now, outcome="sent",
+                               reference=sent.reference)
+            report.sent += 1
+    return report
+
+
+def _failed(factory, message_id: int, notifier: str, now: dt.datetime, attempts: int, exc: DeliveryError,
+            report: DeliveryReport) -> bool:
+    """Record a failed attempt; True when the run must stop (the token was refused)."""
+    error = f"{exc.code or type(exc).__name__}: {exc}"
+    if isinstance(exc, AuthError):
+        outcome, retry = "auth", now + backoff(attempts, exc.retry_after)
+    elif isinstance(exc, PermanentError):
+        outcome, retry = "permanent", None
+    else:
+        outcome, retry = "transient", now + backoff(attempts, exc.retry_after)
+    with transaction(factory) as session:
+        record_attempt(session, message_id, notifier=notifier, now=now, outcome=outcome, error=error,
+                       next_attempt_at=retry)
+    if outcome == "permanent":
+        report.failed += 1
+        log.error("alert message %s failed for good: %s", message_id, error)
+    else:
+        report.deferred += 1
+    report.errors.append(f"#{message_id}: {error}")
+    if outcome == "auth":
+        report.stopped = error
+        log.error("delivery stopped, the notifier's credentials were refused: %s", error)
+        return True
+    return False
+

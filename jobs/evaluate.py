@@ -1,0 +1,164 @@
+"""The alert evaluation: one unit of work, callable directly (the daemon and the CLI call it).
+
+Reads the engine's status and scores at ``as_of``, runs the alert rules, steps every alert key's
+state machine, and writes the new states, one outbox message per recipient and an evaluation
+row in ONE transaction: a crash leaves either all of it or none of it, so no alert is lost or
+doubled by the evaluation itself (jobs/deliver.py states the delivery's guarantee).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from alerts.notify import AlertItem
+from alerts.routing import Directory, Draft, group, release_time
+from alerts.rules import PACING_RULES, AlertSettings, Finding, Snapshot, find, inhibited, money, percent
+from alerts.state import Event, Policy, State, step
+from db.alert_store import (
+    add_evaluation,
+    add_message,
+    last_payment_by_line,
+    latest_payment_export,
+    load_states,
+    save_states,
+    silenced_keys,
+)
+from db.engine import transaction
+from jobs.engine import EngineSettings, rules_by_department, scores, status
+
+CHART_RULES = ("behind_checkpoint", "checkpoint_missed")
+
+
+@dataclass(frozen=True)
+class AlertConfig:
+    """[alerts], [[people]] and [[channels]] of the config (jobs/config.py reads them)."""
+
+    rules: AlertSettings = field(default_factory=AlertSettings)
+    policy: Policy = field(default_factory=Policy)
+    directory: Directory = field(default_factory=Directory)
+    quiet_hours: tuple[dt.time, dt.time] | None = (dt.time(21, 0), dt.time(8, 0))
+    quiet_on_rest_days: bool = True  # weekends and holidays, by the working-day calendar
+    charts: bool = True  # attach the execution chart to checkpoint alerts
+
+
+@dataclass(frozen=True)
+class PlannedMessage:
+    draft: Draft
+    due: dt.datetime
+    chart: dict | None
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    year: int
+    as_of: dt.date
+    findings: list[Finding]
+    events: list[Event]
+    messages: list[PlannedMessage]
+    unrouted: int
+    muted: bool  # stale data muted the pacing rules
+    evaluation_id: int | None  # None on a dry run
+
+
+def snapshot(factory, *, year: int, as_of: dt.date, engine: EngineSettings) -> Snapshot:
+    report = status(factory, year=year, as_of=as_of, settings=engine)
+    cards = scores(factory, year=year, as_of=as_of, settings=engine)
+    with transaction(factory) as session:
+        by_line = last_payment_by_line(session, year, as_of)
+        latest = latest_payment_export(session, year, as_of)
+    last_payment: dict[tuple[str, str], dt.date] = {}
+    for line in report.lines:
+        day = by_line.get(line.quota_no)
+        if day is None:
+            continue
+        last_payment[("quota_line", line.quota_no)] = day
+        if line.project_code:
+            key = ("project", line.project_code)
+            last_payment[key] = max(day, last_payment.get(key, day))
+    return Snapshot(year, as_of, report.statuses, {(c.level, c.code): c for c in cards}, report.lines,
+                    last_payment, latest, engine.calendar, rules_by_department(engine.rule_book, year))
+
+
+def _current_facts(seen: Snapshot) -> dict[tuple[str, str], dict[str, str]]:
+    """Each entity's figures today, for "back on schedule" notices."""
+    facts = {}
+    for s in seen.statuses:
+        entity = s.entity
+        today = {"rate": percent(entity.execution_rate), "paid": money(entity.paid),
+                 "budget": money(entity.budget), "schedule_rate": percent(s.schedule_rate)}
+        upcoming = s.next_checkpoint
+        if upcoming is not None:
+            today |= {"checkpoint_date": upcoming.date.isoformat(), "target_rate": percent(upcoming.target_rate),
+                      "gap": money(upcoming.gap), "projected_rate": percent(upcoming.projection.rate),
+                      "projection_method": upcoming.projection.method}
+        if entity.key in seen.last_payment:
+            today["last_payment"] = seen.last_payment[entity.key].isoformat()
+        facts[entity.key] = today
+    facts[("data", "payments")] = {"latest_export": seen.latest_export.isoformat() if seen.latest_export else ""}
+    return facts
+
+
+def transitions(states: dict[str, State], findings: list[Finding], *, seen: Snapshot, policy: Policy,
+                silenced: set[str]) -> tuple[list[State], list[Event], bool]:
+    """Every key's step: the changed states, the events to tell, and whether stale data muted
+    the pacing rules."""
+    by_key = {f.key: f for f in findings}
+    muted = inhibited(findings)
+    current = _current_facts(seen)
+    changed, events = [], []
+    for key in sorted(set(states) | set(by_key)):
+        state, finding = states.get(key), by_key.get(key)
+        rule, level, code, period = key.split(":", 3)
+        superseded = rule == "behind_checkpoint" and f"checkpoint_missed:{level}:{code}:{period}" in by_key
+        new, told = step(state, finding, as_of=seen.as_of, policy=policy, silenced=key in silenced,
+                         muted=muted and rule in PACING_RULES, superseded=superseded,
+                         current=current.get((level, code)))
+        if new is not None and new != state:
+            changed.append(new)
+        events.extend(told)
+    return changed, events, muted
+
+
+def _chart_of(items: tuple[AlertItem, ...], departments: set[str]) -> dict | None:
+    """The chart a message attaches: the first unit's with a checkpoint alert; a department's
+    when it is the only one in the database (the chart of everything is then its chart)."""
+    for item in items:
+        if item.rule in CHART_RULES and item.level == "unit":
+            return {"unit": item.code}
+    for item in items:
+        if item.rule in CHART_RULES and item.level == "department" and departments == {item.code}:
+            return {"department": item.code}
+    return None
+
+
+def evaluate(factory, *, engine: EngineSettings, alerts: AlertConfig, now: dt.datetime,
+             as_of: dt.date | None = None, dry_run: bool = False) -> EvaluationResult:
+    """One evaluation at ``as_of`` (default: today in ``now``'s zone). ``now`` is when messages are
+    due (quiet hours are counted from it). A dry run computes everything and writes nothing."""
+    as_of = as_of or now.date()
+    year = as_of.year
+    seen = snapshot(factory, year=year, as_of=as_of, engine=engine)
+    findings = find(seen, alerts.rules)
+    departments = {s.entity.code for s in seen.statuses if s.entity.level == "department"}
+    with transaction(factory) as session:
+        states = load_states(session, year)
+        silenced = silenced_keys(session, set(states) | {f.key for f in findings}, as_of)
+        changed, events, muted = transitions(states, findings, seen=seen, policy=alerts.policy, silenced=silenced)
+        drafts, unrouted = group(events, alerts.directory)
+        planned = [PlannedMessage(d, release_time(now, d.urgent, quiet=alerts.quiet_hours,
+                                                  rest_days_quiet=alerts.quiet_on_rest_days,
+                                                  is_working_day=engine.calendar.is_working_day),
+                                  _chart_of(d.items, departments) if alerts.charts else None)
+                   for d in drafts]
+        evaluation_id = None
+        if not dry_run:
+            detail = {"findings": len(findings), "events": len(events), "messages": len(planned),
+                      "unrouted": unrouted, "muted": muted}
+            evaluation_id = add_evaluation(session, as_of, now, detail).id
+            save_states(session, year, changed, now)
+            for plan in planned:
+                add_message(session, evaluation_id=evaluation_id, recipient=plan.draft.recipient,
+                            language=plan.draft.language, year=year, as_of=as_of, items=plan.draft.items,
+                            chart=plan.chart, due=plan.due, now=now)
+    return EvaluationResult(year, as_of, findings, events, planned, unrouted, muted, evaluation_id)
