@@ -47,6 +47,9 @@ TEXT = {
     "date.day": {"zh": "{month}月{day}日", "en": "{month_name} {day}"},
     "date.full": {"zh": "{year}年{month}月{day}日", "en": "{month_name} {day}, {year}"},
     "name": {"zh": "{name}：", "en": "{name}: "},
+    "name.department": {"zh": "{name}（部门合计）：", "en": "{name} (department total): "},
+    "name.project": {"zh": "项目「{name}」：", "en": "Project “{name}”: "},
+    "name.quota_line": {"zh": "指标 {code}（{name}）：", "en": "Quota line {code} ({name}): "},
     # titles
     "severity.red": {"zh": "🔴 红色预警", "en": "🔴 Red alert"},
     "severity.orange": {"zh": "🟠 橙色预警", "en": "🟠 Orange alert"},
@@ -262,7 +265,8 @@ def item_title(item: AlertItem, language: str) -> str:
 
 def item_body(item: AlertItem, language: str) -> str:
     """"{name}：" and the rule's sentences; a rule this module does not know shows its facts as is."""
-    name = say(language, "name", name=item.name) if item.name else ""
+    form = f"name.{item.level}" if f"name.{item.level}" in TEXT else "name"
+    name = _render(TEXT, form, language, {"name": item.name, "code": item.code}) if item.name else ""
     sentences = (RESOLVE if item.event == "resolve" else FIRE).get(item.rule)
     if sentences is None:
         return name + CLAUSE_SEPARATOR[language].join(f"{key} {value}" for key, value in item.facts.items())

@@ -16,7 +16,7 @@ from decimal import Decimal
 from monitor.assess import EntityStatus, ScoreCard
 from monitor.calendar import WorkCalendar
 from monitor.execution import LineFigures
-from monitor.money import ZERO, rate
+from monitor.money import ZERO, rate, two
 from monitor.rules import Rules
 
 PACING_RULES = frozenset({"behind_checkpoint", "checkpoint_missed", "behind_schedule", "stalled"})
@@ -80,12 +80,9 @@ class Finding:
         return f"{self.rule}:{self.level}:{self.code}:{self.period}"
 
 
-def money(amount: Decimal) -> str:
-    return f"{amount:.2f}"
-
-
-def percent(value: Decimal | None) -> str:
-    return "" if value is None else f"{value:.2f}"
+def fact(value: Decimal | None) -> str:
+    """An amount (yuan) or a rate (percent) as a fact: two decimals, "" when unknown."""
+    return two(value) or ""
 
 
 def routing_of(status: EntityStatus, project_of: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -109,7 +106,7 @@ def _finding(rule: str, severity: str, status: EntityStatus, period: str, facts:
 
 def _base_facts(status: EntityStatus) -> dict[str, str]:
     entity = status.entity
-    return {"rate": percent(entity.execution_rate), "paid": money(entity.paid), "budget": money(entity.budget)}
+    return {"rate": fact(entity.execution_rate), "paid": fact(entity.paid), "budget": fact(entity.budget)}
 
 
 def behind_checkpoint(snapshot: Snapshot, settings: AlertSettings) -> list[Finding]:
@@ -125,10 +122,10 @@ def behind_checkpoint(snapshot: Snapshot, settings: AlertSettings) -> list[Findi
         severity = ("blue" if days_left > settings.blue_days else
                     "orange" if days_left <= settings.orange_days else "yellow")
         facts = _base_facts(status) | {
-            "checkpoint_date": upcoming.date.isoformat(), "target_rate": percent(upcoming.target_rate),
-            "gap": money(upcoming.gap), "working_days_left": str(upcoming.working_days_left),
-            "days_left": str(days_left), "daily_needed": money(upcoming.daily_needed),
-            "projected_rate": percent(upcoming.projection.rate), "projection_method": upcoming.projection.method}
+            "checkpoint_date": upcoming.date.isoformat(), "target_rate": fact(upcoming.target_rate),
+            "gap": fact(upcoming.gap), "working_days_left": str(upcoming.working_days_left),
+            "days_left": str(days_left), "daily_needed": fact(upcoming.daily_needed),
+            "projected_rate": fact(upcoming.projection.rate), "projection_method": upcoming.projection.method}
         found.append(_finding("behind_checkpoint", severity, status, upcoming.date.isoformat(), facts))
     return found
 
@@ -164,13 +161,13 @@ def checkpoint_missed(snapshot: Snapshot, settings: AlertSettings) -> list[Findi
         if achieved >= checkpoint.target_rate:
             continue
         target = (entity.budget * checkpoint.target_rate / 100)
-        facts = {"checkpoint_date": checkpoint.date.isoformat(), "target_rate": percent(checkpoint.target_rate),
-                 "rate": percent(achieved), "paid": money(paid), "budget": money(entity.budget),
-                 "gap": money(max(ZERO, target - paid).quantize(Decimal("0.01")))}
+        facts = {"checkpoint_date": checkpoint.date.isoformat(), "target_rate": fact(checkpoint.target_rate),
+                 "rate": fact(achieved), "paid": fact(paid), "budget": fact(entity.budget),
+                 "gap": fact(max(ZERO, target - paid).quantize(Decimal("0.01")))}
         upcoming = status.next_checkpoint
         if upcoming is not None and upcoming.date > checkpoint.date:
-            facts |= {"next_date": upcoming.date.isoformat(), "next_target_rate": percent(upcoming.target_rate),
-                      "next_gap": money(upcoming.gap), "next_daily_needed": money(upcoming.daily_needed)}
+            facts |= {"next_date": upcoming.date.isoformat(), "next_target_rate": fact(upcoming.target_rate),
+                      "next_gap": fact(upcoming.gap), "next_daily_needed": fact(upcoming.daily_needed)}
         found.append(_finding("checkpoint_missed", "red", status, checkpoint.date.isoformat(), facts))
     return found
 
@@ -186,8 +183,8 @@ def behind_schedule(snapshot: Snapshot, settings: AlertSettings) -> list[Finding
         if behind <= settings.behind_schedule_points:
             continue
         gap = max(ZERO, (entity.budget * status.schedule_rate / 100).quantize(Decimal("0.01")) - entity.paid)
-        facts = _base_facts(status) | {"schedule_rate": percent(status.schedule_rate),
-                                       "points_behind": percent(behind), "gap": money(gap)}
+        facts = _base_facts(status) | {"schedule_rate": fact(status.schedule_rate),
+                                       "points_behind": fact(behind), "gap": fact(gap)}
         found.append(_finding("behind_schedule", "yellow", status, str(snapshot.year), facts))
     return found
 
@@ -206,7 +203,7 @@ def stalled(snapshot: Snapshot, settings: AlertSettings) -> list[Finding]:
         if idle < settings.stalled_working_days:
             continue
         facts = _base_facts(status) | {"last_payment": last.isoformat() if last else "",
-                                       "idle_working_days": str(idle), "remaining": money(entity.budget - entity.paid)}
+                                       "idle_working_days": str(idle), "remaining": fact(entity.budget - entity.paid)}
         found.append(_finding("stalled", "yellow", status, str(snapshot.year), facts))
     return found
 
@@ -219,7 +216,7 @@ def overspent(snapshot: Snapshot, settings: AlertSettings) -> list[Finding]:
         entity = status.entity
         if not settings.applies("overspent", entity.level) or entity.paid <= entity.budget:
             continue
-        facts = _base_facts(status) | {"over": money(entity.paid - entity.budget)}
+        facts = _base_facts(status) | {"over": fact(entity.paid - entity.budget)}
         found.append(_finding("overspent", "red", status, str(snapshot.year), facts, project_of))
     return found
 
@@ -238,9 +235,9 @@ def adjustment_rate(snapshot: Snapshot, settings: AlertSettings) -> list[Finding
         if achieved is None or achieved < settings.adjustment_warning:
             continue
         severity = "red" if achieved >= inputs["limit"] else "yellow"
-        facts = {"adjusted": money(inputs["adjusted"]), "initial": money(inputs["initial"]),
-                 "rate": percent(achieved), "limit": percent(inputs["limit"]),
-                 "warning": percent(settings.adjustment_warning), "counted": str(len(inputs["counted"])),
+        facts = {"adjusted": fact(inputs["adjusted"]), "initial": fact(inputs["initial"]),
+                 "rate": fact(achieved), "limit": fact(inputs["limit"]),
+                 "warning": fact(settings.adjustment_warning), "counted": str(len(inputs["counted"])),
                  "exempt": str(len(inputs["excluded"]))}
         found.append(_finding("adjustment_rate", severity, status, str(snapshot.year), facts))
     return found

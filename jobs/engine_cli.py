@@ -17,10 +17,10 @@ from db.exceptions import StorageError
 from jobs.cli_base import CliError, Context, as_of_option, resolve_period, unit_option
 from jobs.engine import scores as load_scores
 from jobs.engine import status as load_status
-from jobs.engine_json import scores_json, status_json, two
+from jobs.engine_json import scores_json, status_json
 from monitor.assess import EntityStatus, ScoreCard, rank
 from monitor.i18n import render
-from monitor.money import to_wan
+from monitor.money import to_wan, two
 from monitor.scores import IndicatorScore
 
 TEXT = {

@@ -5,18 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from decimal import ROUND_HALF_UP, Decimal
 
 from jobs.engine import StatusReport
 from monitor.assess import EntityStatus, ScoreCard
 from monitor.execution import BREAKDOWNS, breakdown
-from monitor.money import FEN
+from monitor.money import two
 from monitor.scores import IndicatorScore, Input
-
-
-def two(value: Decimal | None) -> str | None:
-    """An amount or a rate with two decimals, as the evaluation prints them."""
-    return None if value is None else f"{value.quantize(FEN, rounding=ROUND_HALF_UP):.2f}"
 
 
 def entity_json(status: EntityStatus) -> dict:

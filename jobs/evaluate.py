@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from alerts.notify import AlertItem
 from alerts.routing import Directory, Draft, group, release_time
-from alerts.rules import PACING_RULES, AlertSettings, Finding, Snapshot, find, inhibited, money, percent
+from alerts.rules import PACING_RULES, AlertSettings, Finding, Snapshot, fact, find, inhibited
 from alerts.state import Event, Policy, State, step
 from db.alert_store import (
     add_evaluation,
@@ -85,12 +85,12 @@ def _current_facts(seen: Snapshot) -> dict[tuple[str, str], dict[str, str]]:
     facts = {}
     for s in seen.statuses:
         entity = s.entity
-        today = {"rate": percent(entity.execution_rate), "paid": money(entity.paid),
-                 "budget": money(entity.budget), "schedule_rate": percent(s.schedule_rate)}
+        today = {"rate": fact(entity.execution_rate), "paid": fact(entity.paid),
+                 "budget": fact(entity.budget), "schedule_rate": fact(s.schedule_rate)}
         upcoming = s.next_checkpoint
         if upcoming is not None:
-            today |= {"checkpoint_date": upcoming.date.isoformat(), "target_rate": percent(upcoming.target_rate),
-                      "gap": money(upcoming.gap), "projected_rate": percent(upcoming.projection.rate),
+            today |= {"checkpoint_date": upcoming.date.isoformat(), "target_rate": fact(upcoming.target_rate),
+                      "gap": fact(upcoming.gap), "projected_rate": fact(upcoming.projection.rate),
                       "projection_method": upcoming.projection.method}
         if entity.key in seen.last_payment:
             today["last_payment"] = seen.last_payment[entity.key].isoformat()

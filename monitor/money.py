@@ -44,3 +44,8 @@ def rate(numerator: Decimal, denominator: Decimal) -> Decimal | None:
     if denominator == ZERO:
         return None
     return (numerator * 100 / denominator).quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def two(value: Decimal | None) -> str | None:
+    """An amount or a rate as text with two decimals, the way the evaluation prints them."""
+    return None if value is None else f"{value.quantize(FEN, rounding=ROUND_HALF_UP):.2f}"

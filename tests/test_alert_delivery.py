@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from alerts.notify import Recipient
 from alerts.routing import Channel, Directory, Person
 from alerts.slack import SlackNotifier
-from db.engine import make_engine, session_factory, sqlite_url, transaction
+from db.engine import make_engine, session_factory, transaction
 from db.migrate import upgrade
 from db.models import AlertState, DeliveryAttempt, OutboxMessage
 from jobs.clock import BEIJING
@@ -133,6 +133,7 @@ def test_on_31_march_one_checkpoint_missed_goes_to_each_leader_and_never_again(d
     leader = posts_to(fake_slack, "DULEAD")[1:]
     assert len(leader) == 1 and leader[0].count("· 考核节点未达标") == 1
     assert "预计达不到考核进度" not in leader[0], "the missed checkpoint speaks instead of the warning"
+    assert len(fake_slack.received("users.lookupByEmail")) == 1, "the e-mail was looked up once, then cached"
     q1 = next(s for s in status(demo, year=2023, as_of=dt.date(2023, 3, 31), settings=ENGINE).statuses
               if s.entity.key == ("department", "158")).entity
     department = posts_to(fake_slack, "DUDEP")[1:]

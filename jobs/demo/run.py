@@ -21,11 +21,11 @@ from jobs.clock import beijing_now
 from jobs.demo import seed2023
 from jobs.demo.exports import write_demo_exports
 from jobs.engine import EngineSettings, scores, status
-from jobs.engine_json import scores_json, two
+from jobs.engine_json import scores_json
 from jobs.ingest import ingest_paths
 from jobs.ingest.report import print_outcomes
 from monitor.i18n import render
-from monitor.money import D, rate, to_wan
+from monitor.money import D, rate, to_wan, two
 
 DEMO_YEAR = seed2023.YEAR
 
@@ -53,10 +53,12 @@ CONFIG_NAME = "budget-monitor.toml"
 
 def demo_config_text() -> str:
     """The demo's config file: the evaluation's default rules, with the one input the demo's
-    exports cannot carry — last year's 三公 budget (表 1-11), in 万元."""
+    exports cannot carry — last year's 三公 budget (表 1-11), in 万元 — and no quiet hours."""
     return (f"# budget-monitor demo settings (written by `budget-monitor demo`)\n"
             f"[evaluation.years.{DEMO_YEAR}]\n"
-            f"previous_three_public_budget = {seed2023.PREVIOUS_THREE_PUBLIC_BUDGET}   # 上年三公经费预算, 万元\n")
+            f"previous_three_public_budget = {seed2023.PREVIOUS_THREE_PUBLIC_BUDGET}   # 上年三公经费预算, 万元\n"
+            f"\n[alerts]   # the demo replays the past: no quiet hours, so messages show at once\n"
+            f"quiet_hours = false\nquiet_on_rest_days = false\n")
 
 
 def write_demo_config(folder: Path) -> Path:
