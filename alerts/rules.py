@@ -17,6 +17,7 @@ from monitor.assess import EntityStatus, ScoreCard
 from monitor.calendar import WorkCalendar
 from monitor.execution import LineFigures
 from monitor.money import ZERO, rate, two
+from monitor.pacing import next_checkpoint
 from monitor.rules import Rules
 
 PACING_RULES = frozenset({"behind_checkpoint", "checkpoint_missed", "behind_schedule", "stalled"})
@@ -27,7 +28,7 @@ DEFAULT_LEVELS = {
     "behind_checkpoint": ("department", "unit"),
     "checkpoint_missed": ("department", "unit"),
     "behind_schedule": ("unit", "project"),
-    "stalled": ("project",),
+    "stalled": ("project", "quota_line"),
     "overspent": ("project", "quota_line"),
     "adjustment_rate": ("department", "unit"),
 }
@@ -59,7 +60,7 @@ class Snapshot:
     cards: Mapping[tuple[str, str], ScoreCard]  # by (level, code): departments and units
     lines: Sequence[LineFigures]
     last_payment: Mapping[tuple[str, str], dt.date]  # by (level, code): projects and quota lines
-    latest_export: dt.date | None  # the latest payment export dated on or before as_of
+    latest_export: dt.date | None  # the date of the latest payment export of the year
     calendar: WorkCalendar
     rules_for: Callable[[str | None], Rules]
 
@@ -164,8 +165,10 @@ def checkpoint_missed(snapshot: Snapshot, settings: AlertSettings) -> list[Findi
         facts = {"checkpoint_date": checkpoint.date.isoformat(), "target_rate": fact(checkpoint.target_rate),
                  "rate": fact(achieved), "paid": fact(paid), "budget": fact(entity.budget),
                  "gap": fact(max(ZERO, target - paid).quantize(Decimal("0.01")))}
-        upcoming = status.next_checkpoint
-        if upcoming is not None and upcoming.date > checkpoint.date:
+        later = tuple(c for c in rules.checkpoints if c.date > checkpoint.date)
+        upcoming = next_checkpoint(entity.paid, entity.budget, snapshot.as_of, later, year=snapshot.year,
+                                   schedule=rules.schedule, calendar=snapshot.calendar)
+        if upcoming is not None:
             facts |= {"next_date": upcoming.date.isoformat(), "next_target_rate": fact(upcoming.target_rate),
                       "next_gap": fact(upcoming.gap), "next_daily_needed": fact(upcoming.daily_needed)}
         found.append(_finding("checkpoint_missed", "red", status, checkpoint.date.isoformat(), facts))
@@ -191,12 +194,15 @@ def behind_schedule(snapshot: Snapshot, settings: AlertSettings) -> list[Finding
 
 def stalled(snapshot: Snapshot, settings: AlertSettings) -> list[Finding]:
     """A project or quota line with budget left and no payment for ``stalled_working_days``
-    (counted from 1 January when it has never been paid)."""
+    (counted from 1 January when it has never been paid). A line of a project is the project's
+    business: its leader hears about the project, not about each of its lines."""
     found = []
     start = dt.date(snapshot.year, 1, 1) - dt.timedelta(days=1)
+    of_projects = {l.quota_no for l in snapshot.lines if l.project_code}
     for status in snapshot.statuses:
         entity = status.entity
-        if not settings.applies("stalled", entity.level) or entity.paid >= entity.budget:
+        if (not settings.applies("stalled", entity.level) or entity.paid >= entity.budget
+                or (entity.level == "quota_line" and entity.code in of_projects)):
             continue
         last = snapshot.last_payment.get(entity.key)
         idle = snapshot.calendar.working_days(last or start, snapshot.as_of)

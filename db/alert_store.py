@@ -11,7 +11,7 @@ import datetime as dt
 import fnmatch
 from collections.abc import Iterable
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from alerts.notify import AlertItem, Recipient
@@ -23,27 +23,28 @@ STATE_FIELDS = ("key", "rule", "level", "code", "name", "period", "severity", "s
                 "routing")
 
 
-def _state(row: AlertState) -> State:
-    return State(**{name: getattr(row, name) for name in STATE_FIELDS})
-
-
 def load_states(session: Session, year: int) -> dict[str, State]:
-    rows = session.scalars(select(AlertState).where(AlertState.budget_year == year))
-    return {row.key: _state(row) for row in rows}
+    """Every alert state of a year (plain rows, not ORM objects: a province has tens of thousands)."""
+    columns = [getattr(AlertState, name) for name in STATE_FIELDS]
+    return {row.key: State(**row._mapping) for row in session.execute(
+        select(*columns).where(AlertState.budget_year == year))}
 
 
 def save_states(session: Session, year: int, states: Iterable[State], now: dt.datetime) -> None:
-    existing = {row.key: row for row in session.scalars(select(AlertState).where(AlertState.budget_year == year))}
+    """Insert new states and update changed ones, in bulk (one statement each, executemany)."""
+    ids = dict(session.execute(select(AlertState.key, AlertState.id).where(AlertState.budget_year == year)).all())
+    new, changed = [], []
     for state in states:
         values = {name: getattr(state, name) for name in STATE_FIELDS}
-        values["facts"], values["routing"] = dict(state.facts), dict(state.routing)
-        row = existing.get(state.key)
-        if row is None:
-            session.add(AlertState(budget_year=year, updated_at=now, **values))
-        elif any(getattr(row, name) != value for name, value in values.items()):
-            for name, value in values.items():
-                setattr(row, name, value)
-            row.updated_at = now
+        values |= {"facts": dict(state.facts), "routing": dict(state.routing), "updated_at": now}
+        if state.key in ids:
+            changed.append({"id": ids[state.key], **values})
+        else:
+            new.append({"budget_year": year, **values})
+    if new:
+        session.execute(insert(AlertState), new)
+    if changed:
+        session.execute(update(AlertState), changed)  # bulk UPDATE by primary key
 
 
 def silenced_keys(session: Session, keys: Iterable[str], as_of: dt.date) -> set[str]:
@@ -160,7 +161,8 @@ def last_payment_by_line(session: Session, year: int, as_of: dt.date) -> dict[st
     return {quota_no: day for quota_no, day in session.execute(query)}
 
 
-def latest_payment_export(session: Session, year: int, as_of: dt.date) -> dt.date | None:
-    """The date of the latest payment export of the year dated on or before as_of."""
+def latest_payment_export(session: Session, year: int) -> dt.date | None:
+    """The date of the latest payment export of the year. One dated after the evaluation's date
+    (a replay of the past, or a whole-year export) means the figures of that date are in."""
     return session.scalar(select(func.max(Import.observed_on))
-                          .where(Import.budget_year == year, Import.kind == "payments", Import.observed_on <= as_of))
+                          .where(Import.budget_year == year, Import.kind == "payments"))

@@ -14,7 +14,7 @@
     charts = true                   # attach the execution chart to checkpoint alerts
     fallback = "console"            # who gets what nobody leads: "console" or "none"
     [alerts.levels]                 # which levels each rule watches
-    stalled = ["project", "quota_line"]
+    stalled = ["project"]            # default: projects and the quota lines outside projects
 
     [[people]]
     name = "王主任"

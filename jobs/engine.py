@@ -94,19 +94,52 @@ def _latest_export(session, year: int) -> dt.date | None:
                           .where(Import.budget_year == year, Import.kind == "payments"))
 
 
+@dataclass(frozen=True)
+class _Read:
+    """Everything status and scores read from the database in one transaction."""
+
+    lines: list[LineFigures]
+    unit_paid: dict
+    entities: list[Entity]
+    histories: dict[tuple[str, str], History]
+    latest: dt.date | None
+    records: list
+    previous_lines: list[LineFigures]
+    checkpoint_dates: list[dt.date]
+
+
+def _read(factory, year: int, as_of: dt.date, settings: EngineSettings, unit_code: str | None,
+          with_scores: bool) -> _Read:
+    book = settings.rule_book
+    checkpoint_dates = [d for d in book.checkpoint_dates(year) if d <= as_of] if with_scores else []
+    with transaction(factory) as session:
+        lines, unit_paid = line_figures(session, year, as_of, unit_code, paid_dates=checkpoint_dates)
+        entities = _within(roll_up(lines), unit_code)
+        histories = _histories(session, year, _history_dates(book, year, as_of, entities), entities, unit_code)
+        latest = _latest_export(session, year)
+        records, previous_lines = [], []
+        if with_scores:
+            records = [r for r in adjustment_records(session, year, unit_code) if r.adjusted_on <= as_of]
+            previous_lines, _ = line_figures(session, year - 1, dt.date(year - 1, 12, 31), unit_code)
+    return _Read(lines, unit_paid, entities, histories, latest, records, previous_lines, checkpoint_dates)
+
+
+def _report(read: _Read, year: int, as_of: dt.date, settings: EngineSettings) -> StatusReport:
+    statuses = assess(read.entities, year=year, as_of=as_of, rules_for=rules_by_department(settings.rule_book, year),
+                      calendar=settings.calendar, histories=read.histories)
+    return StatusReport(year, as_of, statuses, read.lines, read.latest, settings.calendar.uncovered_years({year}))
+
+
 def status(factory, *, year: int, as_of: dt.date, settings: EngineSettings,
            unit_code: str | None = None) -> StatusReport:
-    book = settings.rule_book
-    with transaction(factory) as session:
-        lines, _ = line_figures(session, year, as_of, unit_code)
-        entities = _within(roll_up(lines), unit_code)
-        dates = _history_dates(book, year, as_of, entities)
-        histories = _histories(session, year, dates, entities, unit_code)
-        latest = _latest_export(session, year)
-    statuses = assess(entities, year=year, as_of=as_of, rules_for=rules_by_department(book, year),
-                      calendar=settings.calendar, histories=histories)
-    return StatusReport(year, as_of, statuses, lines, latest,
-                        settings.calendar.uncovered_years({year}))
+    return _report(_read(factory, year, as_of, settings, unit_code, False), year, as_of, settings)
+
+
+def status_and_scores(factory, *, year: int, as_of: dt.date,
+                      settings: EngineSettings) -> tuple[StatusReport, list[ScoreCard]]:
+    """Both at once, from one read of the database (the alert evaluation needs both)."""
+    read = _read(factory, year, as_of, settings, None, True)
+    return _report(read, year, as_of, settings), _cards(read, year, as_of, settings)
 
 
 def _history_dates(book: RuleBook, year: int, as_of: dt.date, entities: Sequence[Entity]) -> list[dt.date]:
@@ -131,31 +164,28 @@ def rules_by_department(book: RuleBook, year: int):
 def scores(factory, *, year: int, as_of: dt.date, settings: EngineSettings,
            unit_code: str | None = None) -> list[ScoreCard]:
     """Score cards of every department and unit (or of one unit) at ``as_of``."""
+    return _cards(_read(factory, year, as_of, settings, unit_code, True), year, as_of, settings)
+
+
+def _cards(read: _Read, year: int, as_of: dt.date, settings: EngineSettings) -> list[ScoreCard]:
     rules_for = rules_by_department(settings.rule_book, year)
-    checkpoint_dates = [d for d in settings.rule_book.checkpoint_dates(year) if d <= as_of]
-    with transaction(factory) as session:
-        lines, unit_paid = line_figures(session, year, as_of, unit_code, paid_dates=checkpoint_dates)
-        entities = _within(roll_up(lines), unit_code)
-        histories = _histories(session, year, _history_dates(settings.rule_book, year, as_of, entities), entities,
-                               unit_code)
-        records = [r for r in adjustment_records(session, year, unit_code) if r.adjusted_on <= as_of]
-        previous_lines, _ = line_figures(session, year - 1, dt.date(year - 1, 12, 31), unit_code)
-    previous = _three_public_budgets(previous_lines)
+    previous = _three_public_budgets(read.previous_lines)
     members: dict[tuple[str, str], list[LineFigures]] = {}
-    for line in lines:
+    for line in read.lines:
         members.setdefault(("unit", line.unit_code), []).append(line)
         members.setdefault(("department", line.department_code), []).append(line)
     adjustments: dict[tuple[str, str], list] = {}
-    for record in records:
+    for record in read.records:
         adjustments.setdefault(("unit", record.unit_code), []).append(record)
         adjustments.setdefault(("department", record.department_code), []).append(record)
+    unit_paid = read.unit_paid
     cards = []
-    for entity in entities:
+    for entity in read.entities:
         if entity.level not in ("department", "unit"):
             continue
         own = members.get(entity.key, [])
         at_checkpoints = {}
-        for i, day in enumerate(checkpoint_dates):
+        for i, day in enumerate(read.checkpoint_dates):
             at_checkpoints[day] = sum((unit_paid[u][i] for u in {l.unit_code for l in own} if u in unit_paid), ZERO)
         inputs = ScoreInputs(
             budget=entity.budget, paid=entity.paid, initial=sum((l.initial for l in own), ZERO),
@@ -165,7 +195,7 @@ def scores(factory, *, year: int, as_of: dt.date, settings: EngineSettings,
             previous_three_public_budget=previous.get(entity.key))
         cards.append(score_card(entity.level, entity.code, entity.name, inputs,
                                 rules=rules_for(entity.department_code), as_of=as_of,
-                                calendar=settings.calendar, history=history_for(entity, histories)))
+                                calendar=settings.calendar, history=history_for(entity, read.histories)))
     return cards
 
 

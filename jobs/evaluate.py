@@ -25,7 +25,7 @@ from db.alert_store import (
     silenced_keys,
 )
 from db.engine import transaction
-from jobs.engine import EngineSettings, rules_by_department, scores, status
+from jobs.engine import EngineSettings, rules_by_department, status_and_scores
 
 CHART_RULES = ("behind_checkpoint", "checkpoint_missed")
 
@@ -62,11 +62,10 @@ class EvaluationResult:
 
 
 def snapshot(factory, *, year: int, as_of: dt.date, engine: EngineSettings) -> Snapshot:
-    report = status(factory, year=year, as_of=as_of, settings=engine)
-    cards = scores(factory, year=year, as_of=as_of, settings=engine)
+    report, cards = status_and_scores(factory, year=year, as_of=as_of, settings=engine)
     with transaction(factory) as session:
         by_line = last_payment_by_line(session, year, as_of)
-        latest = latest_payment_export(session, year, as_of)
+        latest = latest_payment_export(session, year)
     last_payment: dict[tuple[str, str], dt.date] = {}
     for line in report.lines:
         day = by_line.get(line.quota_no)

@@ -250,15 +250,24 @@ def test_each_persons_messages_arrive_in_order_when_an_earlier_one_has_to_wait(d
 # --- stale data, listing, acknowledgement ---------------------------------------------------------
 
 
-def test_stale_data_warns_finance_staff_and_mutes_the_pacing_alerts(demo, slack, fake_slack):
-    strict = AlertConfig(rules=ALERTS.rules.__class__(stale_working_days=2), directory=ALERTS.directory,
-                         quiet_hours=None, quiet_on_rest_days=False)
-    result, _ = run(demo, slack, "2023-03-09", alerts=strict)  # the latest weekly export before: 3 March
+def test_stale_data_warns_finance_staff_and_mutes_the_pacing_alerts(demo_folder, tmp_path, fake_slack):
+    """Only the exports up to week 8 (dated 24 February) are in: on 20 March the figures are
+    three weeks old, so no pacing alert may go out; the finance staff hear why."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'stale.sqlite'}")
+    upgrade(engine)
+    factory = session_factory(engine)
+    exports = sorted((demo_folder / "exports").iterdir())
+    early = [p for p in exports if "指标明细" in p.name or ("支付明细" in p.name and p.name < "2023-W09")]
+    assert {o.status for o in ingest_paths(factory, early, now=at("2023-02-24"))} == {"ingested"}
+    notifiers = {"slack": SlackNotifier("xoxb-test-token", base_url=fake_slack.base_url, timeout=1.0)}
+    fake_slack.users[LEADER_EMAIL] = "ULEAD"
+    result, _ = run(factory, notifiers, "2023-03-20")
     assert result.muted
     assert {e.item.rule for e in result.events} <= {"stale_data", "overspent", "adjustment_rate"}
     [finance] = posts_to(fake_slack, "DUFIN")
-    assert "支付数据未更新" in finance and "进度类预警暂停" in finance
+    assert "支付数据未更新" in finance and "进度类预警暂停" in finance and "2023年2月24日" in finance
     assert posts_to(fake_slack, "DULEAD") == []
+    engine.dispose()
 
 
 def test_the_alerts_command_lists_state_and_delivery_failures_and_ack_snoozes_an_alert(
