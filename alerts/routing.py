@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from alerts.notify import RULES, SEVERITIES, AlertItem, Recipient
 from alerts.state import Event
@@ -43,12 +44,6 @@ class Person:
             return Recipient("slack_email", self.email, self.name)
         return Recipient("console", self.name, self.name)
 
-    def leads(self, role: str, routing: dict) -> bool:
-        if self.role != role:
-            return False
-        return ((routing.get("department") in self.departments) or (routing.get("unit") in self.units)
-                or (routing.get("project") in self.projects))
-
 
 @dataclass(frozen=True)
 class Channel:
@@ -69,41 +64,53 @@ class Directory:
     language: str = "zh"
 
     def language_of(self, recipient: Recipient) -> str:
-        for someone in (*self.people, *self.channels):
-            if someone.recipient == recipient and someone.language:
-                return someone.language
-        return self.language
+        return self._languages.get(recipient, self.language)
 
+    @cached_property
+    def _languages(self) -> dict[Recipient, str]:
+        return {someone.recipient: someone.language for someone in (*self.people, *self.channels) if someone.language}
 
-def _unit_finance(person: Person, routing: dict) -> bool:
-    return person.role == "finance_staff" and (routing.get("unit") in person.units
-                                               or routing.get("department") in person.departments)
+    @cached_property
+    def _index(self) -> dict[tuple[str, str, str], list[Person]]:
+        """(role, "department" | "unit" | "project", code) → the people: a province has thousands."""
+        index: dict[tuple[str, str, str], list[Person]] = {}
+        for person in self.people:
+            for kind, codes in (("department", person.departments), ("unit", person.units),
+                                ("project", person.projects)):
+                for code in codes:
+                    index.setdefault((person.role, kind, code), []).append(person)
+        return index
+
+    def who(self, role: str, kind: str, code: str | None) -> list[Person]:
+        return self._index.get((role, kind, code), []) if code is not None else []
+
+    @cached_property
+    def finance_staff(self) -> list[Person]:
+        return [p for p in self.people if p.role == "finance_staff"]
 
 
 def responsible(event: Event, directory: Directory) -> list[Recipient]:
     """The people an event goes to, then the channels; the fallback when there is nobody."""
-    level, routing = event.item.level, dict(event.routing)
-    up = event.escalated
-    chosen: list[Person] = []
-    for person in directory.people:
-        if level == "data":
-            hit = person.role == "finance_staff"
-        elif level == "department":
-            hit = person.role in ("department_leader", "finance_staff") and routing.get("department") in person.departments
-        elif level == "unit":
-            hit = (person.leads("unit_leader", {"unit": routing.get("unit")}) or _unit_finance(person, routing)
-                   or (up and person.leads("department_leader", {"department": routing.get("department")})))
+    level, routing, up = event.item.level, event.routing, event.escalated
+    department, unit, project = routing.get("department"), routing.get("unit"), routing.get("project")
+    who = directory.who
+    if level == "data":
+        chosen = directory.finance_staff
+    elif level == "department":
+        chosen = who("department_leader", "department", department) + who("finance_staff", "department", department)
+    else:
+        unit_finance = who("finance_staff", "unit", unit) + who("finance_staff", "department", department)
+        if level == "unit":
+            chosen = (who("unit_leader", "unit", unit) + unit_finance
+                      + (who("department_leader", "department", department) if up else []))
         else:  # project, quota_line
-            hit = (person.leads("project_leader", {"project": routing.get("project")})
-                   or (level == "quota_line" and _unit_finance(person, routing))
-                   or (up and person.leads("unit_leader", {"unit": routing.get("unit")})))
-        if hit:
-            chosen.append(person)
+            chosen = (who("project_leader", "project", project) + (unit_finance if level == "quota_line" else [])
+                      + (who("unit_leader", "unit", unit) if up else []))
     recipients = list(dict.fromkeys(p.recipient for p in chosen))
     if not recipients and directory.fallback is not None:
         recipients.append(directory.fallback)
     for channel in directory.channels:
-        if level == "data" or not channel.departments or routing.get("department") in channel.departments:
+        if level == "data" or not channel.departments or department in channel.departments:
             recipients.append(channel.recipient)
     return list(dict.fromkeys(recipients))
 
