@@ -11,7 +11,7 @@ import datetime as dt
 import fnmatch
 from collections.abc import Iterable
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from alerts.notify import AlertItem, Recipient
@@ -21,6 +21,21 @@ from db.models import AlertState, DeliveryAttempt, Evaluation, Import, OutboxMes
 STATE_FIELDS = ("key", "rule", "level", "code", "name", "period", "severity", "status", "fired_on", "last_seen_on",
                 "last_notified_on", "notify_count", "escalated", "resolved_on", "ack_until", "ack_reason", "facts",
                 "routing")
+
+
+EVALUATION_LOCK = 0x626D_616C  # "bmal": the advisory lock key of the alert evaluation on PostgreSQL
+
+
+def lock_evaluations(session: Session) -> None:
+    """Serialise evaluations: the second waits for the first to commit, then reads its states, so
+    two evaluations (a daemon and a command, or two daemons) never both tell the same news.
+    PostgreSQL: a transaction-scoped advisory lock; SQLite: take the write lock at once (a write
+    that changes nothing), waiting up to the busy timeout."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVALUATION_LOCK})
+    elif dialect == "sqlite":
+        session.execute(text("UPDATE evaluations SET id = id WHERE 0"))
 
 
 def load_states(session: Session, year: int) -> dict[str, State]:

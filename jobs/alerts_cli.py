@@ -19,11 +19,13 @@ from alerts.render import render_text
 from alerts.slack import slack_notifier_from_env
 from db.alert_store import acknowledge, add_silence
 from db.engine import transaction
+from db.exceptions import StorageError
 from db.models import AlertState, DeliveryAttempt, OutboxMessage
 from jobs.cli_base import CliError, Context, as_of_option
 from jobs.clock import beijing_now
 from jobs.deliver import DbEmailCache, DeliveryReport, deliver, engine_charts
 from jobs.evaluate import evaluate as run_evaluation
+from jobs.exceptions import EvaluationConflict
 from monitor.i18n import render
 
 TEXT = {
@@ -88,8 +90,11 @@ def evaluate(obj: Context, as_of: dt.date | None, dry_run: bool, as_json: bool) 
     factory = obj.factory()
     now = beijing_now()
     settings = obj.settings
-    result = run_evaluation(factory, engine=settings.engine, alerts=settings.alerts, now=now, as_of=as_of,
-                            dry_run=dry_run)
+    try:
+        result = run_evaluation(factory, engine=settings.engine, alerts=settings.alerts, now=now, as_of=as_of,
+                                dry_run=dry_run)
+    except (EvaluationConflict, StorageError) as exc:
+        raise CliError(str(exc), obj.language) from exc
     language = obj.language
     report = DeliveryReport()
     if dry_run:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from sqlalchemy.exc import IntegrityError
+
 from alerts.notify import AlertItem
 from alerts.routing import Directory, Draft, group, release_time
 from alerts.rules import PACING_RULES, AlertSettings, Finding, Snapshot, fact, find, inhibited
@@ -21,10 +23,12 @@ from db.alert_store import (
     last_payment_by_line,
     latest_payment_export,
     load_states,
+    lock_evaluations,
     save_states,
     silenced_keys,
 )
 from db.engine import transaction
+from jobs.exceptions import EvaluationConflict
 from jobs.engine import EngineSettings, rules_by_department, status_and_scores
 
 CHART_RULES = ("behind_checkpoint", "checkpoint_missed")
@@ -140,7 +144,18 @@ def evaluate(factory, *, engine: EngineSettings, alerts: AlertConfig, now: dt.da
     seen = snapshot(factory, year=year, as_of=as_of, engine=engine)
     findings = find(seen, alerts.rules)
     departments = {s.entity.code for s in seen.statuses if s.entity.level == "department"}
+    try:
+        return _evaluate(factory, seen, findings, departments, engine=engine, alerts=alerts, now=now,
+                         dry_run=dry_run)
+    except IntegrityError as exc:  # two evaluations raced to create the same alert key
+        raise EvaluationConflict("another evaluation wrote the same alerts at the same time; run again") from exc
+
+
+def _evaluate(factory, seen: Snapshot, findings: list[Finding], departments: set[str], *, engine: EngineSettings,
+              alerts: AlertConfig, now: dt.datetime, dry_run: bool) -> EvaluationResult:
+    as_of, year = seen.as_of, seen.year
     with transaction(factory) as session:
+        lock_evaluations(session)
         states = load_states(session, year)
         silenced = silenced_keys(session, set(states) | {f.key for f in findings}, as_of)
         changed, events, muted = transitions(states, findings, seen=seen, policy=alerts.policy, silenced=silenced)

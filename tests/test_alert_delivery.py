@@ -333,3 +333,27 @@ def test_a_recipient_without_slack_is_printed_by_the_console_notifier(demo):
                          quiet_hours=None, quiet_on_rest_days=False)
     run(demo, {"console": ConsoleNotifier(stream)}, "2023-03-01", alerts=config)
     assert stream.getvalue().startswith("→ 控制台")
+
+
+def test_two_evaluations_at_the_same_time_tell_each_alert_once(demo):
+    import threading
+
+    start = threading.Barrier(2)
+    results, errors = [], []
+
+    def one():
+        start.wait()
+        try:
+            results.append(evaluate(demo, engine=ENGINE, alerts=ALERTS, now=at("2023-03-01")))
+        except Exception as exc:  # noqa: BLE001 — reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    told = [e.item.key for r in results for e in r.events]
+    assert told and len(told) == len(set(told)), "no alert told by both"
+    assert sorted(len(r.events) == 0 for r in results) == [False, True], "the second found it all told"
