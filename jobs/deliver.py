@@ -10,7 +10,9 @@ The guarantee (at least once, at most one duplicate per crash):
   message exists exactly when its state change does;
 - a message leaves the outbox only when a send succeeded *and* was recorded; a crash after the
   send and before the record leaves it "sending", and it is sent again once its lease
-  (``LEASE``) expires — the one duplicate a crash can cause, never a loss;
+  (``LEASE``) expires — the one duplicate a crash can cause, never a loss; likewise a timeout
+  after Slack took the post is retried and posts once more (chat.postMessage has no
+  idempotency key);
 - 429 / 5xx / timeouts / no connection: the message waits (``Retry-After`` when given, else
   exponential backoff from one minute up to an hour) and is retried by a later run, for as
   long as it takes; a wrong target fails the message for good (shown by ``budget-monitor
