@@ -128,7 +128,7 @@ TEXT = {
                    "en": "budget adjustment rate {rate}% ({adjusted} adjusted against the initial {initial} "
                          "× 10,000 yuan)"},
     "ar.rate": {"zh": "预算调整率 {rate}%", "en": "budget adjustment rate {rate}%"},
-    "ar.over_limit": {"zh": "已达到上限 {limit}%，该项考核不得分",
+    "ar.over_limit": {"zh": "已达到或超过上限 {limit}%，该项考核不得分",
                       "en": "at or above the {limit}% limit, so this indicator scores nothing"},
     "ar.near_limit": {"zh": "接近上限 {limit}%（预警线 {warning}%）",
                       "en": "close to the {limit}% limit (warning from {warning}%)"},
@@ -155,6 +155,8 @@ TEXT = {
                      "en": "{target_rate}% required by {checkpoint_date}"},
     "rs.cm.reached": {"zh": "已达到 {checkpoint_date} 考核要求 {target_rate}%",
                       "en": "the {target_rate}% required by {checkpoint_date} is reached"},
+    "rs.bs.within": {"zh": "与序时进度（{schedule_rate}%）的差距已缩小到 {points_allowed} 个百分点以内",
+                     "en": "within {points_allowed} points of the time schedule ({schedule_rate}%) again"},
     "rs.bs.caught_up": {"zh": "已赶上序时进度 {schedule_rate}%", "en": "back on the time schedule of {schedule_rate}%"},
     "rs.st.paid_on": {"zh": "已恢复支付，最近一次支付在 {last_payment}", "en": "payments resumed, the latest on {last_payment}"},
     "rs.st.resumed": {"zh": "已恢复支付", "en": "payments resumed"},
@@ -185,7 +187,7 @@ FIRE = {
 RESOLVE = {
     "behind_checkpoint": ((("paid.rate_of", "paid.rate"), ("rs.bc.projected", "rs.bc.target")),),
     "checkpoint_missed": ((("paid.rate_of", "paid.rate"), ("rs.cm.reached",)),),
-    "behind_schedule": ((("paid.rate_of", "paid.rate"), ("rs.bs.caught_up",)),),
+    "behind_schedule": ((("paid.rate_of", "paid.rate"), ("rs.bs.within", "rs.bs.caught_up")),),
     "stalled": ((("rs.st.paid_on", "rs.st.resumed"), ("paid.of",)),),
     "overspent": ((("rs.os.within",),),),
     "adjustment_rate": ((("rs.ar.rate",),),),
@@ -197,7 +199,7 @@ SENTENCE_SEPARATOR = {"zh": "", "en": " "}
 
 AMOUNTS = frozenset({"paid", "budget", "gap", "daily_needed", "remaining", "over", "adjusted", "initial",
                      "next_gap", "next_daily_needed"})
-RATES = frozenset({"rate", "target_rate", "schedule_rate", "points_behind", "projected_rate", "limit", "warning",
+RATES = frozenset({"rate", "target_rate", "schedule_rate", "points_behind", "points_allowed", "projected_rate", "limit", "warning",
                    "next_target_rate"})
 DAYS = frozenset({"checkpoint_date", "next_date"})  # a day of the year: "3月31日"
 DATES = frozenset({"last_payment", "latest_export"})  # may be of an earlier year: "2023年2月10日"

@@ -8,8 +8,10 @@
 - stale data → every finance staff member;
 - a channel receives everything of the departments it lists (every department when it lists none).
 
-Nobody responsible: the ``fallback`` recipient if there is one (the console in the default
-set-up), else the event is counted as unrouted and shown by ``budget-monitor alerts``.
+Nobody at the entity's own level: the nearest leader above (a project or line with no leader
+or finance staff → the unit leader; then the department leader). Nobody at all, not even a
+channel: the ``fallback`` recipient if there is one (the console in the default set-up), else
+the event is counted as unrouted.
 """
 
 from __future__ import annotations
@@ -106,12 +108,16 @@ def responsible(event: Event, directory: Directory) -> list[Recipient]:
         else:  # project, quota_line
             chosen = (who("project_leader", "project", project) + (unit_finance if level == "quota_line" else [])
                       + (who("unit_leader", "unit", unit) if up else []))
-    recipients = list(dict.fromkeys(p.recipient for p in chosen))
-    if not recipients and directory.fallback is not None:
-        recipients.append(directory.fallback)
+    if not chosen and level in ("project", "quota_line"):
+        chosen = who("unit_leader", "unit", unit)  # nobody leads it: the unit's leader does
+    if not chosen and level in ("unit", "project", "quota_line"):
+        chosen = who("department_leader", "department", department)
+    recipients = [p.recipient for p in chosen]
     for channel in directory.channels:
         if level == "data" or not channel.departments or department in channel.departments:
             recipients.append(channel.recipient)
+    if not recipients and directory.fallback is not None:
+        recipients.append(directory.fallback)
     return list(dict.fromkeys(recipients))
 
 

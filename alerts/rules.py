@@ -44,6 +44,7 @@ class AlertSettings:
     stalled_working_days: int = 30  # no payment for this many working days, with budget left
     stale_working_days: int = 7  # no payment export for this many working days
     adjustment_warning: Decimal = Decimal(8)  # percent; the limit itself is the evaluation's (10)
+    min_amount: Decimal = Decimal(1000)  # yuan: a gap or a remainder smaller than this is not worth a message
     levels: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_LEVELS))
 
     def applies(self, rule: str, level: str) -> bool:
@@ -117,7 +118,8 @@ def behind_checkpoint(snapshot: Snapshot, settings: AlertSettings) -> list[Findi
     for status in snapshot.statuses:
         upcoming = status.next_checkpoint
         if (upcoming is None or not settings.applies("behind_checkpoint", status.entity.level)
-                or upcoming.date <= snapshot.as_of or not upcoming.projected_to_miss or upcoming.gap == ZERO):
+                or upcoming.date <= snapshot.as_of or not upcoming.projected_to_miss
+                or upcoming.gap < settings.min_amount):
             continue
         days_left = (upcoming.date - snapshot.as_of).days
         severity = ("blue" if days_left > settings.blue_days else
@@ -186,8 +188,10 @@ def behind_schedule(snapshot: Snapshot, settings: AlertSettings) -> list[Finding
         if behind <= settings.behind_schedule_points:
             continue
         gap = max(ZERO, (entity.budget * status.schedule_rate / 100).quantize(Decimal("0.01")) - entity.paid)
-        facts = _base_facts(status) | {"schedule_rate": fact(status.schedule_rate),
-                                       "points_behind": fact(behind), "gap": fact(gap)}
+        if gap < settings.min_amount:
+            continue
+        facts = _base_facts(status) | {"schedule_rate": fact(status.schedule_rate), "points_behind": fact(behind),
+                                       "points_allowed": fact(settings.behind_schedule_points), "gap": fact(gap)}
         found.append(_finding("behind_schedule", "yellow", status, str(snapshot.year), facts))
     return found
 
@@ -201,7 +205,7 @@ def stalled(snapshot: Snapshot, settings: AlertSettings) -> list[Finding]:
     of_projects = {l.quota_no for l in snapshot.lines if l.project_code}
     for status in snapshot.statuses:
         entity = status.entity
-        if (not settings.applies("stalled", entity.level) or entity.paid >= entity.budget
+        if (not settings.applies("stalled", entity.level) or entity.budget - entity.paid < settings.min_amount
                 or (entity.level == "quota_line" and entity.code in of_projects)):
             continue
         last = snapshot.last_payment.get(entity.key)
@@ -268,8 +272,28 @@ RULES: tuple[Callable[[Snapshot, AlertSettings], list[Finding]], ...] = (
     checkpoint_missed, overspent, behind_checkpoint, adjustment_rate, behind_schedule, stalled, stale_data)
 
 
+# A finding that says more about the same entity speaks for these rules: one problem, one item.
+SPOKEN_FOR_BY = {"checkpoint_missed": ("behind_schedule",), "behind_checkpoint": ("behind_schedule",),
+                 "stalled": ("behind_schedule",)}
+
+
+def covered_keys(findings: Sequence[Finding], year: int) -> set[str]:
+    """Keys another finding speaks for: behind_checkpoint of a checkpoint that is now missed, and
+    behind_schedule of an entity with a checkpoint or stalled finding. They close silently."""
+    covered = set()
+    for f in findings:
+        if f.rule == "checkpoint_missed":
+            covered.add(f"behind_checkpoint:{f.level}:{f.code}:{f.period}")
+        for rule in SPOKEN_FOR_BY.get(f.rule, ()):
+            covered.add(f"{rule}:{f.level}:{f.code}:{year}")
+    return covered
+
+
 def find(snapshot: Snapshot, settings: AlertSettings) -> list[Finding]:
-    return [finding for rule in RULES for finding in rule(snapshot, settings)]
+    """Every rule's findings, less those another finding speaks for."""
+    found = [finding for rule in RULES for finding in rule(snapshot, settings)]
+    covered = covered_keys(found, snapshot.year)
+    return [f for f in found if f.key not in covered]
 
 
 def inhibited(findings: Sequence[Finding]) -> bool:

@@ -7,8 +7,9 @@ one transaction.
 
 - A finding with no firing state fires (told at once unless silenced or muted).
 - While it keeps firing: a higher severity is told at once (upgrade); a project or quota-line
-  alert still firing ``escalate_after_days`` after it fired is escalated to the unit leader;
-  otherwise it is repeated every ``repeat_days[severity]`` days. A rule that does not recover
+  alert still firing ``escalate_after_days`` after people were first told goes to the unit leader;
+  otherwise it is repeated every ``repeat_days[severity]`` days (``rule_repeat_days`` for a rule
+  whose red is a lost score: adjustment_rate); never twice on one day. A rule that does not recover
   (checkpoint_missed: the score is lost) is told once and not repeated; it is escalated at once.
 - Acknowledged (``ack_until``) or silenced: nothing is told until the date passes — except an
   upgrade to red, which is always told.
@@ -36,6 +37,11 @@ ESCALATING_LEVELS = ("project", "quota_line")
 class Policy:
     repeat_days: Mapping[str, int] = field(default_factory=lambda: {"blue": 14, "yellow": 7, "orange": 3, "red": 1})
     escalate_after_days: int = 14
+    # A rule whose red means a lost score, not a fire to put out today: reminded monthly.
+    rule_repeat_days: Mapping[str, int] = field(default_factory=lambda: {"adjustment_rate": 30})
+
+    def repeat_after(self, rule: str, severity: str) -> int:
+        return self.rule_repeat_days.get(rule, self.repeat_days.get(severity, 7))
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,7 @@ class State:
     status: str  # firing | resolved | closed
     fired_on: dt.date
     last_seen_on: dt.date
+    first_notified_on: dt.date | None = None
     last_notified_on: dt.date | None = None
     notify_count: int = 0
     escalated: bool = False
@@ -73,7 +80,8 @@ def _item(state: State, event: str) -> AlertItem:
 
 
 def _told(state: State, event: str, as_of: dt.date) -> tuple[State, list[Event]]:
-    told = replace(state, last_notified_on=as_of, notify_count=state.notify_count + 1)
+    told = replace(state, first_notified_on=state.first_notified_on or as_of, last_notified_on=as_of,
+                   notify_count=state.notify_count + 1)
     return told, [Event(_item(told, event), told.routing, told.escalated)]
 
 
@@ -108,14 +116,16 @@ def step(state: State | None, finding: Finding | None, *, as_of: dt.date, policy
         return state, []
     if previous.last_notified_on is None:
         return _told(state, "fire", as_of)
+    if previous.last_notified_on >= as_of:
+        return state, []  # told today already: the same day twice tells nothing new
     if upgraded:
         return _told(state, "upgrade", as_of)
     if state.rule not in RECOVERING_RULES:
         return state, []  # told once: a lost score is not news the next day
     if (not state.escalated and state.level in ESCALATING_LEVELS
-            and (as_of - state.fired_on).days >= policy.escalate_after_days):
+            and (as_of - state.first_notified_on).days >= policy.escalate_after_days):
         return _told(replace(state, escalated=True), "escalate", as_of)
-    if (as_of - previous.last_notified_on).days >= policy.repeat_days.get(state.severity, 7):
+    if (as_of - previous.last_notified_on).days >= policy.repeat_after(state.rule, state.severity):
         return _told(state, "repeat", as_of)
     return state, []
 

@@ -19,7 +19,7 @@ from alerts.state import State
 from db.models import AlertState, DeliveryAttempt, Evaluation, Import, OutboxMessage, Payment, Silence, SlackUser
 
 STATE_FIELDS = ("key", "rule", "level", "code", "name", "period", "severity", "status", "fired_on", "last_seen_on",
-                "last_notified_on", "notify_count", "escalated", "resolved_on", "ack_until", "ack_reason", "facts",
+                "first_notified_on", "last_notified_on", "notify_count", "escalated", "resolved_on", "ack_until", "ack_reason", "facts",
                 "routing")
 
 
@@ -63,7 +63,7 @@ def save_states(session: Session, year: int, states: Iterable[State], now: dt.da
 
 
 def silenced_keys(session: Session, keys: Iterable[str], as_of: dt.date) -> set[str]:
-    patterns = list(session.scalars(select(Silence.pattern).where(Silence.until > as_of)))
+    patterns = list(session.scalars(select(Silence.pattern).where(Silence.until >= as_of)))  # until: inclusive
     return {key for key in keys if any(fnmatch.fnmatchcase(key, p) for p in patterns)}
 
 

@@ -237,6 +237,7 @@ class AlertState(Base):
     status: Mapped[str] = mapped_column(String(12))  # firing | resolved | closed
     fired_on: Mapped[dt.date] = mapped_column(Date)
     last_seen_on: Mapped[dt.date] = mapped_column(Date)
+    first_notified_on: Mapped[dt.date | None] = mapped_column(Date)  # escalation counts from here
     last_notified_on: Mapped[dt.date | None] = mapped_column(Date)
     notify_count: Mapped[int] = mapped_column(Integer, default=0)
     escalated: Mapped[bool] = mapped_column(Boolean, default=False)

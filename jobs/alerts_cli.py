@@ -4,6 +4,7 @@ jobs/evaluate.py and jobs/deliver.py, run exactly as the daemon runs them."""
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import json
 import os
 import sys
@@ -11,7 +12,7 @@ import sys
 import click
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from alerts.console import ConsoleNotifier
 from alerts.notify import Message
@@ -20,7 +21,7 @@ from alerts.slack import slack_notifier_from_env
 from db.alert_store import acknowledge, add_silence
 from db.engine import transaction
 from db.exceptions import StorageError
-from db.models import AlertState, DeliveryAttempt, OutboxMessage
+from db.models import AlertState, DeliveryAttempt, OutboxMessage, Silence
 from jobs.cli_base import CliError, Context, as_of_option
 from jobs.clock import beijing_now
 from jobs.deliver import DbEmailCache, DeliveryReport, deliver, engine_charts
@@ -38,6 +39,8 @@ TEXT = {
                  "en": "delivery: {sent} sent, {deferred} to retry, {failed} failed"},
     "waiting": {"zh": "{count} 条消息在免打扰时段，将于 {due} 起由发送任务发出（红色预警不受限）",
                 "en": "{count} messages are in quiet hours and go out from {due} (red alerts are never held)"},
+    "failed": {"zh": "{count} 条消息无法送达（收件人或频道有误），见 budget-monitor alerts",
+               "en": "{count} messages cannot be delivered (wrong recipient or channel); see budget-monitor alerts"},
     "stopped": {"zh": "发送已停止：{reason}", "en": "delivery stopped: {reason}"},
     "dry_run": {"zh": "（试运行：未写入数据库，未发送）", "en": "(dry run: nothing written, nothing sent)"},
     "due": {"zh": "（{due} 发送，免打扰时段后）", "en": "(due {due}, after quiet hours)"},
@@ -45,7 +48,22 @@ TEXT = {
                  "en": "BUDGET_MONITOR_SLACK_TOKEN is not set: messages go to the console"},
     "bad_slack": {"zh": "Slack 设置有误：{reason}", "en": "Slack setting is wrong: {reason}"},
     "firing": {"zh": "当前提醒", "en": "alerts"},
-    "problems": {"zh": "发送失败", "en": "delivery failures"},
+    "problems": {"zh": "待发送与发送失败的消息", "en": "messages waiting or failed"},
+    "silences": {"zh": "生效中的静默", "en": "active silences"},
+    "name": {"zh": "名称", "en": "name"}, "next": {"zh": "下次尝试", "en": "next attempt"},
+    "pattern": {"zh": "匹配", "en": "pattern"}, "until": {"zh": "至（含）", "en": "until (inclusive)"},
+    "reason": {"zh": "原因", "en": "reason"},
+    "severity.red": {"zh": "红", "en": "red"}, "severity.orange": {"zh": "橙", "en": "orange"},
+    "severity.yellow": {"zh": "黄", "en": "yellow"}, "severity.blue": {"zh": "蓝", "en": "blue"},
+    "status.firing": {"zh": "预警中", "en": "firing"}, "status.resolved": {"zh": "已恢复", "en": "resolved"},
+    "status.closed": {"zh": "已结束", "en": "closed"},
+    "outbox.pending": {"zh": "待发送", "en": "waiting"}, "outbox.sending": {"zh": "发送中", "en": "sending"},
+    "outbox.failed": {"zh": "失败", "en": "failed"},
+    "no_match": {"zh": "注意：目前没有提醒匹配 {pattern}（标识形如 rule:level:code:period，用 budget-monitor alerts 查看）",
+                 "en": "note: no alert matches {pattern} now (keys look like rule:level:code:period; see budget-monitor alerts)"},
+    "past": {"zh": "注意：{until} 已经过去，这个静默不起作用", "en": "note: {until} has passed; this silence does nothing"},
+    "pending_total": {"zh": "另有 {count} 条消息等待重试或免打扰时段结束（budget-monitor alerts 查看）",
+                      "en": "{count} more messages wait for a retry or the end of quiet hours (see budget-monitor alerts)"},
     "none": {"zh": "没有提醒", "en": "no alerts"},
     "key": {"zh": "标识", "en": "key"}, "severity": {"zh": "级别", "en": "severity"},
     "status": {"zh": "状态", "en": "status"}, "since": {"zh": "开始", "en": "since"},
@@ -54,7 +72,8 @@ TEXT = {
     "no_key": {"zh": "没有标识为 {key} 的提醒（用 budget-monitor alerts 查看）",
                "en": "no alert with key {key} (see budget-monitor alerts)"},
     "acked": {"zh": "已确认 {key}，{until} 前不再提醒：{reason}", "en": "acknowledged {key} until {until}: {reason}"},
-    "silenced": {"zh": "已静默 {pattern}，至 {until}：{reason}", "en": "silenced {pattern} until {until}: {reason}"},
+    "silenced": {"zh": "已静默 {pattern}，至 {until}（含当日）：{reason}",
+                 "en": "silenced {pattern} until {until} (inclusive): {reason}"},
     "need_date": {"zh": "--until 需要日期，如 2023-04-15", "en": "--until needs a date such as 2023-04-15"},
 }
 
@@ -123,10 +142,16 @@ def evaluate(obj: Context, as_of: dt.date | None, dry_run: bool, as_json: bool) 
     waiting = [p.due for p in result.messages if p.due > now]
     if waiting:
         click.echo(say(language, "waiting", count=len(waiting), due=min(waiting).isoformat(timespec="minutes")))
+    with transaction(factory) as session:
+        pending = session.scalar(select(func.count()).where(OutboxMessage.status.in_(("pending", "sending"))))
+    if pending > len(waiting):
+        click.echo(say(language, "pending_total", count=pending - len(waiting)))
     for error in report.errors:
         click.echo(f"  {error}", err=True)
     if report.stopped:
         raise CliError(say(language, "stopped", reason=report.stopped), language)
+    if report.failed:
+        raise CliError(say(language, "failed", count=report.failed), language)
 
 
 def _result_json(result, report: DeliveryReport, dry_run: bool) -> dict:
@@ -144,10 +169,13 @@ def _result_json(result, report: DeliveryReport, dry_run: bool) -> dict:
 
 
 def _date_option(ctx, param, value):
-    day = as_of_option(ctx, param, value)
-    if day is None:
-        raise click.BadParameter(say(ctx.find_object(Context).language, "need_date"))
-    return day
+    """--until: a date in any notation the importer reads; the error names --until."""
+    from jobs.ingest.values import CellError, parse_date
+
+    try:
+        return parse_date(value)
+    except (CellError, TypeError) as exc:
+        raise click.BadParameter(say(ctx.find_object(Context).language, "need_date")) from exc
 
 
 @click.group(invoke_without_command=True)
@@ -162,18 +190,31 @@ def alerts(ctx: click.Context, show_all: bool, as_json: bool) -> None:
     if ctx.invoked_subcommand is not None:
         return
     obj: Context = ctx.obj
+    try:
+        states, unsent, silences = _listing(obj, show_all)
+    except StorageError as exc:
+        raise CliError(str(exc), obj.language) from exc
+    failures = [m for m in unsent if m["error"]]
+    if as_json:
+        click.echo(json.dumps({"alerts": states, "delivery_failures": failures, "waiting": unsent,
+                               "silences": silences}, ensure_ascii=False, indent=2))
+        return
+    _print_alerts(obj.language, states, unsent, silences)
+
+
+def _listing(obj: Context, show_all: bool) -> tuple[list[dict], list[dict], list[dict]]:
     with transaction(obj.factory()) as session:
         query = select(AlertState).order_by(AlertState.status, AlertState.key)
         if not show_all:
             query = query.where(AlertState.status == "firing")
         states = [_state_json(s) for s in session.scalars(query)]
-        failures = [_failure_json(m, session) for m in session.scalars(
-            select(OutboxMessage).where(OutboxMessage.last_error.is_not(None), OutboxMessage.status != "sent")
+        unsent = [_failure_json(m, session) for m in session.scalars(
+            select(OutboxMessage).where(OutboxMessage.status.in_(("pending", "sending", "failed")))
             .order_by(OutboxMessage.id))]
-    if as_json:
-        click.echo(json.dumps({"alerts": states, "delivery_failures": failures}, ensure_ascii=False, indent=2))
-        return
-    _print_alerts(obj.language, states, failures)
+        silences = [{"id": x.id, "pattern": x.pattern, "until": x.until.isoformat(), "reason": x.reason}
+                    for x in session.scalars(select(Silence).where(Silence.until >= beijing_now().date())
+                                             .order_by(Silence.id))]
+    return states, unsent, silences
 
 
 def _state_json(state: AlertState) -> dict:
@@ -194,24 +235,33 @@ def _failure_json(message: OutboxMessage, session) -> dict:
             "last_attempt_id": attempts}
 
 
-def _print_alerts(language: str, states: list[dict], failures: list[dict]) -> None:
+def _print_alerts(language: str, states: list[dict], unsent: list[dict], silences: list[dict]) -> None:
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
     if not states:
         console.print(say(language, "none"))
     else:
         table = Table(title=say(language, "firing"))
-        for header in ("key", "severity", "status", "since", "told", "ack"):
+        for header in ("key", "name", "severity", "status", "since", "told", "ack"):
             table.add_column(say(language, header))
         for s in states:
-            table.add_row(s["key"], s["severity"], s["status"], s["fired_on"], s["last_notified_on"] or "—",
+            table.add_row(s["key"], s["name"], say(language, f"severity.{s['severity']}"),
+                          say(language, f"status.{s['status']}"), s["fired_on"], s["last_notified_on"] or "—",
                           f"{s['ack_until']} {s['ack_reason'] or ''}" if s["ack_until"] else "")
         console.print(table)
-    if failures:
+    if unsent:
         table = Table(title=say(language, "problems"), title_style="bold red")
-        for header in ("to", "status", "error"):
+        for header in ("to", "status", "next", "error"):
             table.add_column(say(language, header))
-        for f in failures:
-            table.add_row(f["to"], f"{f['status']} ×{f['attempts']}", f["error"] or "")
+        for f in unsent:
+            table.add_row(f["to"], f"{say(language, 'outbox.' + f['status'])} ×{f['attempts']}",
+                          f["next_attempt_at"] or "", f["error"] or "")
+        console.print(table)
+    if silences:
+        table = Table(title=say(language, "silences"))
+        for header in ("pattern", "until", "reason"):
+            table.add_column(say(language, header))
+        for x in silences:
+            table.add_row(x["pattern"], x["until"], x["reason"])
         console.print(table)
 
 
@@ -244,4 +294,9 @@ def silence(obj: Context, pattern: str, until: dt.date, reason: str) -> None:
     """
     with transaction(obj.factory()) as session:
         add_silence(session, pattern, until, reason, beijing_now())
+        keys = list(session.scalars(select(AlertState.key)))
     click.echo(say(obj.language, "silenced", pattern=pattern, until=until, reason=reason))
+    if not any(fnmatch.fnmatchcase(key, pattern) for key in keys):
+        click.echo(say(obj.language, "no_match", pattern=pattern), err=True)
+    if until < beijing_now().date():
+        click.echo(say(obj.language, "past", until=until), err=True)

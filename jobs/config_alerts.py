@@ -5,6 +5,7 @@
     stalled_working_days = 30       # stalled: no payment for this many working days
     stale_working_days = 7          # stale_data: no payment export for this many working days
     adjustment_warning = 8          # adjustment_rate: warn from this percent (the limit is [evaluation]'s)
+    min_amount = 1000               # yuan: a gap or remainder below this is not worth a message
     blue_days = 30                  # behind_checkpoint: blue further out, orange within orange_days
     orange_days = 15
     repeat_days = { blue = 14, yellow = 7, orange = 3, red = 1 }
@@ -43,7 +44,7 @@ from monitor.execution import LEVELS
 from monitor.i18n import LANGUAGES
 
 INTS = ("stalled_working_days", "stale_working_days", "blue_days", "orange_days", "escalate_after_days")
-DECIMALS = ("behind_schedule_points", "adjustment_warning")
+DECIMALS = ("behind_schedule_points", "adjustment_warning", "min_amount")
 KNOWN = {*INTS, *DECIMALS, "repeat_days", "quiet_hours", "quiet_on_rest_days", "charts", "fallback", "levels"}
 PERSON_KEYS = {"name", "role", "slack_user", "email", "departments", "units", "projects", "language"}
 

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from alerts.notify import AlertItem
 from alerts.routing import Directory, Draft, group, release_time
-from alerts.rules import PACING_RULES, AlertSettings, Finding, Snapshot, fact, find, inhibited
+from alerts.rules import PACING_RULES, AlertSettings, Finding, Snapshot, covered_keys, fact, find, inhibited
 from alerts.state import Event, Policy, State, step
 from db.alert_store import (
     add_evaluation,
@@ -109,14 +109,18 @@ def transitions(states: dict[str, State], findings: list[Finding], *, seen: Snap
     by_key = {f.key: f for f in findings}
     muted = inhibited(findings)
     current = _current_facts(seen)
+    covered = covered_keys(findings, seen.year)
     changed, events = [], []
     for key in sorted(set(states) | set(by_key)):
         state, finding = states.get(key), by_key.get(key)
         rule, level, code, period = key.split(":", 3)
-        superseded = rule == "behind_checkpoint" and f"checkpoint_missed:{level}:{code}:{period}" in by_key
+        today = current.get((level, code))
+        # Good news only about an entity still there with a budget: one cut to nothing, or gone
+        # from the exports, closes quietly ("back on schedule" with 0 of 0 would mislead).
+        vanished = rule != "stale_data" and (today is None or today.get("budget") == "0.00")
         new, told = step(state, finding, as_of=seen.as_of, policy=policy, silenced=key in silenced,
-                         muted=muted and rule in PACING_RULES, superseded=superseded,
-                         current=current.get((level, code)))
+                         muted=muted and rule in PACING_RULES, superseded=key in covered or vanished,
+                         current=today)
         if new is not None and new != state:
             changed.append(new)
         events.extend(told)

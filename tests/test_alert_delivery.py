@@ -280,7 +280,7 @@ def test_the_alerts_command_lists_state_and_delivery_failures_and_ack_snoozes_an
     keys = {a["key"] for a in document["alerts"]}
     assert "behind_checkpoint:unit:158001:2023-03-31" in keys
     assert [f["error"].split(":")[0] for f in document["delivery_failures"]] == ["is_archived"]
-    key = "behind_schedule:unit:158001:2023"
+    key = "behind_checkpoint:department:158:2023-03-31"
     acked = runner.invoke(_cli(), ["--db", database_url, "alerts", "ack", key, "--until", "2023-04-15",
                                    "--reason", "4月10日支付物业费"], env={}, catch_exceptions=False)
     assert acked.exit_code == 0, acked.output
@@ -357,3 +357,17 @@ def test_two_evaluations_at_the_same_time_tell_each_alert_once(demo):
     told = [e.item.key for r in results for e in r.events]
     assert told and len(told) == len(set(told)), "no alert told by both"
     assert sorted(len(r.events) == 0 for r in results) == [False, True], "the second found it all told"
+
+
+def test_a_silence_holds_through_its_last_day_and_is_listed_while_active(demo, slack, fake_slack, database_url):
+    runner = CliRunner()
+    silenced = runner.invoke(_cli(), ["--db", database_url, "alerts", "silence", "*", "--until",
+                                      "2023-03-31", "--reason", "单位主要负责人出差"], env={}, catch_exceptions=False)
+    assert silenced.exit_code == 0 and "含当日" in silenced.output
+    run(demo, slack, "2023-03-31")
+    assert fake_slack.posted() == [], "silenced on its last day too"
+    run(demo, slack, "2023-04-03")
+    [after] = posts_to(fake_slack, "DULEAD")
+    assert "考核节点未达标" in after, "told once the silence is over"
+    listed = json.loads(runner.invoke(_cli(), ["--db", database_url, "alerts", "--json"], env={}).output)
+    assert listed["silences"] == [] or listed["silences"][0]["until"] >= dt.date.today().isoformat()

@@ -88,9 +88,20 @@ def test_counted_adjustments_warn_from_the_warning_level_and_are_red_at_the_limi
     assert "adjustment_rate:unit:901001:2023" not in findings(department, "2023-03-01")  # default warning 8%
 
 
-def test_behind_schedule_needs_more_than_the_configured_points(department):
+def test_behind_schedule_needs_more_than_the_configured_points_and_gives_way_to_the_checkpoint_alert(department):
+    from alerts.rules import behind_schedule
+
+    seen = snapshot(department, year=2023, as_of=dt.date(2023, 3, 1), engine=EngineSettings())
+    behind = {f.key: f for f in behind_schedule(seen, AlertSettings())}["behind_schedule:unit:901001:2023"]
+    assert Decimal(behind.facts["points_behind"]) > 5 and behind.facts["points_allowed"] == "5.00"
+    lenient = behind_schedule(seen, AlertSettings(behind_schedule_points=Decimal(50)))
+    assert "behind_schedule:unit:901001:2023" not in {f.key for f in lenient}
     found = findings(department, "2023-03-01")
-    behind = found.get("behind_schedule:unit:901001:2023")
-    assert behind is None or Decimal(behind.facts["points_behind"]) > 5
-    strict = findings(department, "2023-03-01", behind_schedule_points=Decimal(0))
-    assert "behind_schedule:unit:901001:2023" in strict
+    assert "behind_checkpoint:unit:901001:2023-03-31" in found
+    assert "behind_schedule:unit:901001:2023" not in found, "one problem, one item: the checkpoint speaks"
+
+
+def test_amounts_below_the_minimum_are_not_worth_a_message(department):
+    found = findings(department, "2023-03-01", min_amount=Decimal(400000))
+    assert "stalled:project:901001230001:2023" not in found  # 300,000 left
+    assert "behind_checkpoint:unit:901001:2023-03-31" not in found  # 168,000 to pay

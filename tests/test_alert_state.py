@@ -118,6 +118,26 @@ def test_an_alert_that_fires_again_after_resolving_starts_afresh_without_its_old
     assert [e.item.event for e in events] == ["fire"] and again.ack_until is None and again.fired_on == day(4)
 
 
+def test_an_alert_first_told_when_its_silence_ends_is_not_escalated_that_day_nor_before_its_deadline():
+    project = finding(rule="stalled", level="project", code="158001230001", period="2023")
+    state, told = run([(0, project), (30, project)], silenced=True)
+    assert told == [[], []]
+    state, events = step(state, project, as_of=day(31), policy=POLICY)
+    assert [e.item.event for e in events] == ["fire"]
+    state, events = step(state, project, as_of=day(31), policy=POLICY)
+    assert events == [], "the same day twice tells nothing new"
+    state, events = step(state, project, as_of=day(38), policy=POLICY)
+    assert [e.item.event for e in events] == ["repeat"], "fired 38 days ago, but first told 7 days ago"
+    state, events = step(state, project, as_of=day(45), policy=POLICY)
+    assert [e.item.event for e in events] == ["escalate"]
+
+
+def test_a_red_adjustment_rate_is_a_lost_score_reminded_monthly_not_daily():
+    rate = finding(rule="adjustment_rate", severity="red", period="2023")
+    _, told = run([(0, rate), (1, rate), (29, rate), (30, rate)])
+    assert told == [["fire"], [], [], ["repeat"]]
+
+
 # --- routing -------------------------------------------------------------------------------------
 
 DIRECTORY = Directory(
@@ -150,12 +170,20 @@ def test_each_alert_goes_to_whoever_leads_its_entity_and_up_one_level_when_escal
     assert sorted(r.address for r in recipients) == sorted(expected)
 
 
-def test_nobody_responsible_falls_back_to_the_console_and_channels_still_get_their_department():
+def test_nobody_responsible_goes_to_the_channel_of_its_department_else_to_the_console():
     lonely = Finding("behind_schedule", "yellow", "unit", "999001", "其他", "2023", {},
                      {"department": "999", "unit": "999001"})
-    recipients = responsible(event_of(lonely), DIRECTORY)
-    assert [r.kind for r in recipients] == ["console", "slack_channel"]
+    assert [r.address for r in responsible(event_of(lonely), DIRECTORY)] == ["C999"]
+    alone = Directory(people=DIRECTORY.people)
+    assert [r.kind for r in responsible(event_of(lonely), alone)] == ["console"]
     assert responsible(event_of(lonely), Directory(fallback=None)) == []
+
+
+def test_a_project_nobody_leads_goes_to_its_unit_leader_and_a_unit_nobody_leads_to_its_department_leader():
+    orphan = finding(rule="stalled", level="project", code="158001230009", period="2023")
+    assert [r.address for r in responsible(event_of(orphan), Directory(DIRECTORY.people))] == ["UUNIT"]
+    no_unit_leader = Directory(people=(DIRECTORY.people[0],))
+    assert [r.address for r in responsible(event_of(finding()), no_unit_leader)] == ["UDEP"]
 
 
 def test_all_events_of_one_evaluation_for_one_person_are_one_message_most_urgent_first():

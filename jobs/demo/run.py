@@ -139,7 +139,7 @@ def run_demo(folder: Path, *, language: str = "zh", database: str | None = None,
     if db_file is not None:
         console.print(say("next"), markup=False)
         for command in (f"status --as-of {DEMO_YEAR}-03-15", f"score --year {DEMO_YEAR}",
-                        f"chart --year {DEMO_YEAR} -o chart.png"):
+                        f"chart --year {DEMO_YEAR} -o chart.png", f"evaluate --as-of {DEMO_YEAR}-03-01 --dry-run"):
             console.print(f"  budget-monitor --db {db_file} --config {config} {command}", markup=False,
                           soft_wrap=True)
     return result
