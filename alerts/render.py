@@ -41,6 +41,20 @@ RESOLVED_BADGE = "✅"
 TEXT = {
     # message frame
     "header": {"zh": "{year} 年预算执行预警（{count} 条）", "en": "Budget execution alerts {year} ({count})"},
+    "header.digest": {"zh": "{year} 年预算执行周报", "en": "Budget execution {year}: the week's digest"},
+    "title.notice": {"zh": "📋 {rule}", "en": "📋 {rule}"},
+    "rule.digest": {"zh": "执行进度", "en": "execution"},
+    "rule.calendar_missing": {"zh": "缺少下一年的工作日历", "en": "next year's working-day calendar is missing"},
+    "dg.next": {"zh": "距 {checkpoint_date} 考核要求 {target_rate}% 还需支付 {gap} 万元",
+                "en": "{gap} × 10,000 yuan to pay for the {target_rate}% due {checkpoint_date}"},
+    "dg.reached": {"zh": "已达到 {checkpoint_date} 考核要求 {target_rate}%",
+                   "en": "the {target_rate}% due {checkpoint_date} is reached"},
+    "dg.met": {"zh": "已过考核节点达标 {met}", "en": "checkpoints met so far: {met}"},
+    "dg.score": {"zh": "按目前进度预计得分 {score} / {weight}", "en": "heading for a score of {score} of {weight}"},
+    "cal.missing": {"zh": "节假日日历还不含 {year} 年：在配置 [calendar] 中补充国务院公布的 {year} 年节假日和调休，"
+                          "否则工作日按周一至周五计算",
+                    "en": "the holiday calendar does not cover {year} yet: add the State Council's {year} holidays and "
+                          "make-up days under [calendar] in the config, or working days are counted Monday to Friday"},
     "as_of": {"zh": "数据截至 {date}", "en": "Figures as of {date}"},
     "more": {"zh": "……另有 {count} 条：{breakdown}", "en": "…and {count} more: {breakdown}"},
     "chart_title": {"zh": "{year} 年预算执行进度图", "en": "Budget execution {year}"},
@@ -183,6 +197,8 @@ FIRE = {
     "adjustment_rate": ((("ar.rate_of", "ar.rate"), ("ar.over_limit|over_limit", "ar.near_limit", "ar.limit")),
                         (("ar.counts", "ar.counted"),)),
     "stale_data": ((("sd.old_limit", "sd.old", "sd.never|never_exported", "sd.days"),), (("sd.paused",),)),
+    "digest": ((("paid.rate_of", "paid.rate"), ("dg.reached|reached", "dg.next")), (("dg.met",), ("dg.score",))),
+    "calendar_missing": ((("cal.missing",),),),
 }
 RESOLVE = {
     "behind_checkpoint": ((("paid.rate_of", "paid.rate"), ("rs.bc.projected", "rs.bc.target")),),
@@ -205,6 +221,8 @@ DAYS = frozenset({"checkpoint_date", "next_date"})  # a day of the year: "3月31
 DATES = frozenset({"last_payment", "latest_export"})  # may be of an earlier year: "2023年2月10日"
 COUNTS = frozenset({"working_days_left", "days_left", "idle_working_days", "working_days_old", "counted", "exempt"})
 COUNT_OVERRIDES = {"stale_data": frozenset({"limit"})}  # stale_data's limit is working days, not percent
+SCORES = frozenset({"score", "weight"})
+TEXTS = frozenset({"met", "year"})  # shown as they are
 _FIELDS = string.Formatter()
 
 
@@ -254,8 +272,13 @@ def escape_mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+NOTICES = frozenset({"digest", "calendar_missing"})  # not alerts: no severity, no state
+
+
 def item_title(item: AlertItem, language: str) -> str:
     rule = say(language, f"rule.{item.rule}") if f"rule.{item.rule}" in TEXT else item.rule
+    if item.rule in NOTICES:
+        return say(language, "title.notice", rule=rule)
     if item.event == "resolve":
         return say(language, "title.resolve", rule=rule)
     badge = (say(language, f"severity.{item.severity}") if item.severity in BADGES
@@ -308,6 +331,10 @@ def _params(item: AlertItem, language: str) -> tuple[dict[str, str], set[str]]:
                 params[key] = f"{to_wan(D(value)):,}"
             elif key in RATES:
                 params[key] = f"{D(value):.2f}".removesuffix(".00")
+            elif key in SCORES:
+                params[key] = f"{D(value):.2f}"
+            elif key in TEXTS:
+                params[key] = str(value)
             elif key in DAYS or key in DATES:
                 params[key] = _date(language, dt.date.fromisoformat(value), full=key in DATES)
         except (ValueError, TypeError, InvalidOperation):
@@ -322,6 +349,8 @@ def _params(item: AlertItem, language: str) -> tuple[dict[str, str], set[str]]:
         conditions.add("never_paid")
     if item.facts.get("latest_export") == "":
         conditions.add("never_exported")
+    if item.rule == "digest" and item.facts.get("gap") == "0.00":
+        conditions.add("reached")
     try:
         if item.rule == "adjustment_rate" and D(item.facts["rate"]) >= D(item.facts["limit"]):
             conditions.add("over_limit")
@@ -343,6 +372,8 @@ def _badge(item: AlertItem) -> str:
 
 
 def _header(message: Message, language: str) -> str:
+    if message.items and all(i.rule == "digest" for i in message.items):
+        return say(language, "header.digest", year=message.year)
     return say(language, "header", year=message.year, count=len(message.items))
 
 

@@ -91,10 +91,12 @@ def _rank(severity: str) -> int:
 
 def step(state: State | None, finding: Finding | None, *, as_of: dt.date, policy: Policy,
          silenced: bool = False, muted: bool = False,
-         superseded: bool = False, current: Mapping[str, str] | None = None) -> tuple[State | None, list[Event]]:
+         superseded: bool = False, current: Mapping[str, str] | None = None,
+         remind: bool = False) -> tuple[State | None, list[Event]]:
     """One key's transition. ``muted``: stale data, for a pacing rule. ``superseded``: a
     checkpoint_missed finding now speaks for this behind_checkpoint alert. ``current``: the
-    entity's figures today, which a "back on schedule" notice shows."""
+    entity's figures today, which a "back on schedule" notice shows. ``remind``: a checkpoint
+    countdown day: a firing alert not told today is told again, whatever its interval."""
     if finding is None:
         return _gone(state, as_of, silenced, muted, superseded, current)
     firing = state is not None and state.status == FIRING
@@ -120,6 +122,8 @@ def step(state: State | None, finding: Finding | None, *, as_of: dt.date, policy
         return state, []  # told today already: the same day twice tells nothing new
     if upgraded:
         return _told(state, "upgrade", as_of)
+    if remind:
+        return _told(state, "repeat", as_of)
     if state.rule not in RECOVERING_RULES:
         return state, []  # told once: a lost score is not news the next day
     if (not state.escalated and state.level in ESCALATING_LEVELS

@@ -130,12 +130,16 @@ def migrate(obj: Context) -> None:
 @click.option("--folder", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-data"),
               show_default=True, help="Where the demo writes its exports and its own SQLite database.")
 @click.option("--json", "as_json", is_flag=True, help="Print the demo's figures as JSON.")
+@click.option("--replay/--no-replay", default=True, show_default=True,
+              help="Replay 2023 day by day through the inbox with the daemon's jobs, printing every alert; "
+                   "--no-replay imports everything at once.")
 @click.pass_obj
-def demo(obj: Context, folder: Path, as_json: bool) -> None:
-    """Run the demo: the 2023 exports of 乌鲁木齐市科学技术协会 through the real importer.
+def demo(obj: Context, folder: Path, as_json: bool, replay: bool) -> None:
+    """Run the demo: the 2023 exports of 乌鲁木齐市科学技术协会 through the real importer, replayed
+    day by day with the daemon's jobs on a simulated clock.
 
-    演示：生成 2023 年市科协的指标、支付、调整导出文件，经真实导入流程写入演示文件夹中的
-    SQLite 数据库（每次重建），并按季度末统计累计执行率与考核进度。
+    演示：生成 2023 年市科协的指标、支付、调整导出文件，按产生日期逐日放入收件箱，由后台服务的
+    真实任务在模拟时钟上导入、评估并发出预警（输出到控制台），最后统计季度执行率与考核得分。
     """
     from jobs.demo.run import run_demo
 
@@ -147,7 +151,7 @@ def demo(obj: Context, folder: Path, as_json: bool) -> None:
         raise CliError(say(obj.language, "folder", folder=folder, reason=exc.strerror or exc),
                        obj.language) from exc
     try:
-        run_demo(folder, language=obj.language, as_json=as_json)
+        run_demo(folder, language=obj.language, as_json=as_json, replay=replay)
     except StorageError as exc:
         raise CliError(say(obj.language, "database", url=str(folder), reason=exc), obj.language, 2) from exc
 
@@ -168,6 +172,12 @@ from jobs.alerts_cli import alerts, evaluate  # noqa: E402
 
 cli.add_command(evaluate)
 cli.add_command(alerts)
+
+
+from jobs.daemon_cli import health, run  # noqa: E402
+
+cli.add_command(run)
+cli.add_command(health)
 
 
 def _language_of(argv: list[str]) -> str:

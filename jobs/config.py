@@ -19,6 +19,7 @@
     workdays = ["2027-02-07"]    # 调休 make-up working days
 
     [alerts] / [[people]] / [[channels]]   # alert thresholds and who hears what: jobs/config_alerts.py
+    [daemon]                               # inbox, schedule and clock of `run`: jobs/config_daemon.py
 
 Secrets come from the environment only: BUDGET_MONITOR_SLACK_TOKEN (and, for tests or a proxy,
 BUDGET_MONITOR_SLACK_BASE_URL); a config file never holds them.
@@ -37,6 +38,7 @@ from pathlib import Path
 
 from db.engine import DEFAULT_SQLITE_FILE, normalize_url
 from jobs.config_alerts import alert_config
+from jobs.config_daemon import DaemonSettings, daemon_settings
 from jobs.engine import EngineSettings
 from jobs.evaluate import AlertConfig
 from jobs.exceptions import ConfigError
@@ -59,6 +61,7 @@ class Settings:
     source: str | None = None  # the config file read, if any
     engine: EngineSettings = field(default_factory=EngineSettings)
     alerts: AlertConfig = field(default_factory=AlertConfig)
+    daemon: DaemonSettings = field(default_factory=DaemonSettings)
 
     def redacted_url(self) -> str:
         """The database URL without its password: the only form that may be shown or logged."""
@@ -85,10 +88,11 @@ def load_settings(config_path: str | None = None, *, database: str | None = None
         raise ConfigError(f"language must be one of {', '.join(LANGUAGES)}, not {lang!r}")
     engine = EngineSettings(_rule_book(data.get("evaluation", {})), _calendar(data.get("calendar", {})))
     return Settings(normalize_url(url), lang, _synonyms(data), str(path) if path else None, engine,
-                    alert_config(data, lang))
+                    alert_config(data, lang), daemon_settings(data))
 
 
-KNOWN_KEYS = {"database_url", "language", "ingest", "evaluation", "calendar", "alerts", "people", "channels"}
+KNOWN_KEYS = {"database_url", "language", "ingest", "evaluation", "calendar", "alerts", "people", "channels",
+              "daemon"}
 
 
 def _read_toml(path: Path) -> dict:

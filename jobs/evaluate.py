@@ -103,7 +103,7 @@ def _current_facts(seen: Snapshot) -> dict[tuple[str, str], dict[str, str]]:
 
 
 def transitions(states: dict[str, State], findings: list[Finding], *, seen: Snapshot, policy: Policy,
-                silenced: set[str]) -> tuple[list[State], list[Event], bool]:
+                silenced: set[str], remind: frozenset[str] = frozenset()) -> tuple[list[State], list[Event], bool]:
     """Every key's step: the changed states, the events to tell, and whether stale data muted
     the pacing rules."""
     by_key = {f.key: f for f in findings}
@@ -120,7 +120,7 @@ def transitions(states: dict[str, State], findings: list[Finding], *, seen: Snap
         vanished = rule != "stale_data" and (today is None or today.get("budget") == "0.00")
         new, told = step(state, finding, as_of=seen.as_of, policy=policy, silenced=key in silenced,
                          muted=muted and rule in PACING_RULES, superseded=key in covered or vanished,
-                         current=today)
+                         current=today, remind=rule in remind)
         if new is not None and new != state:
             changed.append(new)
         events.extend(told)
@@ -140,9 +140,11 @@ def _chart_of(items: tuple[AlertItem, ...], departments: set[str]) -> dict | Non
 
 
 def evaluate(factory, *, engine: EngineSettings, alerts: AlertConfig, now: dt.datetime,
-             as_of: dt.date | None = None, dry_run: bool = False) -> EvaluationResult:
+             as_of: dt.date | None = None, dry_run: bool = False,
+             remind: frozenset[str] = frozenset()) -> EvaluationResult:
     """One evaluation at ``as_of`` (default: today in ``now``'s zone). ``now`` is when messages are
-    due (quiet hours are counted from it). A dry run computes everything and writes nothing."""
+    due (quiet hours are counted from it). A dry run computes everything and writes nothing.
+    ``remind``: rules whose firing alerts are told again today (a checkpoint countdown)."""
     as_of = as_of or now.date()
     year = as_of.year
     seen = snapshot(factory, year=year, as_of=as_of, engine=engine)
@@ -150,19 +152,20 @@ def evaluate(factory, *, engine: EngineSettings, alerts: AlertConfig, now: dt.da
     departments = {s.entity.code for s in seen.statuses if s.entity.level == "department"}
     try:
         return _evaluate(factory, seen, findings, departments, engine=engine, alerts=alerts, now=now,
-                         dry_run=dry_run)
+                         dry_run=dry_run, remind=remind)
     except IntegrityError as exc:  # two evaluations raced to create the same alert key
         raise EvaluationConflict("another evaluation wrote the same alerts at the same time; run again") from exc
 
 
 def _evaluate(factory, seen: Snapshot, findings: list[Finding], departments: set[str], *, engine: EngineSettings,
-              alerts: AlertConfig, now: dt.datetime, dry_run: bool) -> EvaluationResult:
+              alerts: AlertConfig, now: dt.datetime, dry_run: bool, remind: frozenset[str]) -> EvaluationResult:
     as_of, year = seen.as_of, seen.year
     with transaction(factory) as session:
         lock_evaluations(session)
         states = load_states(session, year)
         silenced = silenced_keys(session, set(states) | {f.key for f in findings}, as_of)
-        changed, events, muted = transitions(states, findings, seen=seen, policy=alerts.policy, silenced=silenced)
+        changed, events, muted = transitions(states, findings, seen=seen, policy=alerts.policy, silenced=silenced,
+                                             remind=remind)
         drafts, unrouted = group(events, alerts.directory)
         planned = [PlannedMessage(d, release_time(now, d.urgent, quiet=alerts.quiet_hours,
                                                   rest_days_quiet=alerts.quiet_on_rest_days,

@@ -26,8 +26,26 @@ def test_the_demo_reproduces_the_quarterly_payment_table_of_the_2023_evaluation(
 def test_the_demo_command_starts_from_an_empty_database_each_time(tmp_path):
     runner = CliRunner()
     for _ in range(2):
-        run = runner.invoke(cli, ["demo", "--folder", str(tmp_path / "d"), "--json"])
+        run = runner.invoke(cli, ["demo", "--folder", str(tmp_path / "d"), "--json", "--no-replay"])
         assert run.exit_code == 0, run.output
         document = json.loads(run.output)
         assert [f["status"] for f in document["files"]] == ["ingested"] * len(document["files"])
     assert document["quarters"][0]["execution_rate"] == "17.96"
+
+
+def test_the_demo_replays_2023_and_the_leaders_hear_of_q1_weeks_before_31_march(tmp_path, capsys):
+    """The exports dropped into the inbox the day they were produced, the daemon's jobs on a
+    simulated clock: the first warning about Q1 comes in January, the miss on 31 March, with
+    reminders between; the figures at the end are the evaluation's."""
+    result = run_demo(tmp_path / "demo", replay=True)
+    out = capsys.readouterr().out
+    messages = out.split("→ ")[1:]
+    leader = [m for m in messages if m.startswith("科协机关负责人")]
+    first_q1 = next(m for m in leader if "距 3月31日 考核节点" in m and "预计达不到考核进度" in m)
+    assert "数据截至 2023年1月" in first_q1, "weeks before 31 March"
+    missed = [m for m in leader if "3月31日 考核节点未达标" in m]
+    assert len(missed) == 1 and "数据截至 2023年3月31日" in missed[0]
+    assert any("【提醒】" in m for m in leader)
+    assert any(m.startswith("科协主任（部门负责人）") and "2023 年预算执行周报" in m for m in messages)
+    assert result["replay"]["imported"] == len(result["files"]) == 58
+    assert [q["execution_rate"] for q in result["quarters"]] == ["17.96", "35.55", "64.85", "95.72"]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+import shutil
 from pathlib import Path
 
 from rich.console import Console
@@ -19,7 +21,7 @@ from db.engine import make_engine, session_factory, sqlite_url
 from db.migrate import upgrade
 from jobs.clock import beijing_now
 from jobs.demo import seed2023
-from jobs.demo.exports import write_demo_exports
+from jobs.demo.exports import week_span, write_demo_exports
 from jobs.engine import EngineSettings, scores, status
 from jobs.engine_json import scores_json
 from jobs.ingest import ingest_paths
@@ -45,26 +47,52 @@ TEXT = {
     "budget": {"zh": "预算（万元）", "en": "budget (10,000 yuan)"},
     "refused": {"zh": "有文件被拒绝，演示中止", "en": "a file was refused; the demo stops"},
     "next": {"zh": "接下来可以试：", "en": "try next:"},
+    "replayed": {"zh": "回放 {days} 天：导入 {imported} 个导出文件，评估 {evaluations} 次，发出 {messages} 条消息",
+                 "en": "replayed {days} days: {imported} exports imported, {evaluations} evaluations, "
+                       "{messages} messages sent"},
 }
 
 
 CONFIG_NAME = "budget-monitor.toml"
 
 
-def demo_config_text() -> str:
+DEMO_PEOPLE = (  # invented leaders, reached on the console: the demo has no Slack
+    ("科协主任（部门负责人）", "department_leader", "departments", "158"),
+    ("科协机关负责人", "unit_leader", "units", "158001"),
+    ("科协党政办（财务）", "finance_staff", "units", "158001"),
+    ("科普服务中心主任", "unit_leader", "units", "158002"),
+    ("科技馆馆长", "unit_leader", "units", "158003"),
+)
+
+
+def demo_config_text(inbox: Path | None = None) -> str:
     """The demo's config file: the evaluation's default rules, with the one input the demo's
-    exports cannot carry — last year's 三公 budget (表 1-11), in 万元 — and no quiet hours."""
+    exports cannot carry — last year's 三公 budget (表 1-11), in 万元 — no quiet hours (the
+    demo replays the past), its inbox, and the leaders who hear the alerts."""
+    people = "".join(f'\n[[people]]\nname = "{name}"\nrole = "{role}"\n{kind} = ["{code}"]\n'
+                     for name, role, kind, code in DEMO_PEOPLE)
+    daemon = f"\n[daemon]\ninbox = {json.dumps(str(inbox))}\n" if inbox is not None else ""
     return (f"# budget-monitor demo settings (written by `budget-monitor demo`)\n"
             f"[evaluation.years.{DEMO_YEAR}]\n"
             f"previous_three_public_budget = {seed2023.PREVIOUS_THREE_PUBLIC_BUDGET}   # 上年三公经费预算, 万元\n"
             f"\n[alerts]   # the demo replays the past: no quiet hours, so messages show at once\n"
-            f"quiet_hours = false\nquiet_on_rest_days = false\n")
+            f"quiet_hours = false\nquiet_on_rest_days = false\n{daemon}{people}")
 
 
-def write_demo_config(folder: Path) -> Path:
+def write_demo_config(folder: Path, inbox: Path | None = None) -> Path:
     path = folder / CONFIG_NAME
-    path.write_text(demo_config_text(), encoding="utf-8")
+    path.write_text(demo_config_text(inbox), encoding="utf-8")
     return path
+
+
+def drop_day(path: Path, year: int = DEMO_YEAR) -> dt.date:
+    """The day the payment system would have produced an export: its date, or its week's end."""
+    name = path.name
+    if match := re.match(r"(\d{4})-W(\d{2})", name):
+        return week_span(int(match[1]), int(match[2]))[1]
+    if match := re.match(r"(\d{4}-\d{2}-\d{2})", name):
+        return dt.date.fromisoformat(match[1])
+    return dt.date(year, 1, 3)  # the year's adjustments: dated inside, imported at the start
 
 
 def demo_settings() -> EngineSettings:
@@ -78,7 +106,10 @@ def demo_settings() -> EngineSettings:
 
 
 def run_demo(folder: Path, *, language: str = "zh", database: str | None = None,
-             as_json: bool = False, now: dt.datetime | None = None) -> dict:
+             as_json: bool = False, now: dt.datetime | None = None, replay: bool = False) -> dict:
+    """The demo. ``replay``: instead of importing every export at once, replay 2023 day by day
+    through the inbox with the daemon's jobs on a simulated clock, printing each message the
+    leaders would have received (jobs/replay.py)."""
     def say(code: str, **params) -> str:
         return render(TEXT, code, language, params)
 
@@ -92,13 +123,19 @@ def run_demo(folder: Path, *, language: str = "zh", database: str | None = None,
         database = sqlite_url(db_file)
     console.print(say("writing", folder=folder / "exports"), markup=False)
     paths = write_demo_exports(folder / "exports")
-    config = write_demo_config(folder)
+    inbox = folder / "inbox"
+    shutil.rmtree(inbox, ignore_errors=True)
+    config = write_demo_config(folder, inbox)
     engine = make_engine(database)
     upgrade(engine)
     factory = session_factory(engine)
     console.print(say("database", url=engine.url.render_as_string(hide_password=True)), markup=False)
-    outcomes = ingest_paths(factory, paths, now=now or beijing_now())
-    print_outcomes(console, outcomes, language, name_only=True)
+    replayed = None
+    if replay:
+        outcomes, replayed = _replay(config, factory, paths, language, console, as_json)
+    else:
+        outcomes = ingest_paths(factory, paths, now=now or beijing_now())
+        print_outcomes(console, outcomes, language, name_only=True)
     if any(o.status == "refused" for o in outcomes):
         raise SystemExit(say("refused"))
 
@@ -113,6 +150,9 @@ def run_demo(folder: Path, *, language: str = "zh", database: str | None = None,
              for s in report.statuses if s.entity.level == "unit"]
     result = {"year": DEMO_YEAR, "budget": quarters["budget"], "quarters": quarters["rows"], "units": units,
               "scores": scores_json(cards), "files": [o.to_json(language) for o in outcomes]}
+    if replayed is not None:
+        result["replay"] = {"days": replayed.days, "imported": replayed.imported,
+                            "evaluations": replayed.evaluations, "messages": replayed.messages_sent}
     if as_json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
         return result
@@ -162,3 +202,32 @@ def _quarters(card, year_end_checkpoint) -> dict:
                  "execution_rate": two(final_rate), "target_rate": two(year_end_checkpoint.target_rate),
                  "met": final_rate >= year_end_checkpoint.target_rate})
     return {"budget": two(budget), "rows": rows}
+
+
+def _replay(config: Path, factory, paths: list[Path], language: str, console: Console, as_json: bool):
+    """2023 day by day: each export dropped into the inbox the day it was produced, the real jobs
+    on a simulated clock, every message printed as its recipient would read it."""
+    import io
+
+    from alerts.console import ConsoleNotifier
+    from jobs.config import load_settings
+    from jobs.replay import replay
+    from jobs.scheduled import Runtime
+
+    settings = load_settings(str(config), database="sqlite://", language=language)
+    stream = io.StringIO() if as_json else None
+    runtime = Runtime(settings, factory, {"console": ConsoleNotifier(stream)}, clock=beijing_now)
+    drops: dict[dt.date, list[Path]] = {}
+    for path in paths:
+        drops.setdefault(drop_day(path), []).append(path)
+    outcomes = []
+
+    def imported(report) -> None:
+        outcomes.extend(o for _, _, o in (*report.ingested, *report.unchanged, *report.refused))
+
+    runtime.on_imported = imported
+    report = replay(runtime, dt.date(DEMO_YEAR, 1, 1), dt.date(DEMO_YEAR, 12, 31), drops=drops)
+    console.print(render(TEXT, "replayed", language, {"days": report.days, "imported": report.imported,
+                                                      "evaluations": report.evaluations,
+                                                      "messages": report.messages_sent}), markup=False)
+    return outcomes, report

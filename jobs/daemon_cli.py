@@ -1,0 +1,121 @@
+"""``budget-monitor run`` (the daemon) and ``budget-monitor health`` (is it doing its job?)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+
+import click
+from sqlalchemy import func, select
+
+from db.alert_store import latest_payment_export
+from db.engine import transaction
+from db.exceptions import StorageError
+from db.job_runs import last_beat
+from db.models import OutboxMessage
+from jobs.cli_base import CliError, Context
+from monitor.i18n import render
+
+HEARTBEAT_LIMIT = dt.timedelta(seconds=120)  # the daemon beats every 30 s
+STUCK_ATTEMPTS = 3  # a message still unsent after this many tries means delivery is failing
+
+TEXT = {
+    "scheduler": {"zh": "调度器", "en": "scheduler"},
+    "imports": {"zh": "支付数据导入", "en": "payment imports"},
+    "delivery": {"zh": "消息发送", "en": "delivery"},
+    "beat_ok": {"zh": "运行中（最近心跳 {at}）", "en": "running (last heartbeat {at})"},
+    "beat_old": {"zh": "未运行：最近心跳 {at}", "en": "not running: last heartbeat {at}"},
+    "beat_none": {"zh": "未运行：从未有心跳（budget-monitor run 是否已启动？）",
+                  "en": "not running: no heartbeat ever (is budget-monitor run started?)"},
+    "import_ok": {"zh": "最新支付导出 {date}", "en": "latest payment export {date}"},
+    "import_old": {"zh": "过旧：最新支付导出 {date}，已 {days} 个工作日（上限 {limit}）",
+                   "en": "stale: latest payment export {date}, {days} working days old (limit {limit})"},
+    "import_none": {"zh": "{year} 年尚无支付数据导入", "en": "no payment export imported for {year}"},
+    "delivery_ok": {"zh": "正常（待发送 {pending}）", "en": "fine ({pending} waiting)"},
+    "delivery_bad": {"zh": "失败：{failed} 条无法送达，{stuck} 条重试 {attempts} 次以上仍未发出",
+                     "en": "failing: {failed} undeliverable, {stuck} still unsent after {attempts}+ tries"},
+    "unhealthy": {"zh": "不健康", "en": "unhealthy"},
+}
+
+
+def say(language: str, code: str, **params) -> str:
+    return render(TEXT, code, language, params)
+
+
+@click.command()
+@click.pass_obj
+def run(obj: Context) -> None:
+    """Run the daemon: import what lands in the inbox, evaluate every working day and after each
+    import, deliver alerts, remind before checkpoints, send the weekly digest. Stops on SIGTERM.
+
+    后台服务：监视收件箱自动导入，工作日定时及每次导入后评估并发送预警，考核节点前提醒，每周摘要。
+    """
+    from jobs.daemon import run_daemon
+    from jobs.logs import setup_logging
+    from jobs.scheduled import runtime_for
+
+    settings = obj.settings
+    secrets = [s for s in (os.environ.get("BUDGET_MONITOR_SLACK_TOKEN"), _password(settings.database_url)) if s]
+    setup_logging(secrets=secrets)
+    try:
+        runtime = runtime_for(settings)
+    except (StorageError, ValueError) as exc:
+        raise CliError(str(exc), obj.language, 2) from exc
+    raise SystemExit(run_daemon(settings.source, runtime))
+
+
+def _password(url: str) -> str | None:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).password
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.pass_obj
+def health(obj: Context, as_json: bool) -> None:
+    """Exit 0 when the daemon runs, payment data is fresh and deliveries go out; else 1.
+
+    健康检查：调度器是否运行、支付数据是否及时导入、消息是否发送成功；有问题时退出码为 1。
+    """
+    language, settings = obj.language, obj.settings
+    now = dt.datetime.now(settings.daemon.zone)
+    try:
+        with transaction(obj.factory()) as session:
+            beat = last_beat(session)
+            latest = latest_payment_export(session, now.year)
+            failed = session.scalar(select(func.count()).where(OutboxMessage.status == "failed",
+                                                               OutboxMessage.created_at >= now - dt.timedelta(days=7)))
+            stuck = session.scalar(select(func.count()).where(OutboxMessage.status.in_(("pending", "sending")),
+                                                              OutboxMessage.attempts >= STUCK_ATTEMPTS))
+            pending = session.scalar(select(func.count()).where(OutboxMessage.status.in_(("pending", "sending"))))
+    except StorageError as exc:
+        raise CliError(str(exc), language, 2) from exc
+    checks = {}
+    if beat is None:
+        checks["scheduler"] = (False, say(language, "beat_none"))
+    else:
+        beat = beat if beat.tzinfo else beat.replace(tzinfo=settings.daemon.zone)
+        fresh = now - beat <= HEARTBEAT_LIMIT
+        checks["scheduler"] = (fresh, say(language, "beat_ok" if fresh else "beat_old", at=beat.isoformat(timespec="seconds")))
+    limit = settings.alerts.rules.stale_working_days
+    if latest is None:
+        checks["imports"] = (False, say(language, "import_none", year=now.year))
+    else:
+        days = settings.engine.calendar.working_days(latest, now.date())
+        checks["imports"] = (days < limit, say(language, "import_ok" if days < limit else "import_old",
+                                              date=latest, days=days, limit=limit))
+    good = not failed and not stuck
+    checks["delivery"] = (good, say(language, "delivery_ok", pending=pending) if good else
+                          say(language, "delivery_bad", failed=failed, stuck=stuck, attempts=STUCK_ATTEMPTS))
+    healthy = all(ok for ok, _ in checks.values())
+    if as_json:
+        click.echo(json.dumps({"healthy": healthy, "checks": {k: {"ok": ok, "detail": d} for k, (ok, d) in checks.items()}},
+                              ensure_ascii=False, indent=2))
+    else:
+        for key, (ok, detail) in checks.items():
+            click.echo(f"{'✓' if ok else '✗'} {say(language, key)}：{detail}" if language == "zh"
+                       else f"{'✓' if ok else '✗'} {say(language, key)}: {detail}")
+    if not healthy:
+        raise SystemExit(1)

@@ -1,0 +1,99 @@
+"""Notices that are not alerts: the weekly digest and the December calendar check.
+
+They have no state to step: the job's (job, period) fence makes each one go out once, and they
+reach people through the same outbox and notifiers as the alerts.
+
+The digest, per department, to its leader and finance staff (and its channels): the department
+and then its units ranked by the amount still to pay for the next checkpoint, each with its
+rate, the checkpoints met so far and the score it is heading for.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from alerts.notify import AlertItem, Recipient
+from alerts.routing import Directory
+from alerts.rules import fact
+from db.alert_store import add_evaluation, add_message
+from db.engine import transaction
+from jobs.engine import status_and_scores
+
+
+def _recipients(directory: Directory, department: str | None) -> list[Recipient]:
+    people = (directory.finance_staff if department is None else
+              directory.who("department_leader", "department", department)
+              + directory.who("finance_staff", "department", department))
+    found = [p.recipient for p in people]
+    found += [c.recipient for c in directory.channels if department is None or not c.departments
+              or department in c.departments]
+    if not found and directory.fallback is not None:
+        found.append(directory.fallback)
+    return list(dict.fromkeys(found))
+
+
+def _met(card) -> str:
+    if card is None:
+        return ""
+    progress = next(i for i in card.indicators if i.key == "payment_progress")
+    values = {i.name: i.value for i in progress.inputs}
+    passed = [k for k in values if k.endswith(".projected") and values[k] is False]
+    met = sum(1 for k in passed if values[k.replace(".projected", ".met")])
+    return f"{met}/{len(passed)}" if passed else ""
+
+
+def digest_items(statuses, cards, period: str) -> dict[str, list[AlertItem]]:
+    """Per department code: the department's item, then its units', most still to pay first."""
+    cards_by_key = {(c.level, c.code): c for c in cards}
+    by_department: dict[str, list] = {}
+    for status in statuses:
+        if status.entity.level in ("department", "unit"):
+            by_department.setdefault(status.entity.department_code, []).append(status)
+    result = {}
+    for department, members in by_department.items():
+        members.sort(key=lambda s: (s.entity.level != "department",
+                                    -(s.next_checkpoint.gap if s.next_checkpoint else 0), s.entity.code))
+        items = []
+        for s in members:
+            e, upcoming, card = s.entity, s.next_checkpoint, cards_by_key.get(s.entity.key)
+            facts = {"rate": fact(e.execution_rate), "paid": fact(e.paid), "budget": fact(e.budget), "met": _met(card)}
+            if upcoming is not None:
+                facts |= {"checkpoint_date": upcoming.date.isoformat(), "target_rate": fact(upcoming.target_rate),
+                          "gap": fact(upcoming.gap)}
+            if card is not None:
+                facts |= {"score": fact(card.score), "weight": fact(card.weight)}
+            items.append(AlertItem(f"digest:{e.level}:{e.code}:{period}", "digest", "fire", "blue", e.level, e.code,
+                                   e.name, period, facts))
+        result[department] = items
+    return result
+
+
+def _send(rt, now: dt.datetime, kind: str, batches: list[tuple[Recipient, list[AlertItem]]]) -> int:
+    settings = rt.settings
+    with transaction(rt.factory) as session:
+        evaluation = add_evaluation(session, now.date(), now, {"kind": kind, "messages": len(batches)})
+        for recipient, items in batches:
+            add_message(session, evaluation_id=evaluation.id, recipient=recipient,
+                        language=settings.alerts.directory.language_of(recipient), year=now.year, as_of=now.date(),
+                        items=items, chart=None, due=now, now=now)
+    from jobs.scheduled import deliver_now
+
+    deliver_now(rt, now)
+    return len(batches)
+
+
+def send_digest(rt, now: dt.datetime) -> dict:
+    settings = rt.settings
+    year, week, _ = now.date().isocalendar()
+    report, cards = status_and_scores(rt.factory, year=now.year, as_of=now.date(), settings=settings.engine)
+    per_department = digest_items(report.statuses, cards, f"{year}-W{week:02d}")
+    batches = [(recipient, items) for department, items in sorted(per_department.items())
+               for recipient in _recipients(settings.alerts.directory, department)]
+    return {"departments": len(per_department), "messages": _send(rt, now, "digest", batches)}
+
+
+def send_calendar_warning(rt, now: dt.datetime, year: int) -> dict:
+    item = AlertItem(f"calendar_missing:data:calendar:{year}", "calendar_missing", "fire", "orange", "data",
+                     "calendar", "", str(year), {"year": str(year)})
+    batches = [(r, [item]) for r in _recipients(rt.settings.alerts.directory, None)]
+    return {"year": year, "messages": _send(rt, now, "calendar", batches)}

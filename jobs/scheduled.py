@@ -1,0 +1,194 @@
+"""The daemon's jobs: each a unit of work the scheduler calls by text reference
+(``"jobs.scheduled:evaluate_job"``) with one primitive argument, the config file's path, and
+that a test or the replay calls directly with ``now``.
+
+Periodic work is fenced by a (job, period) row (db/job_runs.py): a restart, a catch-up after a
+misfire or a second daemon never runs the same period twice. The price: a run that dies half-way
+is not run again for its period — the next import or the next day's evaluation catches up, and
+no alert is lost (the outbox and the alert state are transactional). A job that raises lets its
+fence go, is logged with its traceback by the scheduler, and runs again next time.
+
+The process-wide ``Runtime`` (settings, session factory, notifiers) is built once per config
+path, so the engine's connection pool is reused; tests and the replay install their own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from db.engine import make_engine, session_factory, transaction
+from db.job_runs import beat, claim, finish
+from db.migrate import upgrade
+from jobs.config import Settings, load_settings
+from jobs.deliver import DbEmailCache, DeliveryReport, deliver, engine_charts
+from jobs.evaluate import EvaluationResult, evaluate
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    factory: object
+    notifiers: Mapping[str, object]
+    clock: Callable[[], dt.datetime]
+    on_delivered: list[Callable[[DeliveryReport], None]] = field(default_factory=list)
+    on_imported: Callable[[object], None] | None = None  # called with each inbox pass's report
+
+    def now(self) -> dt.datetime:
+        return self.clock()
+
+
+_RUNTIMES: dict[str | None, Runtime] = {}
+
+
+def build_runtime(config_path: str | None, *, environ: Mapping[str, str] = os.environ) -> Runtime:
+    return runtime_for(load_settings(config_path or None, environ=environ), environ=environ)
+
+
+def runtime_for(settings: Settings, *, environ: Mapping[str, str] = os.environ) -> Runtime:
+    from alerts.console import ConsoleNotifier
+    from alerts.slack import slack_notifier_from_env
+
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    factory = session_factory(engine)
+    zone = settings.daemon.zone
+    clock = lambda: dt.datetime.now(zone)  # noqa: E731
+    slack = slack_notifier_from_env(environ, lookup=DbEmailCache(factory, clock))
+    notifiers = ({"slack": slack} if slack is not None else {}) | {"console": ConsoleNotifier()}
+    return Runtime(settings, factory, notifiers, clock)
+
+
+def install(config_path: str | None, runtime: Runtime) -> None:
+    _RUNTIMES[config_path or None] = runtime
+
+
+def runtime(config_path: str | None) -> Runtime:
+    key = config_path or None
+    if key not in _RUNTIMES:
+        _RUNTIMES[key] = build_runtime(key)
+    return _RUNTIMES[key]
+
+
+def _fenced(rt: Runtime, job: str, period: str, work: Callable[[], dict]) -> dict | None:
+    """Run ``work`` once for (job, period); None if that period ran before."""
+    now = rt.now()
+    with transaction(rt.factory) as session:
+        run = claim(session, job, period, now)
+        run_id = run.id if run is not None else None
+    if run_id is None:
+        log.info("%s for %s ran before: skipped", job, period)
+        return None
+    try:
+        detail = work()
+    except BaseException:
+        with transaction(rt.factory) as session:  # let the period go: the next run retries it
+            session.delete(session.get(type(run), run_id))
+        raise
+    with transaction(rt.factory) as session:
+        finish(session, run_id, rt.now(), "done", detail)
+    return detail
+
+
+def _evaluate_and_deliver(rt: Runtime, now: dt.datetime, remind: frozenset[str] = frozenset()) -> dict:
+    settings = rt.settings
+    result: EvaluationResult = evaluate(rt.factory, engine=settings.engine, alerts=settings.alerts, now=now,
+                                        remind=remind)
+    report = deliver_now(rt, now)
+    return {"as_of": result.as_of.isoformat(), "findings": len(result.findings), "events": len(result.events),
+            "messages": len(result.messages), "sent": report.sent}
+
+
+def deliver_now(rt: Runtime, now: dt.datetime) -> DeliveryReport:
+    charts = engine_charts(rt.factory, rt.settings.engine) if rt.settings.alerts.charts else None
+    report = deliver(rt.factory, rt.notifiers, now=now, chart_maker=charts)
+    for listener in rt.on_delivered:
+        listener(report)
+    if report.errors:
+        log.warning("delivery: %s sent, %s to retry, %s failed: %s", report.sent, report.deferred, report.failed,
+                    "; ".join(report.errors))
+    return report
+
+
+# --- the jobs ----------------------------------------------------------------------------------
+
+
+def scan_inbox(config_path: str | None = None, now: dt.datetime | None = None):
+    """Import what is complete in the inbox; after an import, evaluate and deliver at once."""
+    from jobs.inbox import process_inbox
+
+    rt = runtime(config_path)
+    inbox = rt.settings.daemon.inbox
+    if inbox is None:
+        return None
+    now = now or rt.now()
+    report = process_inbox(rt.factory, inbox, now=now, synonyms=rt.settings.synonyms, language=rt.settings.language)
+    if rt.on_imported is not None:
+        rt.on_imported(report)
+    if report.imported:
+        detail = _evaluate_and_deliver(rt, now)
+        log.info("inbox: imported, evaluated: %s", detail)
+    return report
+
+
+def evaluate_job(config_path: str | None = None, now: dt.datetime | None = None) -> dict | None:
+    """The daily evaluation, on working days only, once a day."""
+    rt = runtime(config_path)
+    now = now or rt.now()
+    if not rt.settings.engine.calendar.is_working_day(now.date()):
+        return None
+    return _fenced(rt, "evaluate", now.date().isoformat(), lambda: _evaluate_and_deliver(rt, now))
+
+
+def countdown_job(config_path: str | None = None, now: dt.datetime | None = None) -> dict | None:
+    """30, 15, 7 and 3 days (config) before each checkpoint: remind everyone projected to miss it."""
+    rt = runtime(config_path)
+    now = now or rt.now()
+    today = now.date()
+    days = rt.settings.daemon.countdown_days
+    ahead = [d for d in rt.settings.engine.rule_book.checkpoint_dates(today.year) if (d - today).days in days]
+    if not ahead:
+        return None
+    period = f"{ahead[0].isoformat()}-{(ahead[0] - today).days}d"
+    return _fenced(rt, "countdown", period,
+                   lambda: _evaluate_and_deliver(rt, now, remind=frozenset({"behind_checkpoint"})))
+
+
+def deliver_job(config_path: str | None = None, now: dt.datetime | None = None) -> DeliveryReport:
+    rt = runtime(config_path)
+    return deliver_now(rt, now or rt.now())
+
+
+def heartbeat_job(config_path: str | None = None, now: dt.datetime | None = None, who: str = "") -> None:
+    rt = runtime(config_path)
+    with transaction(rt.factory) as session:
+        beat(session, who or f"{os.uname().nodename}:{os.getpid()}", now or rt.now())
+
+
+def digest_job(config_path: str | None = None, now: dt.datetime | None = None) -> dict | None:
+    """The weekly digest to department leaders and finance staff, once a week."""
+    from jobs.digest import send_digest
+
+    rt = runtime(config_path)
+    now = now or rt.now()
+    year, week, _ = now.date().isocalendar()
+    return _fenced(rt, "digest", f"{year}-W{week:02d}", lambda: send_digest(rt, now))
+
+
+def calendar_check_job(config_path: str | None = None, now: dt.datetime | None = None) -> dict | None:
+    """In December: say (once) when next year's working-day calendar is missing."""
+    from jobs.digest import send_calendar_warning
+
+    rt = runtime(config_path)
+    now = now or rt.now()
+    following = now.year + 1
+    if now.month != 12 or rt.settings.engine.calendar.covers(following):
+        return None
+    return _fenced(rt, "calendar-check", str(following), lambda: send_calendar_warning(rt, now, following))
+
+

@@ -1,0 +1,151 @@
+"""The daemon's jobs called directly with the dates passed in (PITFALLS.md: test the job
+functions, not a time-travelled scheduler): fences, the checkpoint countdown, the weekly digest,
+the December calendar check; and the scheduler's registration and catch-up after a misfire."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from alerts.routing import Directory
+from db.engine import transaction
+from db.job_runs import runs
+from jobs import scheduled
+from jobs.config import Settings
+from jobs.config_daemon import DaemonSettings
+from jobs.evaluate import AlertConfig
+from tests.test_alert_delivery import ENGINE, PEOPLE, at, demo, demo_folder, posts_to, slack  # noqa: F401
+
+ALERTS = AlertConfig(directory=Directory(PEOPLE, fallback=None), quiet_hours=None, quiet_on_rest_days=False,
+                     charts=False)
+
+
+@pytest.fixture
+def rt(demo, slack, database_url):  # noqa: F811
+    settings = Settings(database_url, engine=ENGINE, alerts=ALERTS, daemon=DaemonSettings())
+    runtime = scheduled.Runtime(settings, demo, slack, clock=lambda: at("2023-03-01"))
+    scheduled.install("test.toml", runtime)
+    yield runtime
+    scheduled._RUNTIMES.pop("test.toml", None)
+
+
+def test_the_daily_evaluation_runs_once_a_day_and_not_on_rest_days(rt, fake_slack):
+    first = scheduled.evaluate_job("test.toml", now=at("2023-03-01"))
+    assert first["events"] > 0 and first["sent"] > 0
+    assert scheduled.evaluate_job("test.toml", now=at("2023-03-01", 15)) is None, "fenced: ran today"
+    assert scheduled.evaluate_job("test.toml", now=at("2023-03-04")) is None, "a Saturday"
+    with transaction(rt.factory) as session:
+        assert [(r.job, r.period, r.outcome) for r in runs(session, "evaluate")] == [
+            ("evaluate", "2023-03-01", "done")]
+
+
+def test_a_job_that_raises_lets_its_period_go_so_the_next_run_retries_it(rt, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr(scheduled, "_evaluate_and_deliver", broken)
+    with pytest.raises(RuntimeError):
+        scheduled.evaluate_job("test.toml", now=at("2023-03-01"))
+    monkeypatch.undo()
+    assert scheduled.evaluate_job("test.toml", now=at("2023-03-01", 10)) is not None
+
+
+def test_the_countdown_reminds_everyone_projected_to_miss_the_checkpoint_within_the_repeat_interval(rt, fake_slack):
+    scheduled.evaluate_job("test.toml", now=at("2023-03-22"))  # orange since 16 March: repeated every 3 days
+    assert scheduled.evaluate_job("test.toml", now=at("2023-03-24")) is not None
+    assert not any("【提醒】" in p for p in posts_to(fake_slack, "DULEAD")), "told two days ago: no repeat yet"
+    reminded = scheduled.countdown_job("test.toml", now=at("2023-03-24", 9))  # 7 days before 31 March
+    assert reminded is not None and reminded["events"] > 0
+    last = posts_to(fake_slack, "DULEAD")[-1]
+    assert "【提醒】🟠 橙色预警 · 预计达不到考核进度" in last and "3月31日" in last
+    assert scheduled.countdown_job("test.toml", now=at("2023-03-24", 10)) is None
+    assert scheduled.countdown_job("test.toml", now=at("2023-03-25")) is None, "6 days before: not a countdown day"
+
+
+def test_the_weekly_digest_goes_once_a_week_to_the_department_leader_ranked_by_the_gap(rt, fake_slack):
+    sent = scheduled.digest_job("test.toml", now=at("2023-03-06", 8))
+    assert sent == {"departments": 1, "messages": 1}
+    [digest] = posts_to(fake_slack, "DUDEP")
+    assert digest.startswith("2023 年预算执行周报")
+    assert digest.index("（部门合计）") < digest.index("乌鲁木齐市科学技术馆") and "3月31日" in digest
+    assert scheduled.digest_job("test.toml", now=at("2023-03-08", 8)) is None, "the same ISO week"
+
+
+def test_in_december_a_missing_calendar_for_next_year_is_said_once(rt, fake_slack):
+    rt.settings = Settings(rt.settings.database_url, engine=ENGINE,
+                           alerts=AlertConfig(directory=Directory(PEOPLE), quiet_hours=None,
+                                              quiet_on_rest_days=False),
+                           daemon=DaemonSettings())
+    covered = rt.settings.engine.calendar.covers
+    year = next(y for y in range(2024, 2100) if not covered(y))
+    assert scheduled.calendar_check_job("test.toml", now=at(f"{year - 1}-11-30")) is None, "only in December"
+    assert scheduled.calendar_check_job("test.toml", now=at(f"{year - 1}-12-01"))["messages"] >= 1
+    assert "缺少下一年的工作日历" in posts_to(fake_slack, "DUFIN")[-1]
+    assert scheduled.calendar_check_job("test.toml", now=at(f"{year - 1}-12-02")) is None
+
+
+# --- the scheduler --------------------------------------------------------------------------------
+
+
+def test_jobs_are_registered_by_reference_with_fixed_ids_and_kept_across_restarts(rt, tmp_path):
+    from jobs.daemon import build_scheduler, job_specs, register
+
+    daemon = DaemonSettings(inbox=tmp_path / "inbox")
+    engine = rt.factory.kw["bind"]
+    for expected in ("added", "kept"):
+        scheduler = build_scheduler(engine, daemon)
+        scheduler.start(paused=True)
+        done = register(scheduler, job_specs("test.toml", daemon, "host:1"))
+        assert set(done.values()) == {expected}
+        assert {j.id: j.func_ref for j in scheduler.get_jobs()}["evaluate"] == "jobs.scheduled:evaluate_job"
+        assert all(j.misfire_grace_time == 72 * 3600 and j.coalesce and j.max_instances == 1
+                   for j in scheduler.get_jobs())
+        scheduler.shutdown(wait=False)
+
+
+def test_a_daemon_down_over_its_run_time_catches_up_once_on_start(rt, monkeypatch):
+    """Jobs stored with a run time two days past (the daemon was down): on start the evaluation
+    runs once, not once per missed day, and its fence row says so."""
+    from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_ERROR
+
+    from jobs.daemon import build_scheduler, job_specs, register
+
+    daemon = DaemonSettings()
+    engine = rt.factory.kw["bind"]
+    calls, ran = [], threading.Event()
+    monkeypatch.setattr(scheduled, "_evaluate_and_deliver", lambda rt_, now, remind=frozenset(): calls.append(now) or {})
+    scheduler = build_scheduler(engine, daemon)
+    scheduler.start(paused=True)
+    register(scheduler, [s for s in job_specs("test.toml", daemon, "host:1") if s.id == "evaluate"])
+    scheduler.shutdown(wait=False)
+    _store_next_run(engine, "evaluate", dt.datetime.now(daemon.zone) - dt.timedelta(days=2))  # as a down daemon left it
+
+    rt.clock = lambda: dt.datetime.now(daemon.zone)
+    monkeypatch.setattr(rt.settings.engine.calendar.__class__, "is_working_day", lambda self, day: True)
+    scheduler = build_scheduler(engine, daemon)
+    scheduler.add_listener(lambda event: ran.set(), EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    scheduler.start(paused=True)
+    assert register(scheduler, [s for s in job_specs("test.toml", daemon, "host:1") if s.id == "evaluate"]) == {
+        "evaluate": "kept"}
+    scheduler.resume()
+    assert ran.wait(10), "the missed run happens on start"
+    scheduler.shutdown(wait=True)
+    assert len(calls) == 1
+    with transaction(rt.factory) as session:
+        assert len(runs(session, "evaluate")) == 1
+
+
+def _store_next_run(engine, job_id: str, when: dt.datetime) -> None:
+    """Set a stored job's next run time in APScheduler's table (both the column it queries and the
+    pickled state it loads), without a scheduler running."""
+    import pickle
+
+    from sqlalchemy import text
+
+    with engine.begin() as connection:
+        state = pickle.loads(connection.execute(text("SELECT job_state FROM apscheduler_jobs WHERE id = :id"),
+                                                {"id": job_id}).scalar_one())
+        state["next_run_time"] = when
+        connection.execute(text("UPDATE apscheduler_jobs SET job_state = :state, next_run_time = :at WHERE id = :id"),
+                           {"state": pickle.dumps(state, pickle.HIGHEST_PROTOCOL), "at": when.timestamp(), "id": job_id})
