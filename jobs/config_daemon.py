@@ -10,6 +10,7 @@
     countdown_days = [30, 15, 7, 3]           # reminders before each checkpoint
     misfire_grace_hours = 72                  # a daemon down longer than this skips, not catches up
     stop_timeout_seconds = 60                 # SIGTERM waits this long for a running job
+    heartbeat_seconds = 30                    # what `health` reads to tell the daemon runs
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from jobs.exceptions import ConfigError
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 KNOWN = {"inbox", "timezone", "evaluate_at", "deliver_every_seconds", "scan_every_seconds", "digest",
-         "countdown_days", "misfire_grace_hours", "stop_timeout_seconds"}
+         "countdown_days", "misfire_grace_hours", "stop_timeout_seconds", "heartbeat_seconds"}
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class DaemonSettings:
     countdown_days: tuple[int, ...] = (30, 15, 7, 3)
     misfire_grace_hours: int = 72
     stop_timeout_seconds: int = 60
+    heartbeat_seconds: int = 30
 
     @property
     def zone(self) -> ZoneInfo:
@@ -75,7 +77,8 @@ def daemon_settings(data: dict) -> DaemonSettings:
         values["timezone"] = str(section["timezone"])
     if "evaluate_at" in section:
         values["evaluate_at"] = _time("evaluate_at", section["evaluate_at"])
-    for name in ("deliver_every_seconds", "scan_every_seconds", "misfire_grace_hours", "stop_timeout_seconds"):
+    for name in ("deliver_every_seconds", "scan_every_seconds", "misfire_grace_hours", "stop_timeout_seconds",
+                 "heartbeat_seconds"):
         if name in section:
             values[name] = _positive(name, section[name])
     if "digest" in section:

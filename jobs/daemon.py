@@ -60,8 +60,8 @@ def job_specs(config_path: str | None, daemon, who: str) -> list[JobSpec]:
                             minute=daemon.digest_at.minute, timezone=zone), (arg,)),
         JobSpec("calendar-check", "jobs.scheduled:calendar_check_job",
                 CronTrigger(month=12, hour=10, minute=0, timezone=zone), (arg,)),
-        JobSpec("heartbeat", "jobs.scheduled:heartbeat_job", IntervalTrigger(seconds=30, timezone=zone),
-                (arg, None, who)),
+        JobSpec("heartbeat", "jobs.scheduled:heartbeat_job",
+                IntervalTrigger(seconds=daemon.heartbeat_seconds, timezone=zone), (arg, None, who)),
     ]
     if daemon.inbox is not None:
         specs.append(JobSpec("inbox", "jobs.scheduled:scan_inbox",
@@ -135,6 +135,9 @@ def run_daemon(config_path: str | None, runtime: scheduled.Runtime, *, stop: thr
 def _lead(config_path, runtime, leadership, stop: threading.Event, who: str) -> int:
     daemon = runtime.settings.daemon
     engine = runtime.factory.kw["bind"]
+    # APScheduler says "Running job …" at INFO for every run of every job (the outbox: every
+    # minute): the journal keeps its warnings and errors only.
+    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
     scheduler = build_scheduler(engine, daemon)
     scheduler.start(paused=True)
     done = register(scheduler, job_specs(config_path, daemon, who))

@@ -17,7 +17,7 @@ from db.models import OutboxMessage
 from jobs.cli_base import CliError, Context
 from monitor.i18n import render
 
-HEARTBEAT_LIMIT = dt.timedelta(seconds=120)  # the daemon beats every 30 s
+HEARTBEATS_MISSED = 4  # this many heartbeat intervals without one: the scheduler is not running
 STUCK_ATTEMPTS = 3  # a message still unsent after this many tries means delivery is failing
 
 TEXT = {
@@ -97,7 +97,7 @@ def health(obj: Context, as_json: bool) -> None:
         checks["scheduler"] = (False, say(language, "beat_none"))
     else:
         beat = beat if beat.tzinfo else beat.replace(tzinfo=settings.daemon.zone)
-        fresh = now - beat <= HEARTBEAT_LIMIT
+        fresh = now - beat <= dt.timedelta(seconds=settings.daemon.heartbeat_seconds * HEARTBEATS_MISSED)
         checks["scheduler"] = (fresh, say(language, "beat_ok" if fresh else "beat_old", at=beat.isoformat(timespec="seconds")))
     limit = settings.alerts.rules.stale_working_days
     if latest is None:

@@ -149,3 +149,13 @@ def _store_next_run(engine, job_id: str, when: dt.datetime) -> None:
         state["next_run_time"] = when
         connection.execute(text("UPDATE apscheduler_jobs SET job_state = :state, next_run_time = :at WHERE id = :id"),
                            {"state": pickle.dumps(state, pickle.HIGHEST_PROTOCOL), "at": when.timestamp(), "id": job_id})
+
+
+def test_the_example_server_config_in_deploy_is_valid():
+    from pathlib import Path
+
+    from jobs.config import load_settings
+
+    settings = load_settings(str(Path(__file__).parents[1] / "deploy" / "budget-monitor.toml"), environ={})
+    assert settings.daemon.inbox is not None and settings.daemon.timezone == "Asia/Shanghai"
+    assert settings.alerts.directory.people, "the example shows whom alerts reach"
