@@ -39,6 +39,7 @@ from alerts.render import escape_mrkdwn, render_blocks, render_chart_title, rend
 
 ENV_TOKEN = "BUDGET_MONITOR_SLACK_TOKEN"
 ENV_BASE_URL = "BUDGET_MONITOR_SLACK_BASE_URL"
+ENV_TOKEN_FILE = "BUDGET_MONITOR_SLACK_TOKEN_FILE"  # a file holding the token (systemd credentials, Docker secrets)
 SLACK_KINDS = frozenset({"slack_user", "slack_email", "slack_channel"})
 
 # https://api.slack.com/methods/chat.postMessage#errors and the common errors of every method.
@@ -143,10 +144,22 @@ class SlackNotifier:
         return problem
 
 
+def slack_token(environ: Mapping[str, str]) -> str:
+    """The token from BUDGET_MONITOR_SLACK_TOKEN, or read from the file BUDGET_MONITOR_SLACK_TOKEN_FILE
+    names; "" when neither is set."""
+    token = environ.get(ENV_TOKEN, "").strip()
+    if not token and environ.get(ENV_TOKEN_FILE):
+        try:
+            token = open(environ[ENV_TOKEN_FILE], encoding="utf-8").read().strip()
+        except OSError as exc:
+            raise ValueError(f"{ENV_TOKEN_FILE}: cannot read {environ[ENV_TOKEN_FILE]}: {exc.strerror or exc}") from exc
+    return token
+
+
 def slack_notifier_from_env(environ: Mapping[str, str], timeout: float = 10.0,
                             lookup: EmailCache | None = None) -> SlackNotifier | None:
     """A SlackNotifier when BUDGET_MONITOR_SLACK_TOKEN is set, else None (no Slack delivery)."""
-    token = environ.get(ENV_TOKEN, "").strip()
+    token = slack_token(environ)
     if not token:
         return None
     base_url = environ.get(ENV_BASE_URL, "").strip() or None

@@ -174,10 +174,11 @@ cli.add_command(evaluate)
 cli.add_command(alerts)
 
 
-from jobs.daemon_cli import health, run  # noqa: E402
+from jobs.daemon_cli import health, replay, run  # noqa: E402
 
 cli.add_command(run)
 cli.add_command(health)
+cli.add_command(replay)
 
 
 def _language_of(argv: list[str]) -> str:

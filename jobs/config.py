@@ -21,8 +21,9 @@
     [alerts] / [[people]] / [[channels]]   # alert thresholds and who hears what: jobs/config_alerts.py
     [daemon]                               # inbox, schedule and clock of `run`: jobs/config_daemon.py
 
-Secrets come from the environment only: BUDGET_MONITOR_SLACK_TOKEN (and, for tests or a proxy,
-BUDGET_MONITOR_SLACK_BASE_URL); a config file never holds them.
+Secrets come from the environment or a file it names, never from the config file:
+BUDGET_MONITOR_SLACK_TOKEN or BUDGET_MONITOR_SLACK_TOKEN_FILE, BUDGET_MONITOR_DATABASE_URL or
+BUDGET_MONITOR_DATABASE_URL_FILE (and, for tests or a proxy, BUDGET_MONITOR_SLACK_BASE_URL).
 
 Everything else takes the values it needs as arguments.
 """
@@ -80,7 +81,8 @@ def load_settings(config_path: str | None = None, *, database: str | None = None
     elif Path(DEFAULT_CONFIG).is_file():
         path = DEFAULT_CONFIG
         data = _read_toml(Path(path))
-    url = database or environ.get(ENV_DATABASE_URL) or data.get("database_url") or DEFAULT_SQLITE_FILE
+    url = database or environ.get(ENV_DATABASE_URL) or _from_file(environ) or data.get("database_url") \
+        or DEFAULT_SQLITE_FILE
     if not isinstance(url, str):
         raise ConfigError("database_url must be a string")
     lang = (language or environ.get(ENV_LANGUAGE) or data.get("language", "zh")).lower()[:2]
@@ -89,6 +91,18 @@ def load_settings(config_path: str | None = None, *, database: str | None = None
     engine = EngineSettings(_rule_book(data.get("evaluation", {})), _calendar(data.get("calendar", {})))
     return Settings(normalize_url(url), lang, _synonyms(data), str(path) if path else None, engine,
                     alert_config(data, lang), daemon_settings(data))
+
+
+def _from_file(environ: Mapping[str, str]) -> str | None:
+    """BUDGET_MONITOR_DATABASE_URL_FILE: a file holding the URL (with its password), for secrets
+    kept out of the environment (systemd credentials, Docker secrets)."""
+    path = environ.get(ENV_DATABASE_URL + "_FILE")
+    if not path:
+        return None
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"{ENV_DATABASE_URL}_FILE: cannot read {path}: {exc.strerror or exc}") from exc
 
 
 KNOWN_KEYS = {"database_url", "language", "ingest", "evaluation", "calendar", "alerts", "people", "channels",

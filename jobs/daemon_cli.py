@@ -36,6 +36,13 @@ TEXT = {
     "delivery_bad": {"zh": "失败：{failed} 条无法送达，{stuck} 条重试 {attempts} 次以上仍未发出",
                      "en": "failing: {failed} undeliverable, {stuck} still unsent after {attempts}+ tries"},
     "unhealthy": {"zh": "不健康", "en": "unhealthy"},
+    "replay_sqlite": {"zh": "回放需要 SQLite 数据库（在它的副本上运行）；PostgreSQL 请先导出到 SQLite",
+                      "en": "replay needs a SQLite database (it runs on a copy); copy a PostgreSQL one to SQLite first"},
+    "replay_order": {"zh": "--to 不能早于 --from", "en": "--to must not be before --from"},
+    "need_day": {"zh": "需要日期，如 2023-01-01", "en": "a date such as 2023-01-01 is needed"},
+    "replayed": {"zh": "回放 {days} 天：评估 {evaluations} 次，发出 {messages} 条消息（在副本上，原数据库未改动）",
+                 "en": "replayed {days} days: {evaluations} evaluations, {messages} messages (on a copy; "
+                       "the database is unchanged)"},
 }
 
 
@@ -56,8 +63,13 @@ def run(obj: Context) -> None:
     from jobs.scheduled import runtime_for
 
     settings = obj.settings
-    secrets = [s for s in (os.environ.get("BUDGET_MONITOR_SLACK_TOKEN"), _password(settings.database_url)) if s]
-    setup_logging(secrets=secrets)
+    from alerts.slack import slack_token
+
+    try:
+        token = slack_token(os.environ)
+    except ValueError as exc:
+        raise CliError(str(exc), obj.language, 2) from exc
+    setup_logging(secrets=[s for s in (token, _password(settings.database_url)) if s])
     try:
         runtime = runtime_for(settings)
     except (StorageError, ValueError) as exc:
@@ -119,3 +131,55 @@ def health(obj: Context, as_json: bool) -> None:
                        else f"{'✓' if ok else '✗'} {say(language, key)}: {detail}")
     if not healthy:
         raise SystemExit(1)
+
+
+@click.command()
+@click.option("--from", "start", required=True, metavar="DATE", callback=lambda c, p, v: _day(c, v),
+              help="First day to replay, e.g. 2023-01-01. 起始日期。")
+@click.option("--to", "end", required=True, metavar="DATE", callback=lambda c, p, v: _day(c, v),
+              help="Last day to replay (inclusive). 结束日期。")
+@click.pass_obj
+def replay(obj: Context, start: dt.date, end: dt.date) -> None:
+    """What would the monitor have told us? Replay the daemon's jobs day by day over the data in
+    the database, on a copy of it (the database itself is not changed), printing every message.
+
+    回放：在数据库的副本上按日运行后台服务的各项任务，打印当时会发出的每条预警（不改动原数据库）。
+    """
+    import tempfile
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    from alerts.console import ConsoleNotifier
+    from db.engine import make_engine, session_factory, sqlite_url
+    from db.migrate import upgrade
+    from jobs.replay import copy_sqlite
+    from jobs.replay import replay as run_replay
+    from jobs.scheduled import Runtime
+
+    language, settings = obj.language, obj.settings
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "sqlite" or not url.database:
+        raise CliError(say(language, "replay_sqlite"), language, 2)
+    if end < start:
+        raise CliError(say(language, "replay_order"), language, 2)
+    obj.factory()  # the schema is current before the copy
+    with tempfile.TemporaryDirectory(prefix="budget-monitor-replay-") as folder:
+        copy = copy_sqlite(Path(url.database), Path(folder) / "replay.sqlite")
+        engine = make_engine(sqlite_url(copy))
+        upgrade(engine)
+        runtime = Runtime(settings, session_factory(engine), {"console": ConsoleNotifier()},
+                          clock=lambda: dt.datetime.now(settings.daemon.zone))
+        report = run_replay(runtime, start, end)
+        engine.dispose()
+    click.echo(say(language, "replayed", days=report.days, evaluations=report.evaluations,
+                   messages=report.messages_sent))
+
+
+def _day(ctx, value):
+    from jobs.ingest.values import CellError, parse_date
+
+    try:
+        return parse_date(value)
+    except (CellError, TypeError) as exc:
+        raise click.BadParameter(say(ctx.find_object(Context).language, "need_day")) from exc

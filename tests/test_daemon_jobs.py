@@ -159,3 +159,72 @@ def test_the_example_server_config_in_deploy_is_valid():
     settings = load_settings(str(Path(__file__).parents[1] / "deploy" / "budget-monitor.toml"), environ={})
     assert settings.daemon.inbox is not None and settings.daemon.timezone == "Asia/Shanghai"
     assert settings.alerts.directory.people, "the example shows whom alerts reach"
+
+
+def test_health_fails_until_the_daemon_beats_fresh_data_is_in_and_nothing_is_stuck(tmp_path, database_url):
+    import json as json_
+
+    from click.testing import CliRunner
+
+    from db.engine import make_engine, session_factory
+    from db.migrate import upgrade
+    from jobs.cli import cli
+    from jobs.clock import BEIJING
+    from jobs.ingest import ingest_paths
+    from tests.helpers import payment, payment_rows, quota_export, quota_line, write_csv
+
+    def health():
+        run = CliRunner().invoke(cli, ["--db", database_url, "health", "--json"], env={})
+        return run.exit_code, json_.loads(run.output)
+
+    code, report = health()
+    assert code == 1 and not report["checks"]["scheduler"]["ok"] and not report["checks"]["imports"]["ok"]
+    engine = make_engine(database_url)
+    upgrade(engine)
+    factory = session_factory(engine)
+    today = dt.datetime.now(BEIJING).date()
+    unit = "990001 - 测试单位"
+    files = [write_csv(tmp_path / f"{today}_指标.csv", quota_export(today, quota_line("ZBH", unit, "1000.00",
+                                                                                     year=today.year))),
+             write_csv(tmp_path / f"{today}_支付.csv", payment_rows(payment("PH1", today.isoformat(), "10.00",
+                                                                            unit=unit, quota="ZBH")))]
+    assert {o.status for o in ingest_paths(factory, files, now=dt.datetime.now(BEIJING))} == {"ingested"}
+    settings = Settings(database_url)
+    scheduled.install("health.toml", scheduled.Runtime(settings, factory, {}, clock=lambda: dt.datetime.now(BEIJING)))
+    try:
+        scheduled.heartbeat_job("health.toml")
+    finally:
+        scheduled._RUNTIMES.pop("health.toml", None)
+    engine.dispose()
+    code, report = health()
+    assert code == 0 and report["healthy"], report
+
+
+def test_replay_prints_what_the_monitor_would_have_said_and_leaves_the_database_as_it_was(demo_folder, tmp_path):
+    from click.testing import CliRunner
+
+    from db.engine import make_engine
+    from jobs.cli import cli
+    from jobs.replay import copy_sqlite
+    from tests.helpers import snapshot as database_snapshot
+
+    database = copy_sqlite(demo_folder / "demo.sqlite", tmp_path / "copy.sqlite")
+    engine = make_engine(f"sqlite:///{database}")
+    before = database_snapshot(engine)
+    run = CliRunner().invoke(cli, ["--db", str(database), "--config", str(demo_folder / "budget-monitor.toml"),
+                                   "replay", "--from", "2023-03-27", "--to", "2023-03-31"], env={})
+    assert run.exit_code == 0, run.output
+    assert "3月31日 考核节点未达标" in run.output and "回放 5 天" in run.output
+    assert database_snapshot(engine) == before
+    engine.dispose()
+
+
+def test_the_slack_token_may_come_from_a_file_named_in_the_environment(tmp_path):
+    from alerts.slack import slack_token
+
+    secret = tmp_path / "token"
+    secret.write_text("xoxb-from-a-file\n", encoding="utf-8")
+    assert slack_token({"BUDGET_MONITOR_SLACK_TOKEN_FILE": str(secret)}) == "xoxb-from-a-file"
+    assert slack_token({"BUDGET_MONITOR_SLACK_TOKEN": "xoxb-env", "BUDGET_MONITOR_SLACK_TOKEN_FILE": str(secret)}) == "xoxb-env"
+    with pytest.raises(ValueError, match="TOKEN_FILE"):
+        slack_token({"BUDGET_MONITOR_SLACK_TOKEN_FILE": str(tmp_path / "missing")})
