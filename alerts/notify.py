@@ -24,7 +24,8 @@ from typing import Protocol
 
 # Rules, in the order a message lists them (most urgent first).
 RULES = ("checkpoint_missed", "overspent", "behind_checkpoint", "adjustment_rate", "behind_schedule",
-         "stalled", "stale_data")
+         "stalled", "stale_data", "target_missed", "target_cap", "target_window", "target_behind", "target_silent",
+         "delivery_gap")
 SEVERITIES = ("blue", "yellow", "orange", "red")  # 蓝 < 黄 < 橙 < 红
 EVENTS = ("fire", "repeat", "upgrade", "escalate", "resolve")
 
@@ -47,6 +48,14 @@ class AlertItem:
     - overspent: budget, paid, over
     - adjustment_rate: adjusted, initial, rate, limit, warning, counted, exempt
     - stale_data: latest_export (date or ""), working_days_old, limit
+    - target_* (level "target"): indicator, scope (project or unit name), target_text ("≥35 场次"),
+      actual_text, due, reported_on, completion; target_behind adds expected_text, gap_text,
+      milestone_date, projected_text; target_missed gap_text; target_cap cap_text, spent_text,
+      share, left_text, over_text; target_window window_start, window_end, days_left;
+      target_silent weeks_silent; ``state`` picks the wording: target_cap near | crossed,
+      target_window soon | open | missed
+    - delivery_gap (level "project"): rate, delivered, points, targets, state (money_ahead |
+      delivery_ahead)
     - every ``resolve`` item: the same keys with the figures of the day it resolved
     """
 
@@ -54,7 +63,7 @@ class AlertItem:
     rule: str
     event: str  # fire | repeat | upgrade | escalate | resolve
     severity: str  # blue | yellow | orange | red
-    level: str  # department | unit | project | line | data
+    level: str  # department | unit | project | quota_line | target | data
     code: str
     name: str
     period: str  # what the alert is about in time: a checkpoint date, or the year

@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from decimal import InvalidOperation
 
+from alerts import render_targets as targets
 from alerts.notify import RULES, AlertItem, Message
 from monitor.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from monitor.i18n import render as _render
@@ -209,6 +210,9 @@ RESOLVE = {
     "adjustment_rate": ((("rs.ar.rate",),),),
     "stale_data": ((("rs.sd.new",),), (("rs.sd.resumed",),)),
 }
+TEXT |= targets.TEXT
+FIRE |= targets.FIRE
+RESOLVE |= targets.RESOLVE
 CLAUSE_SEPARATOR = {"zh": "，", "en": ", "}
 SENTENCE_END = {"zh": "。", "en": "."}
 SENTENCE_SEPARATOR = {"zh": "", "en": " "}
@@ -216,13 +220,14 @@ SENTENCE_SEPARATOR = {"zh": "", "en": " "}
 AMOUNTS = frozenset({"paid", "budget", "gap", "daily_needed", "remaining", "over", "adjusted", "initial",
                      "next_gap", "next_daily_needed"})
 RATES = frozenset({"rate", "target_rate", "schedule_rate", "points_behind", "points_allowed", "projected_rate", "limit", "warning",
-                   "next_target_rate"})
-DAYS = frozenset({"checkpoint_date", "next_date"})  # a day of the year: "3月31日"
-DATES = frozenset({"last_payment", "latest_export"})  # may be of an earlier year: "2023年2月10日"
-COUNTS = frozenset({"working_days_left", "days_left", "idle_working_days", "working_days_old", "counted", "exempt"})
+                   "next_target_rate"}) | targets.RATES
+DAYS = frozenset({"checkpoint_date", "next_date"}) | targets.DAYS  # a day of the year: "3月31日"
+DATES = frozenset({"last_payment", "latest_export"}) | targets.DATES  # may be of an earlier year: "2023年2月10日"
+COUNTS = frozenset({"working_days_left", "days_left", "idle_working_days", "working_days_old", "counted", "exempt"}
+                   ) | targets.COUNTS
 COUNT_OVERRIDES = {"stale_data": frozenset({"limit"})}  # stale_data's limit is working days, not percent
 SCORES = frozenset({"score", "weight"})
-TEXTS = frozenset({"met", "year"})  # shown as they are
+TEXTS = frozenset({"met", "year"}) | targets.TEXTS  # shown as they are (left out when empty)
 _FIELDS = string.Formatter()
 
 
@@ -333,8 +338,8 @@ def _params(item: AlertItem, language: str) -> tuple[dict[str, str], set[str]]:
                 params[key] = f"{D(value):.2f}".removesuffix(".00")
             elif key in SCORES:
                 params[key] = f"{D(value):.2f}"
-            elif key in TEXTS:
-                params[key] = str(value)
+            elif key in TEXTS and value != "":
+                params[key] = targets.localize(str(value), language)
             elif key in DAYS or key in DATES:
                 params[key] = _date(language, dt.date.fromisoformat(value), full=key in DATES)
         except (ValueError, TypeError, InvalidOperation):
@@ -344,7 +349,7 @@ def _params(item: AlertItem, language: str) -> tuple[dict[str, str], set[str]]:
         params["method"] = say(language, f"method.{method}")
     elif method == "none":
         params.pop("projected_rate", None)  # no projection was made: say only the target
-    conditions = set()
+    conditions = {f"state_{item.facts['state']}"} if "state" in item.facts else set()
     if item.facts.get("last_payment") == "":
         conditions.add("never_paid")
     if item.facts.get("latest_export") == "":

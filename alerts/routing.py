@@ -1,6 +1,8 @@
 """Who hears about what: people by what they lead, channels by department, grouping per person.
 
 - project alert → the project's leader (escalated: also the unit leader);
+- target alert → the project's leader and the person the target table names as its leader, or
+  the unit leader for a target of the whole unit (escalated: also the unit leader);
 - quota-line alert → the unit's finance staff and, for a line of a project, its leader
   (escalated: also the unit leader);
 - unit alert → the unit leader and the unit's finance staff (escalated: also the department leader);
@@ -86,6 +88,17 @@ class Directory:
     def who(self, role: str, kind: str, code: str | None) -> list[Person]:
         return self._index.get((role, kind, code), []) if code is not None else []
 
+    def named(self, name: str | None) -> list[Person]:
+        """The people called ``name`` (a target table names its 项目负责人)."""
+        return self._by_name.get(name, []) if name else []
+
+    @cached_property
+    def _by_name(self) -> dict[str, list[Person]]:
+        names: dict[str, list[Person]] = {}
+        for person in self.people:
+            names.setdefault(person.name, []).append(person)
+        return names
+
     @cached_property
     def finance_staff(self) -> list[Person]:
         return [p for p in self.people if p.role == "finance_staff"]
@@ -105,12 +118,15 @@ def responsible(event: Event, directory: Directory) -> list[Recipient]:
         if level == "unit":
             chosen = (who("unit_leader", "unit", unit) + unit_finance
                       + (who("department_leader", "department", department) if up else []))
-        else:  # project, quota_line
-            chosen = (who("project_leader", "project", project) + (unit_finance if level == "quota_line" else [])
+        else:  # project, quota_line, target (of a project or of a whole unit)
+            leads = (who("project_leader", "project", project) if project
+                     else who("unit_leader", "unit", unit) if level == "target" else [])
+            chosen = (leads + (directory.named(routing.get("leader")) if level == "target" else [])
+                      + (unit_finance if level == "quota_line" else [])
                       + (who("unit_leader", "unit", unit) if up else []))
-    if not chosen and level in ("project", "quota_line"):
+    if not chosen and level in ("project", "quota_line", "target"):
         chosen = who("unit_leader", "unit", unit)  # nobody leads it: the unit's leader does
-    if not chosen and level in ("unit", "project", "quota_line"):
+    if not chosen and level in ("unit", "project", "quota_line", "target"):
         chosen = who("department_leader", "department", department)
     recipients = [p.recipient for p in chosen]
     for channel in directory.channels:

@@ -23,7 +23,8 @@ from monitor.rules import Rules
 PACING_RULES = frozenset({"behind_checkpoint", "checkpoint_missed", "behind_schedule", "stalled"})
 # Rules whose end is good news ("back on schedule"); the others simply close.
 RECOVERING_RULES = frozenset({"behind_checkpoint", "behind_schedule", "stalled", "overspent", "adjustment_rate",
-                              "stale_data"})
+                              "stale_data", "target_behind", "target_cap", "target_window", "target_silent",
+                              "delivery_gap"})
 DEFAULT_LEVELS = {
     "behind_checkpoint": ("department", "unit"),
     "checkpoint_missed": ("department", "unit"),
@@ -45,6 +46,10 @@ class AlertSettings:
     stale_working_days: int = 7  # no payment export for this many working days
     adjustment_warning: Decimal = Decimal(8)  # percent; the limit itself is the evaluation's (10)
     min_amount: Decimal = Decimal(1000)  # yuan: a gap or a remainder smaller than this is not worth a message
+    target_cap_warning: Decimal = Decimal(90)  # target_cap: warn when this percent of a cost cap is spent
+    target_window_days: int = 14  # target_window: remind this many days before a timeliness window opens
+    target_silent_weeks: int = 13  # target_silent: no progress report for this many weeks (a quarter)
+    delivery_gap_points: Decimal = Decimal(30)  # delivery_gap: execution rate vs target completion, in points
     levels: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_LEVELS))
 
     def applies(self, rule: str, level: str) -> bool:
@@ -64,6 +69,7 @@ class Snapshot:
     latest_export: dt.date | None  # the date of the latest payment export of the year
     calendar: WorkCalendar
     rules_for: Callable[[str | None], Rules]
+    targets: Sequence = ()  # alerts.target_rules.WatchedTarget: the performance targets at as_of
 
 
 @dataclass(frozen=True)
@@ -279,8 +285,11 @@ SPOKEN_FOR_BY = {"checkpoint_missed": ("behind_schedule",), "behind_checkpoint":
 
 def covered_keys(findings: Sequence[Finding], year: int) -> set[str]:
     """Keys another finding speaks for: behind_checkpoint of a checkpoint that is now missed, and
-    behind_schedule of an entity with a checkpoint or stalled finding. They close silently."""
-    covered = set()
+    behind_schedule of an entity with a checkpoint or stalled finding; a target's lesser findings
+    when it is missed. They close silently."""
+    from alerts import target_rules  # it builds on this module's Finding
+
+    covered = target_rules.covered(findings)
     for f in findings:
         if f.rule == "checkpoint_missed":
             covered.add(f"behind_checkpoint:{f.level}:{f.code}:{f.period}")
@@ -290,8 +299,10 @@ def covered_keys(findings: Sequence[Finding], year: int) -> set[str]:
 
 
 def find(snapshot: Snapshot, settings: AlertSettings) -> list[Finding]:
-    """Every rule's findings, less those another finding speaks for."""
-    found = [finding for rule in RULES for finding in rule(snapshot, settings)]
+    """Every rule's findings, the performance targets' too, less those another finding speaks for."""
+    from alerts import target_rules  # it builds on this module's Finding
+
+    found = [finding for rule in (*RULES, *target_rules.RULES) for finding in rule(snapshot, settings)]
     covered = covered_keys(found, snapshot.year)
     return [f for f in found if f.key not in covered]
 

@@ -30,18 +30,21 @@ from alerts.notify import SEVERITIES, AlertItem
 from alerts.rules import RECOVERING_RULES, Finding
 
 FIRING, RESOLVED, CLOSED = "firing", "resolved", "closed"
-ESCALATING_LEVELS = ("project", "quota_line")
+ESCALATING_LEVELS = ("project", "quota_line", "target")
 
 
 @dataclass(frozen=True)
 class Policy:
     repeat_days: Mapping[str, int] = field(default_factory=lambda: {"blue": 14, "yellow": 7, "orange": 3, "red": 1})
     escalate_after_days: int = 14
-    # A rule whose red means a lost score, not a fire to put out today: reminded monthly.
-    rule_repeat_days: Mapping[str, int] = field(default_factory=lambda: {"adjustment_rate": 30})
+    # A rule (or "rule.severity") whose red means a lost score, not a fire to put out today:
+    # reminded monthly — a crossed cost cap or a passed window cannot be undone by tomorrow.
+    rule_repeat_days: Mapping[str, int] = field(default_factory=lambda: {
+        "adjustment_rate": 30, "target_cap.red": 30, "target_window.red": 30, "target_silent": 14})
 
     def repeat_after(self, rule: str, severity: str) -> int:
-        return self.rule_repeat_days.get(rule, self.repeat_days.get(severity, 7))
+        days = self.rule_repeat_days
+        return days.get(f"{rule}.{severity}", days.get(rule, self.repeat_days.get(severity, 7)))
 
 
 @dataclass(frozen=True)

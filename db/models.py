@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from db.types import Money
+from db.types import ExactDecimal, Money
 
 # Stable constraint names, so Alembic batch migrations on SQLite can find them again.
 NAMING = {
@@ -85,7 +85,7 @@ class Import(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     file_name: Mapped[str] = mapped_column(String(500))
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    kind: Mapped[str] = mapped_column(String(20))  # quota | payments | adjustments
+    kind: Mapped[str] = mapped_column(String(20))  # quota | payments | adjustments | targets | progress
     budget_year: Mapped[int] = mapped_column(Integer)
     rows: Mapped[int] = mapped_column(Integer)
     inserted: Mapped[int] = mapped_column(Integer, default=0)
@@ -202,6 +202,58 @@ class Adjustment(ExportedRecord, Base):
     adjustment_type: Mapped[str] = mapped_column(String(10))  # add | cut | transfer
     reason: Mapped[str | None] = mapped_column(Text)
     exempt_category: Mapped[str | None] = mapped_column(String(20))  # policy | force_majeure | higher_level
+
+
+class PerformanceTarget(Base):
+    """绩效目标: one indicator (三级指标) of a project's or a whole unit's performance target table.
+
+    ``scope`` is the project's code, or "" for a target of the unit as a whole: the unique key
+    needs a column that is never NULL (NULLs are all distinct in a SQL unique constraint).
+    ``operator`` / ``value`` / ``measure`` are the 指标值 as monitor/target_values.py reads it.
+    """
+
+    __tablename__ = "performance_targets"
+    __table_args__ = (
+        UniqueConstraint("budget_year", "unit_id", "scope", "name", name="uq_performance_targets_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    budget_year: Mapped[int] = mapped_column(Integer, index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), index=True)
+    scope: Mapped[str] = mapped_column(String(60))
+    level1: Mapped[str | None] = mapped_column(String(100))  # 一级指标
+    level2: Mapped[str | None] = mapped_column(String(100))  # 二级指标
+    name: Mapped[str] = mapped_column(String(300))  # 三级指标
+    target_text: Mapped[str] = mapped_column(String(200))  # 指标值 as written
+    operator: Mapped[str] = mapped_column(String(10))  # >= <= > < = improve
+    value: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    measure: Mapped[str] = mapped_column(String(40))  # 个, 场次, %, 万元 … ("" when none)
+    weight: Mapped[Decimal | None] = mapped_column(ExactDecimal)  # 分值权重
+    leader: Mapped[str | None] = mapped_column(String(100))  # 项目负责人
+    due_on: Mapped[dt.date] = mapped_column(Date)  # 完成时限
+    window_start: Mapped[dt.date | None] = mapped_column(Date)
+    milestones: Mapped[list] = mapped_column(JSON, default=list)  # [[iso date, decimal text], …]
+    economic_class: Mapped[str | None] = mapped_column(String(20))  # what a cost indicator spends
+    last_import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TargetProgress(Base):
+    """A progress report on a target: the actual value reached by a date (from a file or the CLI).
+    A later report for the same target and date replaces the value."""
+
+    __tablename__ = "target_progress"
+    __table_args__ = (UniqueConstraint("target_id", "reported_on", name="uq_target_progress_target_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("performance_targets.id"))
+    reported_on: Mapped[dt.date] = mapped_column(Date)
+    actual: Mapped[Decimal] = mapped_column(ExactDecimal)
+    note: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(10))  # file | cli
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 class JobRun(Base):

@@ -181,6 +181,12 @@ cli.add_command(health)
 cli.add_command(replay)
 
 
+from jobs.targets_cli import progress, targets  # noqa: E402
+
+cli.add_command(progress)
+cli.add_command(targets)
+
+
 def _language_of(argv: list[str]) -> str:
     """The language for an error found before the options were parsed."""
     for i, arg in enumerate(argv):

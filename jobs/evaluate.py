@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.exc import IntegrityError
 
+from alerts import target_rules
 from alerts.notify import AlertItem
 from alerts.routing import Directory, Draft, group, release_time
 from alerts.rules import PACING_RULES, AlertSettings, Finding, Snapshot, covered_keys, fact, find, inhibited
@@ -30,6 +31,7 @@ from db.alert_store import (
 from db.engine import transaction
 from jobs.exceptions import EvaluationConflict
 from jobs.engine import EngineSettings, rules_by_department, status_and_scores
+from jobs.targets_eval import watch_targets
 
 CHART_RULES = ("behind_checkpoint", "checkpoint_missed")
 
@@ -65,7 +67,8 @@ class EvaluationResult:
     evaluation_id: int | None  # None on a dry run
 
 
-def snapshot(factory, *, year: int, as_of: dt.date, engine: EngineSettings) -> Snapshot:
+def snapshot(factory, *, year: int, as_of: dt.date, engine: EngineSettings,
+             settings: AlertSettings = AlertSettings()) -> Snapshot:
     report, cards = status_and_scores(factory, year=year, as_of=as_of, settings=engine)
     with transaction(factory) as session:
         by_line = last_payment_by_line(session, year, as_of)
@@ -79,8 +82,11 @@ def snapshot(factory, *, year: int, as_of: dt.date, engine: EngineSettings) -> S
         if line.project_code:
             key = ("project", line.project_code)
             last_payment[key] = max(day, last_payment.get(key, day))
+    departments = {s.entity.code: s.entity.department_code for s in report.statuses if s.entity.level == "unit"}
+    targets = watch_targets(factory, year=year, as_of=as_of, engine=engine, alerts=settings,
+                            departments=departments)
     return Snapshot(year, as_of, report.statuses, {(c.level, c.code): c for c in cards}, report.lines,
-                    last_payment, latest, engine.calendar, rules_by_department(engine.rule_book, year))
+                    last_payment, latest, engine.calendar, rules_by_department(engine.rule_book, year), targets)
 
 
 def _current_facts(seen: Snapshot) -> dict[tuple[str, str], dict[str, str]]:
@@ -99,6 +105,8 @@ def _current_facts(seen: Snapshot) -> dict[tuple[str, str], dict[str, str]]:
             today["last_payment"] = seen.last_payment[entity.key].isoformat()
         facts[entity.key] = today
     facts[("data", "payments")] = {"latest_export": seen.latest_export.isoformat() if seen.latest_export else ""}
+    for key, today in target_rules.current_facts(seen.targets).items():
+        facts[key] = facts.get(key, {}) | today
     return facts
 
 
@@ -147,7 +155,7 @@ def evaluate(factory, *, engine: EngineSettings, alerts: AlertConfig, now: dt.da
     ``remind``: rules whose firing alerts are told again today (a checkpoint countdown)."""
     as_of = as_of or now.date()
     year = as_of.year
-    seen = snapshot(factory, year=year, as_of=as_of, engine=engine)
+    seen = snapshot(factory, year=year, as_of=as_of, engine=engine, settings=alerts.rules)
     findings = find(seen, alerts.rules)
     departments = {s.entity.code for s in seen.statuses if s.entity.level == "department"}
     try:

@@ -39,9 +39,25 @@ FACTS = {
     "adjustment_rate": {"adjusted": "2537500.00", "initial": "12472200.00", "rate": "20.35", "limit": "10.00",
                         "warning": "8.00", "counted": "4", "exempt": "2"},
     "stale_data": {"latest_export": "2023-03-20", "working_days_old": "6", "limit": "5"},
+    "target_behind": {"indicator": "开展科普讲座科技培训场次", "scope": "老科技工作经费", "target_text": "≥35 场次",
+                      "actual_text": "8 场次", "due": "2023-12-31", "reported_on": "2023-06-30", "completion": "22.86",
+                      "expected_text": "18 场次", "gap_text": "10 场次", "milestone_date": "2023-06-30",
+                      "projected_text": "16 场次"},
+    "target_missed": {"target_text": "≥35 场次", "actual_text": "30 场次", "due": "2023-12-31", "completion": "85.71",
+                      "gap_text": "5 场次"},
+    "target_cap": {"target_text": "≤61.85 万元", "cap_text": "61.85 万元", "spent_text": "63.20 万元", "share": "102.18",
+                   "over_text": "1.35 万元", "state": "crossed", "actual_text": "63.20 万元", "due": "2023-12-31"},
+    "target_window": {"target_text": "≥1 次", "window_start": "2023-09-17", "window_end": "2023-09-23",
+                      "state": "open", "days_left": "0", "due": "2023-09-23", "reported_on": "2023-09-20"},
+    "target_silent": {"target_text": "≥35 场次", "weeks_silent": "14", "reported_on": "2023-03-31",
+                      "actual_text": "8 场次"},
+    "delivery_gap": {"rate": "85.00", "delivered": "20.00", "points": "65.00", "targets": "3",
+                     "state": "money_ahead"},
 }
 SEVERITY = {"checkpoint_missed": "red", "overspent": "red", "behind_checkpoint": "orange", "adjustment_rate": "red",
-            "behind_schedule": "yellow", "stalled": "yellow", "stale_data": "orange"}
+            "behind_schedule": "yellow", "stalled": "yellow", "stale_data": "orange", "target_behind": "yellow",
+            "target_missed": "red", "target_cap": "red", "target_window": "orange", "target_silent": "yellow",
+            "delivery_gap": "yellow"}
 
 # What a leader reads when each rule fires, word for word (amounts in 万元, ROUND_HALF_UP).
 CHINESE = {
@@ -60,6 +76,13 @@ CHINESE = {
                        "该项考核不得分。计入调整 4 笔，免计 2 笔（国家政策、不可抗力、上级交办）。",
     "stale_data": f"{UNIT}：最新的支付数据导出于 2023年3月20日，已 6 个工作日未更新（上限 5 个工作日）。"
                   "在导入新数据之前，进度类预警暂停发送。",
+    "target_behind": f"{UNIT}：6月30日前应完成 18 场次，截至2023年6月30日报告完成 8 场次（全年目标 ≥35 场次），还差 10 场次。"
+                     "按目前进度预计全年完成 16 场次。",
+    "target_missed": f"{UNIT}：完成时限12月31日已过，完成 30 场次，未达到目标 ≥35 场次，完成率 85.71%（低于 90% 不得分）。",
+    "target_cap": f"{UNIT}：已支出 63.20 万元，超出成本上限 61.85 万元（超出 1.35 万元）。该成本指标将失分，请核实支出或说明原因。",
+    "target_window": f"{UNIT}：完成时间窗口 9月17日—9月23日 已开始，尚未报告完成。完成后请报告：budget-monitor progress add。",
+    "target_silent": f"{UNIT}：已有 14 周没有报告完成情况（最近一次在2023年3月31日，目标 ≥35 场次）。",
+    "delivery_gap": f"{UNIT}：预算已执行 85%，绩效目标平均只完成 20%（3 项），相差 65 个百分点：资金已支出，产出尚未跟上。",
 }
 ENGLISH = {
     "behind_checkpoint": ("30 days (22 working days) left to the Mar 31 checkpoint",
@@ -78,6 +101,14 @@ ENGLISH = {
                         "at or above the 10% limit", "4 adjustments counted, 2 exempt"),
     "stale_data": ("The latest payment export is from Mar 20, 2023, 6 working days old (limit 5).",
                    "Pacing alerts are paused until new data is imported."),
+    "target_behind": ("18 sessions due by Jun 30", "8 sessions reported as of Jun 30, 2023 (target for the year ≥35 sessions)",
+                      "10 sessions short."),
+    "target_missed": ("Due Dec 31: 30 sessions done, short of the target ≥35 sessions",
+                      "completion 85.71% (nothing below 90%)"),
+    "target_cap": ("63.20 × 10,000 yuan spent, over the cost cap of 61.85 × 10,000 yuan by 1.35 × 10,000 yuan.",),
+    "target_window": ("The window Sep 17–Sep 23 is open and nothing is reported yet.",),
+    "target_silent": ("No progress reported for 14 weeks (last on Mar 31, 2023; target ≥35 sessions).",),
+    "delivery_gap": ("85% of the budget paid but its targets only 20% done on average (3), 65 points apart",),
 }
 # "Back on schedule" shows the day's figures.
 RESOLVED = {
@@ -88,6 +119,12 @@ RESOLVED = {
     "overspent": ("已支付 102.35 万元，未超出预算 100.00 万元",),
     "adjustment_rate": ("预算调整率降至 20.35%（上限 10%）",),
     "stale_data": ("已导入新的支付数据（最新导出于 2023年3月20日）", "进度类预警恢复发送"),
+    "target_behind": ("已赶上进度：完成 8 场次（全年目标 ≥35 场次）",),
+    "target_missed": ("已完成 30 场次（目标 ≥35 场次）",),
+    "target_cap": ("支出 63.20 万元，在成本上限 61.85 万元 以内",),
+    "target_window": ("已报告完成（2023年9月20日）",),
+    "target_silent": ("已报告进度：完成 8 场次（2023年3月31日）",),
+    "delivery_gap": ("执行率 85% 与绩效目标完成度 20% 已基本匹配",),
 }
 TITLES = {  # event → (Chinese, English) marks of the title
     "fire": ("预警 · ", "alert · "), "repeat": ("【提醒】", "Reminder · "), "escalate": ("【升级】", "Escalated · "),

@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-KINDS = ("quota", "payments", "adjustments")
+KINDS = ("quota", "payments", "adjustments", "targets", "progress")
 
 # field → accepted header names. The first name is the one shown in messages.
 COMMON: dict[str, tuple[str, ...]] = {
@@ -66,9 +66,32 @@ BY_KIND: dict[str, dict[str, tuple[str, ...]]] = {
         "reason": ("调整原因",),
         "exempt_category": ("豁免类别", "调整性质", "不计入调整率类别"),
     },
+    # 绩效目标表: one row per indicator (三级指标) of a project, or of the unit as a whole.
+    "targets": {
+        "level1": ("一级指标",),
+        "level2": ("二级指标",),
+        "indicator": ("三级指标", "三级指标名称", "指标名称"),
+        "target_value": ("指标值", "目标值", "年度指标值"),
+        "weight": ("分值权重", "指标分值权重", "权重", "分值"),
+        "leader": ("项目负责人", "负责人"),
+        "due_on": ("完成时限", "截止日期"),
+        "window_start": ("开始日期", "时间窗口开始"),
+        "milestones": ("进度计划", "里程碑", "阶段目标"),
+    },
+    # 绩效目标完成情况: the actual value of an indicator reached by a date.
+    "progress": {
+        "indicator": ("三级指标", "三级指标名称", "指标名称"),
+        "reported_on": ("日期", "报告日期", "截至日期"),
+        "actual": ("实际完成值", "完成值", "实际值"),
+        "note": ("备注", "说明"),
+    },
 }
 
-KEY_FIELD = {"quota": "quota_no", "payments": "payment_no", "adjustments": "adjustment_no"}
+# The column a header of each kind must name, and the record key where that is one column.
+# Targets are keyed by (unit, project, 三级指标) and progress by (target, date): their key
+# columns may come from the rows above the header, and are checked in target_refs.py.
+KEY_FIELD = {"quota": "quota_no", "payments": "payment_no", "adjustments": "adjustment_no",
+             "targets": "indicator", "progress": "indicator"}
 HEADER_SCAN_ROWS = 30
 
 _UNIT_IN_HEADER = re.compile(r"[(（\[]\s*(万元|元)\s*[)）\]]$")
@@ -177,9 +200,14 @@ def find_header(grid: Sequence[Sequence[str]], kind: str | None, extra=None) -> 
 def _plausible(kind: str, fields: set[str], names: set[str], lookups) -> bool:
     """A header of ``kind`` names its key field and one more. A quota export also names a
     budget amount, and never a payment's or an adjustment's own id: a payment export names
-    its quota line (指标明细号) too, and must not pass for a quota export without its id."""
+    its quota line (指标明细号) too, and must not pass for a quota export without its id.
+    A target table names its 指标值 and a progress report its actual value and date."""
     if KEY_FIELD[kind] not in fields or len(fields) < 2:
         return False
+    if kind == "targets":  # a progress report may repeat the 指标值 beside its actual value
+        return "target_value" in fields and "actual" not in {lookups["progress"].get(n) for n in names}
+    if kind == "progress":
+        return {"actual", "reported_on"} <= fields
     if kind != "quota":
         return True
     others = {lookups["payments"].get(n) for n in names} | {lookups["adjustments"].get(n) for n in names}

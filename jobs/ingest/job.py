@@ -17,16 +17,18 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import store
+from db import store, target_store
 from db.engine import transaction
 from jobs.ingest.problems import Problem, Refused, problem
 from jobs.ingest.reader import read_grids
 from jobs.ingest.records import DATE_FIELD
+from jobs.ingest.target_refs import DbCatalog
 from jobs.ingest.validate import ParsedExport, parse_export
 
 Progress = Callable[[str, int, int], None]  # (phase, rows done, rows in all)
 STORE = {"quota": store.store_quota_lines, "payments": store.store_payments,
-         "adjustments": store.store_adjustments}
+         "adjustments": store.store_adjustments, "targets": target_store.store_targets,
+         "progress": target_store.store_progress}
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,7 @@ def ingest_file(
     try:
         step("read")
         parsed = _first_export(read_grids(path, data), kind=kind, year=year, synonyms=synonyms,
-                               step=step)
+                               catalog=DbCatalog(factory), step=step)
     except Refused as refused:
         return FileOutcome(path, "refused", refused.kind or kind, problems=tuple(refused.problems))
     del data  # the raw file is not needed while storing: free it before the peak

@@ -113,6 +113,67 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "zh": "单位 {code} 在第 {other_row} 行名为“{other}”，此处为“{name}”",
         "en": "unit {code} is named '{other}' on row {other_row} but '{name}' here",
     },
+    # --- performance targets (绩效目标表) and progress reports -----------------------------
+    "bad_target": {"zh": "{reason}", "en": "{reason_en}"},
+    "bad_milestones": {
+        "zh": "进度计划无法识别：{reason}",
+        "en": "cannot read the milestone schedule: {reason_en}",
+    },
+    "bad_weight": {
+        "zh": "分值权重无法识别：应为不小于 0 的数，如 10",
+        "en": "not a weight: expected a number of at least 0, such as 10",
+    },
+    "bad_actual": {
+        "zh": "完成值无法识别：应为一个不小于 0 的数，可带计量单位，如 8、8场次、92%、12.5万元",
+        "en": "not an actual value: expected one number of at least 0, optionally with its measure, "
+              "such as 8, 8场次, 92% or 12.5万元",
+    },
+    "measure_mismatch": {
+        "zh": "计量单位“{found}”与目标“{name}”的指标值 {target} 不一致（应为“{expected}”）",
+        "en": "the measure '{found}' disagrees with the target '{name}' ({target}: expected '{expected}')",
+    },
+    "window_after_due": {
+        "zh": "开始日期 {start} 晚于完成时限 {due}",
+        "en": "the start date {start} is after the due date {due}",
+    },
+    "unknown_unit": {
+        "zh": "数据库中没有名为“{name}”的预算单位（先导入指标明细，或写成“编码 - 名称”）",
+        "en": "no budget unit named '{name}' in the database (import the quota lines first, or write "
+              "'code - name')",
+    },
+    "unknown_unit_code": {
+        "zh": "数据库中没有编码为 {code} 的预算单位",
+        "en": "no budget unit with the code {code} in the database",
+    },
+    "ambiguous_unit": {
+        "zh": "有 {count} 个预算单位名为“{name}”（{codes}）：请写成“编码 - 名称”",
+        "en": "{count} budget units are named '{name}' ({codes}): write 'code - name'",
+    },
+    "unknown_project": {
+        "zh": "预算单位 {unit} 没有项目“{project}”（项目来自指标明细导出：先导入指标明细，或写项目代码）",
+        "en": "the budget unit {unit} has no project '{project}' (projects come from the quota export: "
+              "import it first, or give the project code)",
+    },
+    "ambiguous_project": {
+        "zh": "预算单位 {unit} 有 {count} 个项目名为“{project}”（{codes}）：请写项目代码",
+        "en": "the budget unit {unit} has {count} projects named '{project}' ({codes}): give the project code",
+    },
+    "project_other_unit": {
+        "zh": "项目 {project} 属于预算单位 {owner}，不属于 {unit}",
+        "en": "the project {project} belongs to the budget unit {owner}, not to {unit}",
+    },
+    "duplicate_indicator": {
+        "zh": "“{name}”与第 {other_row} 行重复：同一单位、同一项目的三级指标只能有一行",
+        "en": "'{name}' repeats row {other_row}: an indicator of one unit and project has one row only",
+    },
+    "unknown_target": {
+        "zh": "{year} 年{owner}没有三级指标“{name}”的绩效目标（先导入绩效目标表）",
+        "en": "{owner_en} has no performance target '{name}' in {year} (import the target table first)",
+    },
+    "duplicate_report": {
+        "zh": "与第 {other_row} 行是同一指标、同一日期，而完成值不同",
+        "en": "repeats the indicator and date of row {other_row} with another actual value",
+    },
     "too_many_problems": {
         "zh": "问题过多，仅列出前 {shown} 个（共 {total} 个）",
         "en": "too many problems: the first {shown} of {total} are listed",

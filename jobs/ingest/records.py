@@ -44,7 +44,8 @@ EXEMPT = {
 THREE_PUBLIC_CLASSES = ("30212", "30217", "30231", "31013")
 
 # (pattern, what a person is told to write instead)
-DATE_FIELD = {"payments": "pay_date", "adjustments": "adjusted_on"}  # the date each record carries
+DATE_FIELD = {"payments": "pay_date", "adjustments": "adjusted_on",  # the date each record carries
+              "progress": "reported_on"}
 
 _FUNCTIONAL = (re.compile(r"\d{3}(\d{2}){0,2}"), "3、5 或 7 位数字（类/款/项），如 2060701",
                "3, 5 or 7 digits (类/款/项), such as 2060701")
@@ -62,6 +63,7 @@ class Context:
     kind: str
     synonyms: Mapping[str, Sequence[str]] | None = None
     header_row: int | None = None  # as Excel shows it: where a missing column was looked for
+    preamble: Sequence[Sequence[str]] = ()  # the rows above the header (a target table's 预算单位 row)
 
     @property
     def index(self) -> pd.Index:

@@ -16,6 +16,8 @@ TEXT = {
     "kind.quota": {"zh": "指标", "en": "quota lines"},
     "kind.payments": {"zh": "支付", "en": "payments"},
     "kind.adjustments": {"zh": "调整", "en": "adjustments"},
+    "kind.targets": {"zh": "绩效目标", "en": "performance targets"},
+    "kind.progress": {"zh": "目标完成进度", "en": "target progress"},
     "kind.None": {"zh": "未知", "en": "unknown"},
     "summary": {"zh": "{path}：{status}（{kind}，{rows} 行；新增 {inserted}，更新 {updated}，未变 {unchanged}）",
                 "en": "{path}: {status} ({kind}, {rows} rows; {inserted} new, {updated} updated, "

@@ -21,6 +21,8 @@ from jobs.ingest.headers import KEY_FIELD, find_header, header_scale, map_column
 from jobs.ingest.problems import Refused, problem
 from jobs.ingest.reader import Grid
 from jobs.ingest.records import KIND_RULES, Context
+from jobs.ingest.target_records import RULES as TARGET_RULES
+from jobs.ingest.target_refs import FINISH, Catalog
 from jobs.ingest.values import CellError, parse_date, parse_fen, parse_year
 
 TOTAL_WORDS = ("合计", "总计", "小计", "总合计")
@@ -48,8 +50,12 @@ def parse_export(
     kind: str | None = None,
     year: int | None = None,
     synonyms: Mapping[str, Sequence[str]] | None = None,
+    catalog: Catalog | None = None,
 ) -> ParsedExport:
-    """Validate a whole file; raise Refused with every problem if anything is wrong."""
+    """Validate a whole file; raise Refused with every problem if anything is wrong.
+
+    ``catalog`` is what target tables and progress reports are checked against (the units,
+    projects and targets of the database); without it those checks are left out."""
     found = find_header(grid.head, kind, synonyms)
     if found is None:
         if kind:
@@ -90,12 +96,15 @@ def parse_export(
         kind=kind,
         synonyms=synonyms,
         header_row=header.last + 1,
+        preamble=grid.head[: header.first],
     )
-    records = KIND_RULES[kind](context)
+    records = {**KIND_RULES, **TARGET_RULES}[kind](context)
     records = records.astype(object).where(records.notna(), None)
     budget_year = _budget_year(context, records, year, preamble)
     if budget_year is not None:
         _check_dates_in_year(context, records, budget_year)
+        if kind in FINISH:  # what needs the year, or the database
+            records = FINISH[kind](context, records, budget_year, catalog)
     _check_totals(context, records, totals, columns)
     if log:
         raise Refused(log.listed(), kind)

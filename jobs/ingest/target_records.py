@@ -1,0 +1,220 @@
+"""What a performance target table (绩效目标表) and a progress report must hold, row by row.
+
+Each kind is one rule ``rule(context) -> DataFrame``, as in records.py. Real target tables name
+their unit, project and leader once, in the rows above the header (``预算单位 | 乌鲁木齐市科学
+技术协会``, ``项目名称 | 科普经费 | 项目负责人 | 穆兰娟``), and merge the 一级/二级指标 cells of
+a group (blank below its first row): both are read as if every row said them.
+
+What needs the budget year (the default 完成时限, the milestone schedule) or the database (units,
+projects, stored targets) is checked once the year is known, in target_refs.py.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+import pandas as pd
+
+from jobs.ingest.headers import normalize_header, vocabulary
+from jobs.ingest.records import _ECONOMIC, Context, _coded
+from jobs.ingest.values import CellError, normalize_text, parse_code_name, parse_date
+from monitor.target_values import TargetParseError, TargetValue, parse_target
+
+# The fields a target table may state once above its header instead of in a column.
+PREAMBLE_FIELDS = ("unit", "unit_code", "unit_name", "project", "project_code", "project_name", "leader")
+_SEAL = re.compile(r"[(（]\s*盖章\s*[)）]")
+_SPACE_BESIDE_WIDE = re.compile(r"\s+(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])\s+")
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A unit or project as a file names it, and where: the cell (``row``, ``column``) a problem
+    with it is reported at. ``code`` / ``name`` are what the text reads as ("code - name", a bare
+    code, or a name); which of them identifies something is decided against the database."""
+
+    text: str
+    code: str | None
+    name: str | None
+    row: int
+    column: str
+    code_column: bool = False  # from a code column (单位编码, 项目代码): the text is a code
+
+
+@dataclass(frozen=True)
+class Actual:
+    """A reported value: the number and the measure written after it ("" when none)."""
+
+    value: Decimal
+    measure: str
+
+
+def compact_name(text: str) -> str:
+    """An indicator or level name as stored: NFKC, no spaces beside Chinese characters (PDF and
+    wrapped cells put them anywhere: "满意 度指 标"), other runs of spaces made one."""
+    folded = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip()
+    return _SPACE_BESIDE_WIDE.sub("", folded)
+
+
+def name_key(text: str) -> str:
+    """What two spellings of one name share: no spaces at all."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+
+def _target(text: str) -> TargetValue:
+    try:
+        return parse_target(text)
+    except TargetParseError as exc:
+        raise CellError("bad_target", reason=exc.zh, reason_en=exc.en) from exc
+
+
+def parse_weight(text: str) -> Decimal:
+    """分值权重: a number of at least 0, "10", "10分" or "10%"."""
+    s = normalize_text(text).replace(" ", "").removesuffix("分").removesuffix("%")
+    try:
+        weight = Decimal(s)
+    except InvalidOperation:
+        raise CellError("bad_weight") from None
+    if not weight.is_finite() or weight < 0:
+        raise CellError("bad_weight")
+    return weight
+
+
+def parse_actual(text: str) -> Actual:
+    """实际完成值: one number of at least 0, its measure optionally after it (8场次, 92%, 12.5万元);
+    read like a 指标值 without a comparison, so the measures are spelt the same way."""
+    try:
+        spec = parse_target(text)
+    except TargetParseError:
+        raise CellError("bad_actual") from None
+    if spec.operator == "improve" or not spec.implied or spec.value is None:
+        raise CellError("bad_actual")
+    return Actual(spec.value, spec.measure)
+
+
+def targets(context: Context) -> pd.DataFrame:
+    frame = pd.DataFrame(index=context.index)
+    context.require("indicator", "target_value")
+    frame["indicator"] = context.parse("indicator", compact_name, required=True)
+    frame["level1"], frame["level2"] = _levels(context)
+    frame["target"] = context.parse("target_value", _target, required=True)
+    frame["target_text"] = context.parse("target_value", lambda t: t.strip())
+    frame["weight"] = context.parse("weight", parse_weight)
+    frame["leader"] = _with_preamble(context, "leader")
+    frame["due_on"] = context.parse("due_on", parse_date)
+    frame["window_start"] = context.parse("window_start", parse_date)
+    frame["milestones_text"] = context.text("milestones")  # parsed once the year is known
+    frame["economic_class"], _ = _coded(
+        context, "economic", "economic_code", "economic_name", what=("经济分类", "economic class"),
+        example="30201 - 办公费", pattern=_ECONOMIC)
+    frame["unit_ref"] = _refs(context, ("unit_code", "unit", "unit_name"), required=True)
+    frame["project_ref"] = _refs(context, ("project_code", "project", "project_name"), required=False)
+    return frame
+
+
+def progress(context: Context) -> pd.DataFrame:
+    frame = pd.DataFrame(index=context.index)
+    context.require("indicator", "reported_on", "actual")
+    frame["indicator"] = context.parse("indicator", compact_name, required=True)
+    frame["reported_on"] = context.parse("reported_on", parse_date, required=True)
+    frame["actual"] = context.parse("actual", parse_actual, required=True)
+    frame["actual_text"] = context.parse("actual", lambda t: t.strip())
+    frame["note"] = context.text("note")
+    frame["unit_ref"] = _refs(context, ("unit_code", "unit", "unit_name"), required=True)
+    frame["project_ref"] = _refs(context, ("project_code", "project", "project_name"), required=False)
+    return frame
+
+
+def _levels(context: Context) -> tuple[pd.Series, pd.Series]:
+    """一级/二级指标 carried down from the row above where the cell is blank (a merged cell).
+    A new 一级指标 starts a new group: its blank 二级指标 is not the previous group's."""
+    level1 = context.parse("level1", compact_name).tolist()
+    level2 = context.parse("level2", compact_name).tolist()
+    first, second, out1, out2 = None, None, [], []
+    for upper, lower in zip(level1, level2):
+        if upper is not None:
+            first, second = upper, None
+        if lower is not None:
+            second = lower
+        out1.append(first)
+        out2.append(second)
+    return (pd.Series(out1, index=context.index, dtype=object),
+            pd.Series(out2, index=context.index, dtype=object))
+
+
+def preamble_values(context: Context) -> dict[str, tuple[str, int, str]]:
+    """field → (value, row as Excel shows it, label as written) for each field a row above the
+    header labels: the label's cell, then the value in the next filled cell to its right."""
+    names = vocabulary(context.kind, context.synonyms)
+    lookup: dict[str, str] = {}
+    for field_name in PREAMBLE_FIELDS:
+        for name in names.get(field_name, ()):
+            lookup.setdefault(normalize_header(name), field_name)
+    found: dict[str, tuple[str, int, str]] = {}
+    for position, row in enumerate(context.preamble):
+        cells = [str(c).strip() for c in row]
+        for column, cell in enumerate(cells):
+            field_name = lookup.get(normalize_header(_SEAL.sub("", cell))) if cell else None
+            if field_name is None or field_name in found:
+                continue
+            value = next((c for c in cells[column + 1:] if c), None)
+            if value is not None and normalize_header(_SEAL.sub("", value)) not in lookup:
+                found[field_name] = (value, position + 1, cell)
+    return found
+
+
+def _with_preamble(context: Context, field_name: str) -> pd.Series:
+    """A text column, its blank cells filled from the rows above the header."""
+    cells = context.text(field_name)
+    above = preamble_values(context).get(field_name)
+    if above is None:
+        return cells
+    return cells.where(cells.notna(), normalize_text(above[0]))
+
+
+def _refs(context: Context, fields: tuple[str, str, str], *, required: bool) -> pd.Series:
+    """The unit (or project) of each row: from its code column, its combined column, its name
+    column, else from the rows above the header; None where a row names none."""
+    code_field = fields[0]
+    above = preamble_values(context)
+    default = None  # what the rows above the header say, for the rows that say nothing
+    for field_name in fields:
+        if field_name in above:
+            text, row, label = above[field_name]
+            default = read_ref(text, row, label, code_column=field_name == code_field)
+            break
+    column = next((f for f in fields if context.has(f)), None)
+    if column is None:
+        if default is None and required:
+            context.require(fields[1])
+        return pd.Series([default] * len(context.index), index=context.index, dtype=object)
+    texts = context.text(column, required=required and default is None)
+    label = context.names[column]
+    name_cells = context.text(fields[2]) if column == code_field and context.has(fields[2]) else None
+    refs = []
+    for row, text in texts.items():
+        if text is None:
+            refs.append(default)
+        elif name_cells is not None:
+            refs.append(Ref(text, text, name_cells[row], int(row), label, code_column=True))
+        else:
+            refs.append(read_ref(text, int(row), label, code_column=column == code_field))
+    return pd.Series(refs, index=context.index, dtype=object)
+
+
+def read_ref(text: str, row: int, column: str, *, code_column: bool) -> Ref:
+    """A cell (or a command-line value) naming a unit or a project."""
+    text = normalize_text(text)
+    if code_column:
+        return Ref(text, text, None, row, column, code_column=True)
+    try:
+        code, name = parse_code_name(text)
+    except CellError:
+        return Ref(text, None, text, row, column)
+    return Ref(text, code, name, row, column)
+
+
+RULES: dict[str, Callable[[Context], pd.DataFrame]] = {"targets": targets, "progress": progress}

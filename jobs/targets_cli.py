@@ -1,0 +1,243 @@
+"""``budget-monitor targets`` (the stored performance targets and where each stands) and
+``budget-monitor progress add`` (one progress report entered by hand).
+
+Units, projects and indicators are found exactly as the importer finds them in a progress
+report (jobs/ingest/target_refs.py), and refused with the same words.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+
+import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+from sqlalchemy import func, select
+
+from db.engine import transaction
+from db.exceptions import StorageError
+from db.models import PerformanceTarget, Unit
+from db.target_queries import TargetFacts, load_targets
+from db.target_store import KnownProject, KnownTarget, KnownUnit, record_progress
+from jobs.cli_base import CliError, Context, as_of_option, unit_option
+from jobs.clock import beijing_now
+from jobs.ingest.problems import problem
+from jobs.ingest.target_records import Actual, name_key, parse_actual, read_ref
+from jobs.ingest.target_refs import DbCatalog, Finder, owner_words
+from jobs.ingest.values import CellError, parse_date
+from monitor.i18n import render
+from monitor.money import to_wan, two
+
+TEXT = {
+    "need_date": {"zh": "--date 应为日期，如 2024-06-30", "en": "--date must be a date such as 2024-06-30"},
+    "empty": {"zh": "{option} 不能为空", "en": "{option} must not be empty"},
+    "date_year": {"zh": "--date {date} 不在 {year} 年内", "en": "--date {date} is not in {year}"},
+    "choices": {"zh": "{message}；该{owner}的三级指标：{names}", "en": "{message}; the indicators there: {names}"},
+    "owner.unit": {"zh": "单位", "en": "unit"}, "owner.project": {"zh": "项目", "en": "project"},
+    "recorded": {"zh": "已记录（{outcome}）：{owner} · {name} · {date} 完成值 {actual}（目标 {target}）",
+                 "en": "recorded ({outcome}): {owner} · {name} · {date} actual {actual} (target {target})"},
+    "outcome.inserted": {"zh": "新增", "en": "new"}, "outcome.updated": {"zh": "已替换同日的值", "en": "replaced"},
+    "outcome.unchanged": {"zh": "与已有的值相同", "en": "unchanged"},
+    "whole": {"zh": "单位整体", "en": "unit as a whole"},
+    "title": {"zh": "{year} 年绩效目标（进度截至 {as_of}）", "en": "{year} performance targets (progress to {as_of})"},
+    "none": {"zh": "没有 {year} 年的绩效目标（先用 budget-monitor ingest 导入绩效目标表）",
+             "en": "no performance targets for {year} (import a target table first with budget-monitor ingest)"},
+    "no_unit": {"zh": "没有编码为 {unit} 的单位", "en": "no unit with the code {unit}"},
+    "col.unit": {"zh": "单位", "en": "unit"}, "col.project": {"zh": "项目", "en": "project"},
+    "col.name": {"zh": "三级指标", "en": "indicator"}, "col.target": {"zh": "指标值", "en": "target"},
+    "col.weight": {"zh": "权重", "en": "weight"}, "col.leader": {"zh": "负责人", "en": "leader"},
+    "col.due": {"zh": "完成时限", "en": "due"}, "col.latest": {"zh": "最新进度", "en": "latest progress"},
+    "col.spent": {"zh": "已支出(万元)", "en": "spent (万元)"}, "colon": {"zh": "：", "en": ": "},
+}
+
+
+def say(language: str, code: str, **params) -> str:
+    return render(TEXT, code, language, params)
+
+
+# --- progress add ------------------------------------------------------------------------------
+
+def _date(ctx, param, value):
+    try:
+        return parse_date(value)
+    except (CellError, TypeError) as exc:
+        raise click.BadParameter(say(ctx.find_object(Context).language, "need_date")) from exc
+
+
+@click.group()
+def progress() -> None:
+    """Progress reports on performance targets. 绩效目标完成进度。"""
+
+
+@progress.command("add")
+@click.option("--unit", required=True, callback=unit_option, metavar="CODE",
+              help="The budget unit: its code (or its exact name). 预算单位编码。")
+@click.option("--project", metavar="NAME_OR_CODE",
+              help="The project: its code or exact name; leave out for a target of the unit as a whole. 项目。")
+@click.option("--indicator", required=True, metavar="NAME", help="The indicator (三级指标) as the target table names it.")
+@click.option("--date", "reported_on", required=True, metavar="DATE", callback=_date,
+              help="The date the actual value is as of, e.g. 2024-06-30. 截至日期。")
+@click.option("--actual", required=True, metavar="VALUE",
+              help="The value reached by then, e.g. 8, 8场次, 92%, 12.5万元. 实际完成值。")
+@click.option("--note", help="Evidence or remarks. 备注。")
+@click.option("--year", type=click.IntRange(2000, 2100), help="Budget year of the target (default: the date's year).")
+@click.pass_obj
+def add(obj: Context, unit: str, project: str | None, indicator: str, reported_on: dt.date, actual: str,
+        note: str | None, year: int | None) -> None:
+    """Record one progress report; it replaces an earlier report of the same target and date.
+
+    录入一条绩效目标完成进度（同一指标同一日期的旧值被替换）。
+    """
+    language = obj.language
+    year = year or reported_on.year
+    if reported_on.year != year:
+        raise CliError(say(language, "date_year", date=reported_on.isoformat(), year=year), language, 2)
+    try:
+        value = parse_actual(actual)
+    except CellError as exc:
+        raise CliError(problem(exc.code).message(language), language, 2) from exc
+    for option, text in (("--project", project), ("--indicator", indicator)):
+        if text is not None and not text.strip():
+            raise CliError(say(language, "empty", option=option), language, 2)
+    factory = obj.factory()
+    try:
+        target, owner = _target(DbCatalog(factory), language, unit, project, indicator, year)
+        _check_measure(language, target, value, actual)
+        with transaction(factory) as session:
+            outcome = record_progress(session, target_id=target.id, reported_on=reported_on, actual=value.value,
+                                      note=note.strip() if note and note.strip() else None,
+                                      recorded_at=beijing_now(), source="cli")
+    except StorageError as exc:
+        raise CliError(str(exc), language, 2) from exc
+    click.echo(say(language, "recorded", outcome=say(language, f"outcome.{outcome}"), owner=owner,
+                   name=target.name, date=reported_on.isoformat(), actual=actual.strip(), target=target.target_text))
+
+
+def _target(catalog: DbCatalog, language: str, unit_text: str, project_text: str | None, indicator: str,
+            year: int) -> tuple[KnownTarget, str]:
+    """The stored target the options name, or a CliError in the importer's words."""
+    finder = Finder(catalog)
+
+    def refuse(code: str, params: dict):
+        return CliError(problem(code, **params).message(language), language)
+
+    found_unit = finder.unit(read_ref(unit_text, 0, "--unit", code_column=False), allow_new=False)
+    if isinstance(found_unit, tuple):
+        raise refuse(*found_unit)
+    found_project: KnownProject | None = None
+    if project_text is not None:
+        ref = read_ref(project_text, 0, "--project", code_column=False)
+        finder.load_projects([found_unit.id], [ref])
+        found = finder.project(ref, found_unit)
+        if isinstance(found, tuple):
+            raise refuse(*found)
+        found_project = found
+    project_id = None if found_project is None else found_project.id
+    candidates = [t for t in catalog.targets(year, [found_unit.id]) if t.project_id == project_id]
+    matching = [t for t in candidates if name_key(t.name) == name_key(indicator)]
+    owner = _owner(language, found_unit, found_project)
+    if not matching:
+        owner_zh, owner_en = owner_words(found_unit, found_project)
+        message = problem("unknown_target", year=year, name=indicator.strip(), owner=owner_zh,
+                          owner_en=owner_en).message(language)
+        if candidates:
+            kind = "owner.project" if found_project else "owner.unit"
+            message = say(language, "choices", message=message, owner=say(language, kind),
+                          names="、".join(t.name for t in candidates[:12]) + ("…" if len(candidates) > 12 else ""))
+        raise CliError(message, language)
+    return matching[0], owner
+
+
+def _owner(language: str, unit: KnownUnit, project: KnownProject | None) -> str:
+    return f"{unit.code} {unit.name}" + (f" · {project.name}" if project else f" · {say(language, 'whole')}")
+
+
+def _check_measure(language: str, target: KnownTarget, value: Actual, text: str) -> None:
+    if value.measure and target.measure and value.measure != target.measure:
+        raise CliError(problem("measure_mismatch", found=value.measure, expected=target.measure, name=target.name,
+                               target=target.target_text).message(language), language, 2)
+
+
+# --- targets -----------------------------------------------------------------------------------
+
+@click.command()
+@click.option("--unit", callback=unit_option, metavar="CODE", help="One unit only (its code).")
+@click.option("--year", type=click.IntRange(2000, 2100),
+              help="Budget year (default: the latest year with targets).")
+@click.option("--as-of", "as_of", metavar="DATE", callback=as_of_option,
+              help="Progress and spending up to this date (default: the year's last day).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.pass_obj
+def targets(obj: Context, unit: str | None, year: int | None, as_of: dt.date | None, as_json: bool) -> None:
+    """List the stored performance targets with their latest progress and, for targets in money,
+    the amount spent.
+
+    列出绩效目标及最新完成进度；金额类指标同时列出已支出金额。
+    """
+    language = obj.language
+    try:
+        with transaction(obj.factory()) as session:
+            unit_ids = None
+            if unit is not None:
+                unit_id = session.scalar(select(Unit.id).where(Unit.code == unit))
+                if unit_id is None:
+                    raise CliError(say(language, "no_unit", unit=unit), language)
+                unit_ids = [unit_id]
+            if year is None:
+                year = (as_of.year if as_of else None) or session.scalar(select(func.max(PerformanceTarget.budget_year))) \
+                    or beijing_now().year
+            as_of = as_of or dt.date(year, 12, 31)
+            facts = load_targets(session, year, as_of, unit_ids)
+    except StorageError as exc:
+        raise CliError(str(exc), language, 2) from exc
+    if as_json:
+        click.echo(json.dumps({"year": year, "as_of": as_of.isoformat(), "targets": [_json(f) for f in facts]},
+                              ensure_ascii=False, indent=2))
+        return
+    _print(language, year, as_of, facts)
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _json(facts: TargetFacts) -> dict:
+    latest = facts.latest
+    return {
+        "id": facts.id, "budget_year": facts.budget_year, "unit_code": facts.unit_code, "unit_name": facts.unit_name,
+        "project_code": facts.project_code, "project_name": facts.project_name, "level1": facts.level1,
+        "level2": facts.level2, "name": facts.name, "target_text": facts.target_text, "operator": facts.operator,
+        "value": _text(facts.value), "measure": facts.measure, "weight": _text(facts.weight), "leader": facts.leader,
+        "due_on": facts.due_on.isoformat(),
+        "window_start": facts.window_start.isoformat() if facts.window_start else None,
+        "milestones": [[day.isoformat(), str(value)] for day, value in facts.milestones],
+        "economic_class": facts.economic_class,
+        "latest": None if latest is None else {"reported_on": latest.reported_on.isoformat(),
+                                               "actual": str(latest.actual), "note": latest.note,
+                                               "source": latest.source},
+        "reports": len(facts.reports),
+        "spent": two(facts.spent),
+    }
+
+
+def _print(language: str, year: int, as_of: dt.date, facts: list[TargetFacts]) -> None:
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+    if not facts:
+        console.print(say(language, "none", year=year), markup=False)
+        return
+    table = Table(title=say(language, "title", year=year, as_of=as_of.isoformat()))
+    for column in ("unit", "project", "name", "target", "weight", "leader", "due", "latest", "spent"):
+        table.add_column(say(language, f"col.{column}"), justify="right" if column in ("weight", "spent") else "left")
+    for f in facts:
+        latest = f.latest
+        cells = (
+            f.unit_code, f.project_name or say(language, "whole"), f.name, f.target_text, _text(f.weight) or "",
+            f.leader or "", f.due_on.isoformat(),
+            "—" if latest is None else f"{latest.reported_on.isoformat()}{say(language, 'colon')}{latest.actual}{f.measure}",
+            "" if f.spent is None else two(to_wan(f.spent)),
+        )
+        table.add_row(*(Text(cell) for cell in cells))  # names are text, never rich markup
+    console.print(table)

@@ -1,0 +1,281 @@
+"""绩效目标, performance targets: where each stands at a date, and its score by the evaluation's rule.
+
+Pure: frozen dataclasses in and out, Decimal numbers, the date passed in as ``as_of``.
+
+How a target is followed (its ``mode``), in this order:
+
+- ``qualitative`` — 不断提高 and the like: never measurable (status ``not_measurable``).
+- ``window`` — a timeliness window [window_start, due]: any report dated on or before due meets it.
+- ``cap`` — ``<=`` / ``<`` (``<=61.85万元``, ``<=24小时``): the value used against the cap.
+- ``level`` — a percentage or a satisfaction indicator (``>=90%``): no time schedule; the latest
+  report is judged against the value.
+- ``cumulative`` — every other floor (``>=35场次``, a cost floor ``>=2万元``): the latest report is
+  the cumulative value to date, held against the milestones or the time schedule.
+
+Reports are cumulative values to date (the latest one on or before ``as_of`` counts).
+``measured_from_payments`` targets take ``spent`` (yuan, as of ``spent_on``) instead, converted to
+the target's money measure; without ``spent`` they fall back to the reports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+
+from monitor.calendar import WorkCalendar
+from monitor.money import FEN, ZERO, rate
+from monitor.schedule import year_fraction
+from monitor.target_values import MilestoneError, TargetValue, parse_milestones
+
+__all__ = [
+    "Target", "Report", "TargetStatus", "MilestoneError", "kind_of", "mode_of", "parse_milestones",
+    "evaluate_target", "score_target", "delivery_gap",
+]
+
+HUNDRED = Decimal(100)
+PASS_COMPLETION = Decimal(90)  # the evaluation gives nothing below 90% completion
+_CONTINUOUS = ("%", "‰", "小时", "天", "日", "分钟", "秒", "个工作日", "工作日")  # not rounded down
+# 二级指标 words first (the seed's PDF tables split them: "满意 度指 标"), then 一级指标 words.
+_LEVEL2_WORDS = (("成本", "cost"), ("时效", "timeliness"), ("满意", "satisfaction"), ("质量", "quality"),
+                 ("效益", "benefit"), ("影响", "benefit"), ("数量", "quantity"))
+_LEVEL1_WORDS = (("成本", "cost"), ("满意", "satisfaction"), ("效益", "benefit"))
+
+
+@dataclass(frozen=True)
+class Target:
+    key: str  # stable id given by the caller (e.g. the database id)
+    name: str  # 三级指标
+    level1: str  # 一级指标
+    level2: str  # 二级指标
+    spec: TargetValue
+    year: int
+    due: dt.date | None = None  # None → 31 December of ``year``
+    weight: Decimal | None = None
+    window_start: dt.date | None = None  # a timeliness window [window_start, due]
+    milestones: tuple[tuple[dt.date, Decimal], ...] = ()  # () = along the time schedule
+    measured_from_payments: bool = False  # actual = spent, from payments (money measures only)
+
+    def __post_init__(self) -> None:
+        if self.due is None:
+            object.__setattr__(self, "due", dt.date(self.year, 12, 31))
+        if self.spec.implied and self.spec.is_money and kind_of(self) == "cost":
+            object.__setattr__(self, "spec", replace(self.spec, operator="<="))  # a bare cost is a cap
+        if self.window_start is not None and self.window_start > self.due:
+            raise ValueError(f"target {self.key}: window_start {self.window_start} is after due {self.due}")
+        if self.measured_from_payments and not self.spec.is_money:
+            raise ValueError(f"target {self.key}: measured from payments needs a money measure, not {self.spec.measure!r}")
+
+
+@dataclass(frozen=True)
+class Report:
+    on: dt.date
+    actual: Decimal  # the cumulative value to date, in the target's measure
+
+
+@dataclass(frozen=True)
+class TargetStatus:
+    target: Target
+    as_of: dt.date
+    kind: str  # see kind_of
+    mode: str  # see mode_of
+    actual: Decimal | None  # in the target's measure
+    reported_on: dt.date | None
+    expected: Decimal | None  # cumulative: milestone or schedule; level: the value; else None
+    completion: Decimal | None  # percent, 2 decimals: actual ÷ value (for caps: share of the cap used)
+    projected: Decimal | None  # at due, at the current pace (cumulative values); else the latest actual
+    status: str
+    days_since_report: int | None
+    days_left: int  # days from as_of to due (negative once due has passed)
+    gap: Decimal | None  # expected − actual (floors; a missing report counts as 0)
+    headroom: Decimal | None  # cap − actual (caps; negative once crossed)
+    next_milestone: tuple[dt.date, Decimal] | None  # the first milestone after as_of
+    to_next: Decimal | None  # still needed by the next milestone
+
+
+def kind_of(target: Target) -> str:
+    """quantity | quality | timeliness | cost | benefit | satisfaction | qualitative."""
+    if target.spec.operator == "improve":
+        return "qualitative"
+    level1, level2 = ("".join(level.split()) for level in (target.level1, target.level2))
+    for word, kind in _LEVEL2_WORDS:
+        if word in level2:
+            return kind
+    for word, kind in _LEVEL1_WORDS:
+        if word in level1:
+            return kind
+    if target.spec.is_money or target.measured_from_payments:
+        return "cost"
+    return "quality" if target.spec.measure in ("%", "‰") else "quantity"
+
+
+def mode_of(target: Target) -> str:
+    """qualitative | window | cap | level | cumulative (see the module docstring)."""
+    kind = kind_of(target)
+    if kind == "qualitative":
+        return "qualitative"
+    if target.window_start is not None:
+        return "window"
+    if target.spec.is_cap:
+        return "cap"
+    if target.spec.measure in ("%", "‰") or kind == "satisfaction":
+        return "level"
+    return "cumulative"
+
+
+def _meets(spec: TargetValue, actual: Decimal) -> bool:
+    """Floors: ``>`` strictly; ``>=`` and ``=`` when reached (a cumulative value reaches it)."""
+    return actual > spec.value if spec.operator == ">" else actual >= spec.value
+
+
+def _crossed(spec: TargetValue, actual: Decimal) -> bool:
+    return actual >= spec.value if spec.operator == "<" else actual > spec.value
+
+
+def _satisfies(spec: TargetValue, actual: Decimal) -> bool:
+    return not _crossed(spec, actual) if spec.is_cap else _meets(spec, actual)
+
+
+def _pct(value: Decimal) -> Decimal:
+    return value.quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def evaluate_target(
+    target: Target,
+    reports: Iterable[Report],
+    as_of: dt.date,
+    *,
+    spent: Decimal | None = None,
+    spent_on: dt.date | None = None,
+    calendar: WorkCalendar = WorkCalendar(),
+    schedule: str = "months",
+    cap_warn: Decimal = Decimal("90"),
+    window_notice_days: int = 14,
+) -> TargetStatus:
+    """Where ``target`` stands at the end of ``as_of``. ``spent`` is in yuan, as of ``spent_on``
+    (default ``as_of``); it is used only for ``measured_from_payments`` targets."""
+    spec, due, kind, mode = target.spec, target.due, kind_of(target), mode_of(target)
+    actual, reported_on = None, None
+    seen = [r for r in reports if r.on <= as_of]
+    if target.measured_from_payments and spent is not None:
+        actual, reported_on = spent / spec.yuan_per_unit, spent_on or as_of
+    elif seen:
+        latest = max(seen, key=lambda r: r.on)
+        actual, reported_on = latest.actual, latest.on
+
+    def share(day: dt.date) -> Decimal:
+        return year_fraction(schedule, day, target.year, calendar)
+
+    cumulative = mode == "cumulative" or (mode == "cap" and spec.is_money)
+    projected = actual
+    if actual is not None and cumulative and reported_on < due:
+        elapsed = share(reported_on)
+        projected = _pct(actual * share(due) / elapsed) if elapsed else None
+
+    expected = next_milestone = to_next = gap = headroom = completion = None
+    status = "no_data"
+    if mode == "qualitative":
+        status, projected = "not_measurable", None
+    elif mode == "window":
+        if any(r.on <= due and _satisfies(spec, r.actual) for r in seen):
+            status = "met"
+        elif as_of > due:
+            status = "window_missed"
+        elif as_of >= target.window_start:
+            status = "window_open"
+        elif (target.window_start - as_of).days <= window_notice_days:
+            status = "window_soon"
+        completion = rate(actual, spec.value) if actual is not None and spec.value else None
+    elif mode == "cap":
+        if actual is not None:
+            completion, headroom = rate(actual, spec.value), spec.value - actual
+            if _crossed(spec, actual):
+                status = "cap_crossed"
+            elif spec.value and actual * 100 >= spec.value * cap_warn:
+                status = "met" if as_of > due else "cap_near"
+            else:
+                status = "met" if as_of > due else "on_track"
+    else:
+        if mode == "level":
+            expected = spec.value
+        else:
+            # Milestones are dates: one passed without a report showing it is behind. The time
+            # schedule grows every day: a report is judged against it at its own date (how stale
+            # it is, is target_silent's business), and no report at all is no data yet.
+            judged_on = as_of if target.milestones or reported_on is None else reported_on
+            expected, next_milestone = _expected(target, judged_on, share)
+            if target.milestones and reported_on is not None and reported_on < as_of:
+                next_milestone = _expected(target, as_of, share)[1]
+            if next_milestone is not None:
+                to_next = max(ZERO, next_milestone[1] - (actual or ZERO))
+        gap = expected - (actual or ZERO)
+        completion = rate(actual, spec.value) if actual is not None and spec.value else None
+        if actual is not None and _meets(spec, actual):
+            status = "met"
+        elif as_of > due:
+            status = "missed"
+        elif actual is None and (mode == "level" or expected == ZERO or not target.milestones):
+            status = "no_data"
+        else:
+            status = "behind" if (actual or ZERO) < expected else "on_track"
+    return TargetStatus(
+        target=target, as_of=as_of, kind=kind, mode=mode, actual=actual, reported_on=reported_on,
+        expected=expected, completion=completion, projected=projected, status=status,
+        days_since_report=None if reported_on is None else (as_of - reported_on).days,
+        days_left=(due - as_of).days, gap=gap, headroom=headroom, next_milestone=next_milestone,
+        to_next=to_next,
+    )
+
+
+def _expected(target: Target, as_of: dt.date, share) -> tuple[Decimal, tuple[dt.date, Decimal] | None]:
+    """The cumulative value due by ``as_of`` and the next milestone (None on the time schedule).
+
+    On the time schedule the value grows with the elapsed share of the year up to ``due``; for a
+    count (an integral value in 个, 场次, 人次 …) it is rounded down to whole units."""
+    value = target.spec.value
+    if target.milestones:
+        reached = [v for day, v in target.milestones if day <= as_of]
+        upcoming = [(day, v) for day, v in target.milestones if day > as_of]
+        expected = value if as_of >= target.due else (reached[-1] if reached else ZERO)
+        return expected, (upcoming[0] if upcoming else None)
+    whole = share(target.due)
+    expected = value if as_of >= target.due or not whole else value * min(share(as_of) / whole, Decimal(1))
+    if value == value.to_integral_value() and not target.spec.is_money and target.spec.measure not in _CONTINUOUS:
+        return expected.to_integral_value(rounding=ROUND_FLOOR), None
+    return _pct(expected), None
+
+
+def score_target(target: Target, actual: Decimal | None) -> tuple[Decimal | None, Decimal | None]:
+    """(completion %, score) by the evaluation's rule, for the actual value at year end.
+
+    Floors: completion = actual ÷ value. Caps: 100% within the cap, cap ÷ actual above it.
+    Score = weight × min(completion, 100%), nothing below 90%; satisfaction: full weight when met,
+    otherwise nothing. Qualitative targets, missing actuals: (None, None); no weight: score None."""
+    spec = target.spec
+    if spec.operator == "improve" or actual is None:
+        return None, None
+    if spec.is_cap:
+        completion = HUNDRED if not _crossed(spec, actual) or actual == ZERO else rate(spec.value, actual)
+    elif spec.value == ZERO:
+        completion = HUNDRED if _meets(spec, actual) else ZERO
+    else:
+        completion = rate(actual, spec.value)
+    if target.weight is None:
+        return completion, None
+    if kind_of(target) == "satisfaction" and not spec.is_cap:
+        earned = HUNDRED if _meets(spec, actual) else ZERO
+    else:
+        earned = min(completion, HUNDRED) if completion >= PASS_COMPLETION else ZERO
+    return completion, _pct(target.weight * earned / HUNDRED)
+
+
+def delivery_gap(execution_rate: Decimal | None, completion_rates: Iterable[Decimal | None]) -> Decimal | None:
+    """Execution rate (%) minus the mean target completion (%), each completion capped at 100%.
+
+    Large and positive: money out, little delivered; negative: delivered ahead of spending.
+    None without an execution rate or without a measurable target."""
+    rates = [min(r, HUNDRED) for r in completion_rates if r is not None]
+    if execution_rate is None or not rates:
+        return None
+    return _pct(execution_rate - sum(rates) / len(rates))
