@@ -277,7 +277,7 @@ def escape_mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-NOTICES = frozenset({"digest", "calendar_missing"})  # not alerts: no severity, no state
+NOTICES = frozenset({"digest", "digest_targets", "calendar_missing"})  # not alerts: no severity, no state
 
 
 def item_title(item: AlertItem, language: str) -> str:
@@ -377,7 +377,7 @@ def _badge(item: AlertItem) -> str:
 
 
 def _header(message: Message, language: str) -> str:
-    if message.items and all(i.rule == "digest" for i in message.items):
+    if message.items and all(i.rule in ("digest", "digest_targets") for i in message.items):
         return say(language, "header.digest", year=message.year)
     return say(language, "header", year=message.year, count=len(message.items))
 

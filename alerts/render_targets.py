@@ -71,11 +71,25 @@ TEXT = {
                             "请及时支付已完成工作的款项",
                       "en": "its targets are {delivered}% done on average ({targets}) but only {rate}% of the budget "
                             "is paid, {points} points apart: pay for the work done"},
+    # the weekly digest's targets section: one item per unit with targets
+    "rule.digest_targets": {"zh": "绩效目标", "en": "performance targets"},
+    "dt.total": {"zh": "共 {n_total} 项", "en": "{n_total} in all"},
+    "dt.met": {"zh": "已达成 {n_met}", "en": "{n_met} met"},
+    "dt.on_track": {"zh": "进度正常 {n_on_track}", "en": "{n_on_track} on track"},
+    "dt.behind": {"zh": "落后 {n_behind}", "en": "{n_behind} behind"},
+    "dt.missed": {"zh": "未完成 {n_missed}", "en": "{n_missed} missed"},
+    "dt.cap": {"zh": "成本接近或超出上限 {n_cap}", "en": "{n_cap} cost caps near or crossed"},
+    "dt.window": {"zh": "时间窗口临近或已过 {n_window}", "en": "{n_window} timeliness windows near or passed"},
+    "dt.no_data": {"zh": "尚无进度 {n_no_data}", "en": "{n_no_data} not reported yet"},
+    "dt.judgement": {"zh": "需人工判断 {n_judgement}", "en": "{n_judgement} need a judgement"},
+    "dt.attention": {"zh": "需关注：{attention}", "en": "Needs attention: {attention}"},
     "rs.dgap": {"zh": "执行率 {rate}% 与绩效目标完成度 {delivered}% 已基本匹配",
                 "en": "execution {rate}% and target completion {delivered}% are in step again"},
 }
 
 FIRE = {
+    "digest_targets": ((("dt.total",), ("dt.met",), ("dt.on_track",), ("dt.behind",), ("dt.missed",), ("dt.cap",),
+                        ("dt.window",), ("dt.no_data",), ("dt.judgement",)), (("dt.attention",),)),
     "target_behind": ((("tb.milestone", "tb.schedule"), ("tb.reported", "tb.nothing"), ("tb.gap",)),
                       (("tb.projected",),)),
     "target_missed": ((("tm.missed", "tm.unreported"), ("tm.completion",)),),
@@ -110,9 +124,14 @@ def localize(text: str, language: str) -> str:
     return text
 
 
-TEXTS = frozenset({"indicator", "scope", "target_text", "actual_text", "expected_text", "gap_text", "projected_text",
+TEXTS = frozenset({"attention", "indicator", "scope", "target_text", "actual_text", "expected_text", "gap_text", "projected_text",
                    "cap_text", "spent_text", "left_text", "over_text"})
 RATES = frozenset({"completion", "share", "delivered", "points"})
 DAYS = frozenset({"milestone_date", "window_start", "window_end", "due"})
 DATES = frozenset({"reported_on"})
-COUNTS = frozenset({"weeks_silent", "targets"})
+COUNTS = frozenset({"weeks_silent", "targets", "n_total", "n_met", "n_on_track", "n_behind", "n_missed", "n_cap",
+                    "n_window", "n_no_data", "n_judgement"})
+# digest_targets: the target states each count gathers
+DIGEST_COUNTS = {"n_met": ("met",), "n_on_track": ("on_track",), "n_behind": ("behind",), "n_missed": ("missed",),
+                 "n_cap": ("cap_near", "cap_crossed"), "n_window": ("window_soon", "window_open", "window_missed"),
+                 "n_no_data": ("no_data",), "n_judgement": ("not_measurable",)}

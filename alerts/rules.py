@@ -48,7 +48,8 @@ class AlertSettings:
     min_amount: Decimal = Decimal(1000)  # yuan: a gap or a remainder smaller than this is not worth a message
     target_cap_warning: Decimal = Decimal(90)  # target_cap: warn when this percent of a cost cap is spent
     target_window_days: int = 14  # target_window: remind this many days before a timeliness window opens
-    target_silent_weeks: int = 13  # target_silent: no progress report for this many weeks (a quarter)
+    target_report_grace_days: int = 10  # a milestone's progress report may come this many days after it
+    target_silent_weeks: int = 15  # target_silent: no progress report for this many weeks (a quarter and its grace)
     delivery_gap_points: Decimal = Decimal(30)  # delivery_gap: execution rate vs target completion, in points
     levels: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_LEVELS))
 

@@ -39,6 +39,7 @@ class WatchedTarget:
     status: TargetStatus
     routing: Mapping[str, str]
     scope_name: str
+    unit_name: str = ""
 
     @property
     def code(self) -> str:
@@ -149,14 +150,14 @@ def target_window(snapshot, settings) -> list:
 
 
 def target_silent(snapshot, settings) -> list:
-    """A counted target with nothing reported for ``target_silent_weeks`` weeks (from 1 January
-    when never reported), before its due date."""
+    """A cumulative target with nothing reported for ``target_silent_weeks`` weeks (from 1 January
+    when never reported), before its due date, once something is expected of it."""
     found = []
     limit = settings.target_silent_weeks * 7
     for watched in snapshot.targets:
         status, target = watched.status, watched.status.target
         if (status.mode != "cumulative" or target.measured_from_payments or limit <= 0
-                or status.status in ("met", "missed") or snapshot.as_of > target.due):
+                or status.status in ("met", "missed") or snapshot.as_of > target.due or not status.expected):
             continue
         since = status.reported_on or snapshot.as_of.replace(month=1, day=1)
         days = (snapshot.as_of - since).days
@@ -218,9 +219,17 @@ RULES = (target_missed, target_cap, target_window, target_behind, target_silent,
 SPOKEN_FOR_BY = {"target_missed": ("target_behind", "target_silent"), "target_behind": ("target_silent",)}
 
 
-def covered(findings: Sequence) -> set[str]:
+SLOW_PAYMENT_RULES = ("behind_schedule", "stalled", "behind_checkpoint", "checkpoint_missed")
+
+
+def covered(findings: Sequence[Finding]) -> set[str]:
+    """Keys another finding speaks for. A project whose slow payments a pacing rule already
+    reports hears nothing more from "delivered, money not out"."""
     keys = set()
+    slow = {f.code for f in findings if f.rule in SLOW_PAYMENT_RULES and f.level == "project"}
     for f in findings:
         for rule in SPOKEN_FOR_BY.get(f.rule, ()):
             keys.add(f"{rule}:{f.level}:{f.code}:{f.period}")
+        if f.rule == "delivery_gap" and f.facts.get("state") == "delivery_ahead" and f.code in slow:
+            keys.add(f.key)
     return keys

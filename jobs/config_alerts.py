@@ -10,7 +10,8 @@
     orange_days = 15
     target_cap_warning = 90         # target_cap: warn when this percent of a cost indicator's cap is spent
     target_window_days = 14         # target_window: remind this many days before a timeliness window
-    target_silent_weeks = 13        # target_silent: no progress report for this many weeks
+    target_silent_weeks = 15        # target_silent: no progress report for this many weeks
+    target_report_grace_days = 10   # target_behind: a milestone's report may come this many days after it
     delivery_gap_points = 30        # delivery_gap: execution rate and target completion this far apart
     repeat_days = { blue = 14, yellow = 7, orange = 3, red = 1 }
     escalate_after_days = 14        # a project alert unresolved this long goes to the unit leader too
@@ -48,7 +49,7 @@ from monitor.execution import LEVELS
 from monitor.i18n import LANGUAGES
 
 INTS = ("stalled_working_days", "stale_working_days", "blue_days", "orange_days", "escalate_after_days",
-        "target_window_days", "target_silent_weeks")
+        "target_window_days", "target_silent_weeks", "target_report_grace_days")
 DECIMALS = ("behind_schedule_points", "adjustment_warning", "min_amount", "target_cap_warning", "delivery_gap_points")
 KNOWN = {*INTS, *DECIMALS, "repeat_days", "quiet_hours", "quiet_on_rest_days", "charts", "fallback", "levels"}
 PERSON_KEYS = {"name", "role", "slack_user", "email", "departments", "units", "projects", "language"}

@@ -5,7 +5,8 @@ reach people through the same outbox and notifiers as the alerts.
 
 The digest, per department, to its leader and finance staff (and its channels): the department
 and then its units ranked by the amount still to pay for the next checkpoint, each with its
-rate, the checkpoints met so far and the score it is heading for.
+rate, the checkpoints met so far and the score it is heading for; then, per unit with
+performance targets, how many are met, on track, behind … and the ones that need attention.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from alerts.rules import fact
 from db.alert_store import add_evaluation, add_message
 from db.engine import transaction
 from jobs.engine import status_and_scores
+from jobs.targets_eval import watch_targets
 
 
 def _recipients(directory: Directory, department: str | None) -> list[Recipient]:
@@ -68,6 +70,34 @@ def digest_items(statuses, cards, period: str) -> dict[str, list[AlertItem]]:
     return result
 
 
+ATTENTION = ("missed", "window_missed", "cap_crossed", "behind", "window_open", "cap_near")
+
+
+def target_items(watched, period: str) -> dict[str, list[AlertItem]]:
+    """Per department code: one item per unit with targets, counted by state, the worst named."""
+    from alerts.render_targets import DIGEST_COUNTS
+
+    by_unit: dict[tuple[str, str], list] = {}
+    for w in watched:
+        by_unit.setdefault((w.routing.get("department", ""), w.routing["unit"]), []).append(w)
+    result: dict[str, list[AlertItem]] = {}
+    for (department, unit), targets in sorted(by_unit.items()):
+        states = [w.status.status for w in targets]
+        facts = {"n_total": str(len(targets))}
+        for key, counted in DIGEST_COUNTS.items():
+            if n := sum(states.count(state) for state in counted):
+                facts[key] = str(n)
+        worst = sorted((w for w in targets if w.status.status in ATTENTION),
+                       key=lambda w: ATTENTION.index(w.status.status))
+        if worst:
+            facts["attention"] = "、".join(w.status.target.name for w in worst[:3]) + ("…" if len(worst) > 3 else "")
+        unit_name = targets[0].unit_name or unit
+        result.setdefault(department, []).append(AlertItem(
+            f"digest_targets:unit:{unit}:{period}", "digest_targets", "fire", "blue", "unit", unit, unit_name,
+            period, facts))
+    return result
+
+
 def _send(rt, now: dt.datetime, kind: str, batches: list[tuple[Recipient, list[AlertItem]]]) -> int:
     settings = rt.settings
     with transaction(rt.factory) as session:
@@ -86,7 +116,13 @@ def send_digest(rt, now: dt.datetime) -> dict:
     settings = rt.settings
     year, week, _ = now.date().isocalendar()
     report, cards = status_and_scores(rt.factory, year=now.year, as_of=now.date(), settings=settings.engine)
-    per_department = digest_items(report.statuses, cards, f"{year}-W{week:02d}")
+    period = f"{year}-W{week:02d}"
+    per_department = digest_items(report.statuses, cards, period)
+    departments = {s.entity.code: s.entity.department_code for s in report.statuses if s.entity.level == "unit"}
+    watched = watch_targets(rt.factory, year=now.year, as_of=now.date(), engine=settings.engine,
+                            alerts=settings.alerts.rules, departments=departments)
+    for department, items in target_items(watched, period).items():
+        per_department.setdefault(department, []).extend(items)
     batches = [(recipient, items) for department, items in sorted(per_department.items())
                for recipient in _recipients(settings.alerts.directory, department)]
     return {"departments": len(per_department), "messages": _send(rt, now, "digest", batches)}

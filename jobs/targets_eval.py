@@ -40,7 +40,8 @@ def watch_targets(factory, *, year: int, as_of: dt.date, engine: EngineSettings,
         rules = engine.rule_book.rules_for(year, department)
         status = evaluate_target(target_of(facts), [Report(r.reported_on, r.actual) for r in facts.reports], as_of,
                                  spent=facts.spent, calendar=engine.calendar, schedule=rules.schedule,
-                                 cap_warn=alerts.target_cap_warning, window_notice_days=alerts.target_window_days)
+                                 cap_warn=alerts.target_cap_warning, window_notice_days=alerts.target_window_days,
+                                 report_grace_days=alerts.target_report_grace_days)
         routing = {"unit": facts.unit_code}
         if department:
             routing["department"] = department
@@ -48,7 +49,7 @@ def watch_targets(factory, *, year: int, as_of: dt.date, engine: EngineSettings,
             routing["project"] = facts.project_code
         if facts.leader:
             routing["leader"] = facts.leader
-        watched.append(WatchedTarget(status, routing, facts.project_name or facts.unit_name))
+        watched.append(WatchedTarget(status, routing, facts.project_name or facts.unit_name, facts.unit_name))
     return watched
 
 

@@ -152,6 +152,7 @@ def evaluate_target(
     schedule: str = "months",
     cap_warn: Decimal = Decimal("90"),
     window_notice_days: int = 14,
+    report_grace_days: int = 0,
 ) -> TargetStatus:
     """Where ``target`` stands at the end of ``as_of``. ``spent`` is in yuan, as of ``spent_on``
     (default ``as_of``); it is used only for ``measured_from_payments`` targets."""
@@ -200,13 +201,17 @@ def evaluate_target(
         if mode == "level":
             expected = spec.value
         else:
-            # Milestones are dates: one passed without a report showing it is behind. The time
-            # schedule grows every day: a report is judged against it at its own date (how stale
-            # it is, is target_silent's business), and no report at all is no data yet.
-            judged_on = as_of if target.milestones or reported_on is None else reported_on
-            expected, next_milestone = _expected(target, judged_on, share)
-            if target.milestones and reported_on is not None and reported_on < as_of:
+            # Milestones are dates: one passed without a report showing it is behind — once its
+            # report has had ``report_grace_days`` to come in, or at once when a report dated on or
+            # after it answers for it. The time schedule grows every day: a report is judged
+            # against it at its own date (how stale it is, is target_silent's business), and no
+            # report at all is no data yet.
+            if target.milestones:
+                judged_on = max([as_of - dt.timedelta(days=report_grace_days), *([reported_on] if reported_on else [])])
+                expected = _expected(target, min(judged_on, as_of), share)[0]
                 next_milestone = _expected(target, as_of, share)[1]
+            else:
+                expected = _expected(target, as_of if reported_on is None else reported_on, share)[0]
             if next_milestone is not None:
                 to_next = max(ZERO, next_milestone[1] - (actual or ZERO))
         gap = expected - (actual or ZERO)

@@ -47,5 +47,20 @@ def test_the_demo_replays_2023_and_the_leaders_hear_of_q1_weeks_before_31_march(
     assert len(missed) == 1 and "数据截至 2023年3月31日" in missed[0]
     assert any("【提醒】" in m for m in leader)
     assert any(m.startswith("科协主任（部门负责人）") and "2023 年预算执行周报" in m for m in messages)
-    assert result["replay"]["imported"] == len(result["files"]) == 58
+    assert result["replay"]["imported"] == len(result["files"]) == 58 + 1 + 5  # + the targets, 5 progress reports
     assert [q["execution_rate"] for q in result["quarters"]] == ["17.96", "35.55", "64.85", "95.72"]
+    # The 2024 targets of the disclosure on the projects of 2023, with invented progress: the
+    # lectures' leader hears they fell behind the 30 June milestone, the outreach leader that the
+    # services near and then cross their 61.85 万元 cap — from payments alone — and the unit's
+    # leader is reminded of the 科普日 week before it comes.
+    lectures = [m for m in messages if m.startswith("武文彤") and "开展科普讲座科技培训场次" in m]
+    behind = next(m for m in lectures if "绩效目标进度落后" in m)
+    assert "6月30日前应完成 18 场次，截至2023年6月30日报告完成 14 场次" in behind
+    assert any("已赶上进度：完成 27 场次" in m for m in lectures)
+    cap = [m for m in messages if m.startswith("穆兰娟") and "各种科普活动服务费" in m]
+    near = next(i for i, m in enumerate(cap) if "🟡 黄色预警 · 成本指标接近或超出上限" in m)
+    crossed = next(i for i, m in enumerate(cap) if "超出成本上限 61.85 万元" in m)
+    assert near < crossed
+    science_day = [m for m in leader if "举办全国“科普日”活动" in m]
+    assert "还有 14 天开始" in science_day[0] and "数据截至 2023年9月3日" in science_day[0]
+    assert "已报告完成（2023年9月20日）" in science_day[-1]

@@ -159,8 +159,26 @@ def test_a_project_paying_far_ahead_of_what_it_delivers_is_flagged(factory, now,
 
 def test_a_target_nobody_reports_on_for_a_quarter_is_asked_about(factory, now, tmp_path, targets_file):
     report(factory, now, tmp_path, "q1.csv", [UNIT, ELDER_CODE, "开展科普讲座科技培训场次", "2024-03-31", "9", ""])
-    config = replace(CONFIG, rules=AlertSettings())  # 13 weeks
+    config = replace(CONFIG, rules=AlertSettings(target_silent_weeks=13))
     assert run(factory, "2024-03-31", config) == {}
     told = run(factory, "2024-04-01", config)
     assert told == {"武文彤": [("target_silent", "fire", "yellow")]}, "the lectures were reported; the other was not"
     assert "老年科技大学教学参学场次」：今年已过 13 周，尚未报告完成情况（目标 ≥20 场次）" in run.texts["武文彤"]
+
+
+def test_the_weekly_digest_counts_each_units_targets_and_names_those_needing_attention(
+        factory, now, tmp_path, targets_file):
+    from jobs.digest import target_items
+    from jobs.targets_eval import watch_targets
+
+    report(factory, now, tmp_path, "q2.csv", [UNIT, ELDER_CODE, "开展科普讲座科技培训场次", "2024-06-30", "8", ""])
+    watched = watch_targets(factory, year=2024, as_of=dt.date(2024, 7, 1), engine=EngineSettings(),
+                            departments={"158001": "158"})
+    [item] = target_items(watched, "2024-W27")["158"]
+    assert (item.rule, item.code, item.name) == ("digest_targets", "158001", "乌鲁木齐市科学技术协会")
+    text = render_text(Message(1, PEOPLE[2].recipient, "zh", dt.date(2024, 7, 1), 2024, (item,)))
+    assert text.startswith("2024 年预算执行周报")
+    assert "共 7 项，进度正常 2，落后 1，尚无进度 3，需人工判断 1" in text  # the 2 cost caps are on track
+    assert "需关注：开展科普讲座科技培训场次" in text
+    english = render_text(Message(1, PEOPLE[2].recipient, "en", dt.date(2024, 7, 1), 2024, (item,)))
+    assert "7 in all, 2 on track, 1 behind, 3 not reported yet, 1 need a judgement" in english

@@ -243,3 +243,15 @@ def test_delivery_gap():
     assert delivery_gap(D("50"), [D(150), D(100)]) == D("-50.00")  # completions capped at 100%
     assert delivery_gap(D("50"), [None]) is None
     assert delivery_gap(None, [D(100)]) is None
+
+
+def test_a_milestone_waits_for_its_report_a_grace_period_unless_a_report_already_answers_for_it():
+    """Reports of a quarter come in the days after it: 31 March's 9 lectures are not missing on
+    1 April, but are on 11 April; a report dated 31 March showing 8 is behind at once."""
+    q1 = [Report(day(2024, 1, 15), D(2))]
+    assert evaluate_target(LECTURES, q1, day(2024, 4, 1), report_grace_days=10).status == "on_track"
+    late = evaluate_target(LECTURES, q1, day(2024, 4, 11), report_grace_days=10)
+    assert (late.status, late.expected, late.gap) == ("behind", D(9), D(7))
+    answered = evaluate_target(LECTURES, [Report(day(2024, 3, 31), D(8))], day(2024, 4, 1), report_grace_days=10)
+    assert (answered.status, answered.expected, answered.next_milestone) == ("behind", D(9), (day(2024, 6, 30), D(18)))
+    assert evaluate_target(LECTURES, q1, day(2024, 4, 1)).status == "behind", "no grace: due on the day"

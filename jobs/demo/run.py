@@ -22,6 +22,7 @@ from db.migrate import upgrade
 from jobs.clock import beijing_now
 from jobs.demo import seed2023
 from jobs.demo.exports import week_span, write_demo_exports
+from jobs.demo.targets import write_progress, write_targets
 from jobs.engine import EngineSettings, scores, status
 from jobs.engine_json import scores_json
 from jobs.ingest import ingest_paths
@@ -62,6 +63,9 @@ DEMO_PEOPLE = (  # invented leaders, reached on the console: the demo has no Sla
     ("科协党政办（财务）", "finance_staff", "units", "158001"),
     ("科普服务中心主任", "unit_leader", "units", "158002"),
     ("科技馆馆长", "unit_leader", "units", "158003"),
+    # the 项目负责人 of the 2024 target tables (seed 000_…): their targets' alerts reach them
+    ("穆兰娟", "project_leader", "projects", ("158001230001", "158001230002")),
+    ("武文彤", "project_leader", "projects", ("158001230003",)),
 )
 
 
@@ -69,14 +73,18 @@ def demo_config_text(inbox: Path | None = None) -> str:
     """The demo's config file: the evaluation's default rules, with the one input the demo's
     exports cannot carry — last year's 三公 budget (表 1-11), in 万元 — no quiet hours (the
     demo replays the past), its inbox, and the leaders who hear the alerts."""
-    people = "".join(f'\n[[people]]\nname = "{name}"\nrole = "{role}"\n{kind} = ["{code}"]\n'
-                     for name, role, kind, code in DEMO_PEOPLE)
+    people = "".join(f'\n[[people]]\nname = "{name}"\nrole = "{role}"\n{kind} = {json.dumps(_codes(codes), ensure_ascii=False)}\n'
+                     for name, role, kind, codes in DEMO_PEOPLE)
     daemon = f"\n[daemon]\ninbox = {json.dumps(str(inbox))}\n" if inbox is not None else ""
     return (f"# budget-monitor demo settings (written by `budget-monitor demo`)\n"
             f"[evaluation.years.{DEMO_YEAR}]\n"
             f"previous_three_public_budget = {seed2023.PREVIOUS_THREE_PUBLIC_BUDGET}   # 上年三公经费预算, 万元\n"
             f"\n[alerts]   # the demo replays the past: no quiet hours, so messages show at once\n"
             f"quiet_hours = false\nquiet_on_rest_days = false\n{daemon}{people}")
+
+
+def _codes(codes: str | tuple[str, ...]) -> list[str]:
+    return [codes] if isinstance(codes, str) else list(codes)
 
 
 def write_demo_config(folder: Path, inbox: Path | None = None) -> Path:
@@ -123,6 +131,7 @@ def run_demo(folder: Path, *, language: str = "zh", database: str | None = None,
         database = sqlite_url(db_file)
     console.print(say("writing", folder=folder / "exports"), markup=False)
     paths = write_demo_exports(folder / "exports")
+    paths += [write_targets(folder / "exports"), *write_progress(folder / "exports")]  # after the quota lines
     inbox = folder / "inbox"
     shutil.rmtree(inbox, ignore_errors=True)
     config = write_demo_config(folder, inbox)
