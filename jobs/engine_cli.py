@@ -2,6 +2,11 @@
 
 Tables are ranked by how far each entity is behind the time schedule; ``--json`` prints the same
 figures as one document (amounts in yuan, rates in percent, strings with two decimals).
+
+Performance targets (绩效目标) stand beside the money: ``status`` gives each project (and each
+unit, for its unit-wide targets) a count of its targets by state, worst first; ``score`` follows
+each unit's card with its targets, each with its completion and its score by the evaluation's
+rule (qualitative ones are left to a judgement).
 """
 
 from __future__ import annotations
@@ -10,14 +15,19 @@ import json
 from pathlib import Path
 
 import click
+from rich.cells import cell_len
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
+from alerts.target_rules import WatchedTarget, amount
 from db.exceptions import StorageError
 from jobs.cli_base import CliError, Context, as_of_option, resolve_period, unit_option
 from jobs.engine import scores as load_scores
 from jobs.engine import status as load_status
-from jobs.engine_json import scores_json, status_json
+from jobs.engine_json import needs_judgement, scores_json, status_json, target_text, targets_total
+from jobs.targets_eval import TargetScore, summary, target_scores, watch_targets
 from monitor.assess import EntityStatus, ScoreCard, rank
 from monitor.i18n import render
 from monitor.money import to_wan, two
@@ -86,7 +96,44 @@ TEXT = {
     "no_previous": {"zh": "缺上年三公经费预算：导入上年指标，或在配置中设 previous_three_public_budget",
                     "en": "last year's 三公 budget unknown: import last year's quota lines or set "
                           "previous_three_public_budget in the config"},
+    # performance targets (绩效目标)
+    "targets": {"zh": "绩效目标", "en": "targets"},
+    "targets_title": {"zh": "{level} {who}：绩效目标（产出、效益、满意度指标），按截至 {as_of} 的完成值计分",
+                      "en": "{level} {who}: performance targets (output, benefit and satisfaction "
+                            "indicators), scored on the values reached by {as_of}"},
+    "col.scope": {"zh": "项目", "en": "project"},
+    "col.target": {"zh": "目标值", "en": "target"},
+    "col.actual": {"zh": "完成值", "en": "actual"},
+    "col.completion": {"zh": "完成率", "en": "completion"},
+    "whole": {"zh": "单位整体", "en": "unit as a whole"},
+    "actual_on": {"zh": "{actual}（{date}）", "en": "{actual} ({date})"},
+    "judgement": {"zh": "需人工判断", "en": "needs a judgement"},
+    "targets_total": {"zh": "绩效目标合计：已计分 {scored} 项，得分 {score} / {weight}",
+                      "en": "targets in total: {score} of {weight} over {scored} scored"},
+    "total.judgement": {"zh": "；需人工判断 {count} 项（权重 {weight}）",
+                        "en": "; {count} need a judgement (weight {weight})"},
+    "total.missing": {"zh": "；尚无完成值 {count} 项（权重 {weight}）",
+                      "en": "; {count} without a value yet (weight {weight})"},
+    "total.unweighted": {"zh": "；未设权重 {count} 项", "en": "; {count} without a weight"},
+    "summary": {"zh": "{total} 项：{parts}", "en": "{total}: {parts}"},
+    "summary.part": {"zh": "{word} {count}", "en": "{count} {word}"},
+    "state.on_track": {"zh": "正常", "en": "on track"},
+    "state.behind": {"zh": "落后", "en": "behind"},
+    "state.met": {"zh": "达成", "en": "met"},
+    "state.missed": {"zh": "未达成", "en": "missed"},
+    "state.not_measurable": {"zh": "需人工判断", "en": "needs a judgement"},
+    "state.no_data": {"zh": "无数据", "en": "no data"},
+    "state.cap_near": {"zh": "接近上限", "en": "near the cap"},
+    "state.cap_crossed": {"zh": "超出上限", "en": "over the cap"},
+    "state.window_soon": {"zh": "时限将至", "en": "window soon"},
+    "state.window_open": {"zh": "时限进行中", "en": "window open"},
+    "state.window_missed": {"zh": "错过时限", "en": "window missed"},
+    "short.not_measurable": {"zh": "待判断", "en": "judgement"},
 }
+
+SUMMARY_WIDTH = 14  # the targets column of the status table, in cells (the table is wide already)
+BAD_STATES = frozenset({"missed", "cap_crossed", "window_missed"})
+WATCH_STATES = frozenset({"behind", "cap_near", "window_open", "window_soon", "not_measurable"})
 
 LEVELS = ("department", "unit", "project", "quota_line")
 
@@ -171,19 +218,22 @@ def status(obj: Context, year, as_of, unit_code, levels, limit, as_json, xlsx) -
     if not report.statuses:
         raise _no_data(obj, year, unit_code)
     ranked = rank(report.statuses)
+    departments = {s.entity.code: s.entity.department_code for s in report.statuses if s.entity.level == "unit"}
+    counts = target_counts(_watched(obj, year, as_of, departments, unit_code))
     if xlsx is not None:
         from jobs.reports.excel import write_status_xlsx
 
         try:
-            write_status_xlsx(report, xlsx, language)
+            write_status_xlsx(report, xlsx, language,
+                              targets={key: summary_text(language, c) for key, c in counts.items()})
         except OSError as exc:
             raise CliError(f"{xlsx}: {exc.strerror or exc}", language) from exc
     if as_json:
-        click.echo(json.dumps(status_json(report, ranked), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(status_json(report, ranked, counts), ensure_ascii=False, indent=2))
         return
     console = console_for_tables()
     shown = [s for s in ranked if s.entity.level in (levels or LEVELS[:3])]
-    _print_status(console, language, report.year, report.as_of, shown, limit)
+    _print_status(console, language, report.year, report.as_of, shown, limit, counts)
     if report.latest_export is not None and report.latest_export < as_of:
         console.print(say(language, "stale", latest=report.latest_export.isoformat()), style="yellow", markup=False)
     if report.uncovered_years:
@@ -193,24 +243,84 @@ def status(obj: Context, year, as_of, unit_code, levels, limit, as_json, xlsx) -
         console.print(say(language, "written", path=xlsx), markup=False)
 
 
+def _watched(obj: Context, year: int, as_of, departments: dict[str, str],
+             unit_code: str | None) -> list[WatchedTarget]:
+    """The year's performance targets at ``as_of`` (of ``unit_code`` only, when given); none
+    when the database has none."""
+    try:
+        watched = watch_targets(obj.factory(), year=year, as_of=as_of, engine=obj.settings.engine,
+                                alerts=obj.settings.alerts.rules, departments=departments)
+    except StorageError as exc:
+        raise _storage(obj, exc) from exc
+    return [w for w in watched if unit_code is None or w.routing.get("unit") == unit_code]
+
+
+def target_counts(watched: list[WatchedTarget]) -> dict[tuple[str, str], dict[str, int]]:
+    """(level, code) → targets by state, worst first: a project's targets on its row, a unit's
+    own (unit-wide) targets on the unit's row."""
+    groups: dict[tuple[str, str], list[WatchedTarget]] = {}
+    for w in watched:
+        project = w.routing.get("project")
+        key = ("project", project) if project else ("unit", w.routing["unit"])
+        groups.setdefault(key, []).append(w)
+    return {key: summary(group) for key, group in groups.items()}
+
+
+def _summary_parts(language: str, counts: dict[str, int]) -> list[str]:
+    parts = []
+    for state, count in counts.items():
+        word = say(language, f"short.{state}" if f"short.{state}" in TEXT else f"state.{state}")
+        parts.append(say(language, "summary.part", word=word, count=count))
+    return parts
+
+
+def summary_text(language: str, counts: dict[str, int] | None) -> str:
+    """7 项：落后 1 · 无数据 2 · 达成 1 · 待判断 1 — worst states first; "—" without targets."""
+    if not counts:
+        return "—"
+    return say(language, "summary", total=sum(counts.values()), parts=" · ".join(_summary_parts(language, counts)))
+
+
+def summary_lines(language: str, counts: dict[str, int] | None, width: int = SUMMARY_WIDTH) -> str:
+    """``summary_text`` folded into lines of about ``width`` cells, never inside "落后 1" (a line
+    break stands for the " · " it replaces)."""
+    if not counts:
+        return "—"
+    lines: list[str] = []
+    line = say(language, "summary", total=sum(counts.values()), parts="")
+    for part in _summary_parts(language, counts):
+        if line.endswith(("：", ": ")):
+            line += part
+        elif cell_len(f"{line} · {part}") <= width:
+            line += f" · {part}"
+        else:
+            lines.append(line)
+            line = part
+    return "\n".join([*lines, line])
+
+
 def _print_status(console: Console, language: str, year: int, as_of, statuses: list[EntityStatus],
-                  limit: int) -> None:
+                  limit: int, targets: dict[tuple[str, str], dict[str, int]] | None = None) -> None:
+    targets = targets or {}
     table = Table(title=say(language, "title", year=year, as_of=as_of.isoformat()))
     for column in ("entity", "budget", "paid", "rate", "schedule", "next", "gap", "days", "daily", "projected"):
         table.add_column(say(language, column), justify="left" if column == "entity" else "right",
                          overflow="fold", no_wrap=column != "entity")
+    if targets:
+        table.add_column(say(language, "targets"), justify="left", overflow="fold")
     rows = statuses if limit == 0 else statuses[:limit]
     for s in rows:
         e, n = s.entity, s.next_checkpoint
         style = "red" if n is not None and n.projected_to_miss else ("yellow" if s.behind > 0 else None)
         projection = n.projection if n else s.year_end
         table.add_row(
-            f"[{say(language, f'level.{e.level}')}] {e.code} {e.name}", _wan(e.budget), _wan(e.paid),
+            escape(f"[{say(language, f'level.{e.level}')}] {e.code} {e.name}"), _wan(e.budget), _wan(e.paid),
             _percent(e.execution_rate), _percent(s.schedule_rate),
             f"{n.date:%m-%d} {_target(n.target_rate)}%" if n else "—",
             _wan(n.gap) if n else "—", str(n.working_days_left) if n else "—",
             _wan(n.daily_needed) if n else "—",
             f"{_percent(projection.rate)} {say(language, 'method.' + projection.method)}",
+            *([summary_lines(language, targets.get((e.level, e.code)))] if targets else []),
             style=style)
     table.columns[0].ratio = 1
     console.print(table)
@@ -223,15 +333,19 @@ def _print_status(console: Console, language: str, year: int, as_of, statuses: l
 @click.option("--as-of", "as_of", metavar="DATE", callback=as_of_option,
               help="Score at this date; during the year the score is where the unit is heading. 统计日期。")
 @click.option("--unit", "unit_code", metavar="CODE", callback=unit_option, help="Only this unit. 单位编码。")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document: per indicator key, weight, score, inputs.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON document: per indicator key, weight, score, inputs; per unit its targets.")
 @click.pass_obj
 def score(obj: Context, year, as_of, unit_code, as_json) -> None:
     """The evaluation's scores that data decides, per department and unit: payment progress,
     execution rate, adjustment rate and three-public-expense control, each with its weight and
-    the figures it was computed from. During the year: the score each is heading for.
+    the figures it was computed from. During the year: the score each is heading for. Then, per
+    unit, its performance targets: completion (actual ÷ target), weight and score by the rule
+    (nothing below 90%; satisfaction all or nothing; qualitative targets need a judgement).
 
     绩效评价得分（资金支付进度、预算执行率、预算调整率、三公经费控制），列出权重、得分和计算依据；
-    年度未结束时为按当前进度预计的得分。
+    年度未结束时为按当前进度预计的得分。其后列出各单位的绩效目标：完成率、权重、按规则计算的得分
+    （完成率低于 90% 不得分，满意度指标达标得满分，定性指标需人工判断）。
     """
     year, as_of = resolve_period(obj, year, as_of)
     language = obj.language
@@ -242,12 +356,84 @@ def score(obj: Context, year, as_of, unit_code, as_json) -> None:
         raise _storage(obj, exc) from exc
     if not cards:
         raise _no_data(obj, year, unit_code)
+    by_unit: dict[str, list[TargetScore]] = {}
+    for item in target_scores(_watched(obj, year, as_of, _departments(obj), unit_code)):
+        by_unit.setdefault(item.watched.routing["unit"], []).append(item)
     if as_json:
-        click.echo(json.dumps(scores_json(cards), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(scores_json(cards, by_unit), ensure_ascii=False, indent=2))
         return
     console = console_for_tables()
     for card in cards:
         _print_card(console, language, card)
+        if card.level == "unit" and card.code in by_unit:
+            _print_targets(console, language, card.code, card.name, as_of, by_unit[card.code])
+    carded = {c.code for c in cards if c.level == "unit"}
+    for code, items in by_unit.items():
+        if code not in carded:  # targets of a unit without quota lines this year
+            name = next((i.watched.scope_name for i in items if "project" not in i.watched.routing), "")
+            _print_targets(console, language, code, name, as_of, items)
+
+
+def _departments(obj: Context) -> dict[str, str]:
+    """unit code → department code (the targets' rules and routing follow the department)."""
+    from db.engine import transaction
+    from db.models import Department, Unit
+    from sqlalchemy import select
+
+    try:
+        with transaction(obj.factory()) as session:
+            rows = session.execute(select(Unit.code, Department.code)
+                                   .join(Department, Department.id == Unit.department_id)).all()
+        return {unit: department for unit, department in rows}
+    except StorageError as exc:
+        raise _storage(obj, exc) from exc
+
+
+def _actual_text(language: str, item: TargetScore) -> str:
+    status = item.watched.status
+    if status.actual is None:
+        return "—"
+    text = amount(status.actual, status.target.spec.measure)
+    if status.reported_on is None:
+        return text
+    return say(language, "actual_on", actual=text, date=f"{status.reported_on:%m-%d}")
+
+
+def _print_targets(console: Console, language: str, code: str, name: str, as_of, items: list[TargetScore]) -> None:
+    """The output-indicator part of the score: one row per target, then the total line."""
+    table = Table(title=say(language, "targets_title", level=say(language, "level.unit"), who=f"{code} {name}".strip(),
+                            as_of=as_of.isoformat()), title_justify="left")
+    for column in ("col.scope", "indicator", "col.target", "col.actual", "col.completion", "weight", "score",
+                   "status"):
+        table.add_column(say(language, column), overflow="fold",
+                         justify="right" if column in ("col.completion", "weight", "score") else "left")
+    for item in items:
+        status = item.watched.status
+        target = status.target
+        judgement = needs_judgement(item)
+        scope = item.watched.scope_name if "project" in item.watched.routing else say(language, "whole")
+        state = say(language, "judgement") if judgement else say(language, f"state.{status.status}")
+        if status.status in BAD_STATES:
+            style = "red"
+        elif status.status in WATCH_STATES or judgement:
+            style = "yellow"
+        else:
+            style = None
+        cells = (scope, target.name, target_text(target.spec), _actual_text(language, item),
+                 _percent(item.completion), two(target.weight) if target.weight is not None else "—",
+                 two(item.score) if item.score is not None else "—", state)
+        table.add_row(*(Text(cell) for cell in cells), style=style)  # names are text, never rich markup
+    console.print(table)
+    total = targets_total(items)
+    line = say(language, "targets_total", scored=total["scored"], score=total["score"], weight=total["weight"])
+    if total["needs_judgement"]:
+        line += say(language, "total.judgement", count=total["needs_judgement"],
+                    weight=total["needs_judgement_weight"])
+    if total["without_value"]:
+        line += say(language, "total.missing", count=total["without_value"], weight=total["without_value_weight"])
+    if total["unweighted"]:
+        line += say(language, "total.unweighted", count=total["unweighted"])
+    console.print(line, markup=False)
 
 
 def _print_card(console: Console, language: str, card: ScoreCard) -> None:

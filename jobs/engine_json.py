@@ -1,16 +1,29 @@
 """The engine's results as JSON documents: amounts in yuan and rates in percent, both as strings
-with two decimals (17.96), so no reader turns money into a float."""
+with two decimals (17.96), so no reader turns money into a float.
+
+Performance targets (绩效目标) are added without moving any existing key: in ``status`` an entity
+with targets gains ``targets`` (how many are in each state, worst first); in ``score`` a unit card
+with targets gains ``targets`` (one object per target: completion and score by the evaluation's
+rule) and ``targets_score`` (the totals). Target values are strings with two decimals in the
+target's own measure (场次, %, 万元 …).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
 
+from alerts.target_rules import amount
 from jobs.engine import StatusReport
+from jobs.targets_eval import TargetScore
 from monitor.assess import EntityStatus, ScoreCard
 from monitor.execution import BREAKDOWNS, breakdown
 from monitor.money import two
 from monitor.scores import IndicatorScore, Input
+from monitor.target_values import TargetValue
+
+SIGNS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "="}
 
 
 def entity_json(status: EntityStatus) -> dict:
@@ -43,13 +56,25 @@ def entity_json(status: EntityStatus) -> dict:
     }
 
 
-def status_json(report: StatusReport, statuses: Sequence[EntityStatus]) -> dict:
+def status_json(report: StatusReport, statuses: Sequence[EntityStatus],
+                targets: Mapping[tuple[str, str], Mapping[str, int]] | None = None) -> dict:
+    """``targets``: (level, code) → how many targets are in each state (jobs.targets_eval.summary),
+    for the entities that have targets; each of those entities gets it as ``targets``."""
+    targets = targets or {}
+
+    def one(status: EntityStatus) -> dict:
+        document = entity_json(status)
+        counts = targets.get((status.entity.level, status.entity.code))
+        if counts:
+            document["targets"] = dict(counts)
+        return document
+
     return {
         "year": report.year,
         "as_of": report.as_of.isoformat(),
         "latest_export": report.latest_export.isoformat() if report.latest_export else None,
         "calendar_uncovered_years": report.uncovered_years,
-        "entities": [entity_json(s) for s in statuses],
+        "entities": [one(s) for s in statuses],
         "breakdowns": {name: [{"value": share.value, "budget": two(share.budget), "paid": two(share.paid),
                                "execution_rate": two(share.execution_rate)}
                               for share in breakdown(report.lines, name)]
@@ -72,11 +97,74 @@ def indicator_json(indicator: IndicatorScore) -> dict:
             "status": indicator.status, "inputs": {i.name: input_value(i) for i in indicator.inputs}}
 
 
-def scores_json(cards: Sequence[ScoreCard]) -> dict:
-    first = cards[0] if cards else None
+def target_text(spec: TargetValue) -> str:
+    """A target value written the one way: ≥35 场次, ≤61.85 万元, ≥90%, 不断提高."""
+    sign = SIGNS.get(spec.operator)
+    if sign is None or spec.value is None:
+        return "".join(spec.text.split())
+    return f"{sign}{amount(spec.value, spec.measure)}"
+
+
+def needs_judgement(item: TargetScore) -> bool:
+    """A qualitative target (不断提高 …): its score is a judgement, not a computation."""
+    return item.watched.status.target.spec.operator == "improve"
+
+
+def target_json(item: TargetScore) -> dict:
+    status = item.watched.status
+    target, spec = status.target, status.target.spec
     return {
+        "id": target.key, "unit": item.watched.routing.get("unit"), "project": item.watched.routing.get("project"),
+        "scope": item.watched.scope_name, "level1": target.level1, "level2": target.level2, "name": target.name,
+        "target_text": spec.text, "target": target_text(spec), "operator": spec.operator, "value": two(spec.value),
+        "measure": spec.measure, "weight": two(target.weight), "due": target.due.isoformat(),
+        "mode": status.mode, "status": status.status, "actual": two(status.actual),
+        "reported_on": status.reported_on.isoformat() if status.reported_on else None,
+        "completion": two(item.completion), "score": two(item.score), "needs_judgement": needs_judgement(item),
+    }
+
+
+def targets_total(items: Sequence[TargetScore]) -> dict:
+    """The score of the scored targets over their weight, and what is left out and why:
+    qualitative targets (a judgement), targets with no value reported yet, targets without a weight."""
+    scored = [i for i in items if i.score is not None]
+    judged = [i for i in items if needs_judgement(i)]
+    missing = [i for i in items if not needs_judgement(i) and i.completion is None]
+    unweighted = [i for i in items if i.completion is not None and i.score is None]
+
+    def weight(group: Sequence[TargetScore]) -> Decimal:
+        return sum((i.watched.status.target.weight or Decimal(0) for i in group), Decimal(0))
+
+    return {
+        "score": two(sum((i.score for i in scored), Decimal(0))), "weight": two(weight(scored)),
+        "scored": len(scored), "needs_judgement": len(judged), "needs_judgement_weight": two(weight(judged)),
+        "without_value": len(missing), "without_value_weight": two(weight(missing)), "unweighted": len(unweighted),
+    }
+
+
+def scores_json(cards: Sequence[ScoreCard], targets: Mapping[str, Sequence[TargetScore]] | None = None) -> dict:
+    """``targets``: unit code → its targets scored (jobs.targets_eval.target_scores); each unit
+    card with targets gets ``targets`` and ``targets_score``. A unit with targets but no card
+    (no quota lines that year) is listed under ``targets_without_card``, present only then."""
+    targets = targets or {}
+    first = cards[0] if cards else None
+    document = {
         "year": first.year if first else None,
         "as_of": first.as_of.isoformat() if first else None,
-        "cards": [{"level": c.level, "code": c.code, "name": c.name, "score": two(c.score), "weight": two(c.weight),
-                   "indicators": [indicator_json(i) for i in c.indicators]} for c in cards],
+        "cards": [card_json(c, targets.get(c.code) if c.level == "unit" else None) for c in cards],
     }
+    carded = {c.code for c in cards if c.level == "unit"}
+    orphans = [{"unit": code, "targets": [target_json(i) for i in items], "targets_score": targets_total(items)}
+               for code, items in targets.items() if code not in carded and items]
+    if orphans:
+        document["targets_without_card"] = orphans
+    return document
+
+
+def card_json(card: ScoreCard, targets: Sequence[TargetScore] | None = None) -> dict:
+    document = {"level": card.level, "code": card.code, "name": card.name, "score": two(card.score),
+                "weight": two(card.weight), "indicators": [indicator_json(i) for i in card.indicators]}
+    if targets:
+        document["targets"] = [target_json(i) for i in targets]
+        document["targets_score"] = targets_total(targets)
+    return document

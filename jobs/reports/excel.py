@@ -10,6 +10,7 @@ Such cells are written as strings with Excel's quote prefix, so that editing one
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,14 +105,24 @@ def _display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
-def write_status_xlsx(report: StatusReport, path: str | Path, language: str = "zh") -> Path:
-    """Write the ranked status table of every entity (all levels) to ``path``; returns it."""
+def targets_column(texts: Mapping[tuple[str, str], str]) -> Column:
+    """The performance targets of an entity, as the status table says them (e.g. "7 项：落后 1 · 达成 2")."""
+    return Column("绩效目标", "performance targets", "text", lambda r, lang: texts.get((r.level, r.code), ""))
+
+
+def write_status_xlsx(report: StatusReport, path: str | Path, language: str = "zh",
+                      targets: Mapping[tuple[str, str], str] | None = None) -> Path:
+    """Write the ranked status table of every entity (all levels) to ``path``; returns it.
+
+    ``targets``: (level, code) → the summary of that entity's performance targets; when there
+    are any, a last column shows them (empty for entities without targets)."""
     rows = status_rows(report)
+    columns = COLUMNS + ((targets_column(targets),) if targets else ())
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = say(language, "sheet")
     widths = []
-    for index, column in enumerate(COLUMNS, start=1):
+    for index, column in enumerate(columns, start=1):
         title = column.zh if language == "zh" else column.en
         cell = sheet.cell(row=1, column=index, value=title)
         cell.font = Font(bold=True)
@@ -119,11 +130,11 @@ def write_status_xlsx(report: StatusReport, path: str | Path, language: str = "z
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         widths.append(min(max(_display_width(title) + 2, 8), 24))
     for row_index, row in enumerate(rows, start=2):
-        _write_row(sheet, row_index, row, language, widths)
+        _write_row(sheet, row_index, row, language, widths, columns)
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{max(len(rows) + 1, 2)}"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(len(rows) + 1, 2)}"
     sheet.row_dimensions[1].height = 32
     _about(workbook.create_sheet(say(language, "about")), report, language)
     path = Path(path)
@@ -131,8 +142,9 @@ def write_status_xlsx(report: StatusReport, path: str | Path, language: str = "z
     return path
 
 
-def _write_row(sheet, row_index: int, row: StatusRow, language: str, widths: list[int]) -> None:
-    for index, column in enumerate(COLUMNS, start=1):
+def _write_row(sheet, row_index: int, row: StatusRow, language: str, widths: list[int],
+               columns: tuple[Column, ...] = COLUMNS) -> None:
+    for index, column in enumerate(columns, start=1):
         value = column.value(row, language)
         cell = sheet.cell(row=row_index, column=index)
         if column.kind in ("text", "label"):
