@@ -110,6 +110,16 @@ def _current_facts(seen: Snapshot) -> dict[tuple[str, str], dict[str, str]]:
     return facts
 
 
+def _adjustment_facts(seen: Snapshot, key: tuple[str, str]) -> dict[str, str]:
+    """The adjustment rate today, for the "back within the limit" notice of adjustment_rate."""
+    card = seen.cards.get(key)
+    if card is None:
+        return {}
+    inputs = {i.name: i.value for i in next(i for i in card.indicators if i.key == "adjustment_rate").inputs}
+    return {"rate": fact(inputs["rate"]), "limit": fact(inputs["limit"]), "adjusted": fact(inputs["adjusted"]),
+            "initial": fact(inputs["initial"])}
+
+
 def transitions(states: dict[str, State], findings: list[Finding], *, seen: Snapshot, policy: Policy,
                 silenced: set[str], remind: frozenset[str] = frozenset()) -> tuple[list[State], list[Event], bool]:
     """Every key's step: the changed states, the events to tell, and whether stale data muted
@@ -123,6 +133,8 @@ def transitions(states: dict[str, State], findings: list[Finding], *, seen: Snap
         state, finding = states.get(key), by_key.get(key)
         rule, level, code, period = key.split(":", 3)
         today = current.get((level, code))
+        if rule == "adjustment_rate" and today is not None:  # its "rate" is the adjustment rate, not execution's
+            today = {**today, **_adjustment_facts(seen, (level, code))}
         # Good news only about an entity still there with a budget: one cut to nothing, or gone
         # from the exports, closes quietly ("back on schedule" with 0 of 0 would mislead).
         vanished = rule != "stale_data" and (today is None or today.get("budget") == "0.00")

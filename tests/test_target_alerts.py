@@ -182,3 +182,25 @@ def test_the_weekly_digest_counts_each_units_targets_and_names_those_needing_att
     assert "需关注：开展科普讲座科技培训场次" in text
     english = render_text(Message(1, PEOPLE[2].recipient, "en", dt.date(2024, 7, 1), 2024, (item,)))
     assert "7 in all, 2 on track, 1 behind, 3 not reported yet, 1 need a judgement" in english
+
+
+def test_back_within_the_adjustment_limit_shows_the_adjustment_rate_not_the_execution_rate(factory, now, tmp_path):
+    """A bug found while trying issue 6's demo: the notice took today's execution rate as "rate"."""
+    from alerts.rules import Finding
+    from alerts.state import Policy, step
+    from jobs.evaluate import snapshot, transitions
+    from tests.helpers import adjustment, adjustment_rows, ingest_rows, quota_export, quota_line
+
+    unit = "901001 - 市测试局本级"
+    ingest_rows(factory, tmp_path / "q.csv", quota_export(dt.date(2023, 1, 3), quota_line("ZB1", unit, "1000000.00")),
+                now=now)
+    ingest_rows(factory, tmp_path / "p.csv", payment_rows(payment("P1", "2023-02-10", "300,000.00", unit=unit,
+                                                                  quota="ZB1")), now=now)
+    seen = snapshot(factory, year=2023, as_of=dt.date(2023, 3, 1), engine=EngineSettings())
+    was = Finding("adjustment_rate", "red", "unit", "901001", "市测试局本级", "2023",
+                  {"rate": "12.00", "limit": "10.00", "adjusted": "120000.00", "initial": "1000000.00"},
+                  {"department": "901", "unit": "901001"})
+    state, _ = step(None, was, as_of=dt.date(2023, 2, 1), policy=Policy())
+    _, events, _ = transitions({state.key: state}, [], seen=seen, policy=Policy(), silenced=set())
+    [resolved] = [e.item for e in events]
+    assert resolved.event == "resolve" and resolved.facts["rate"] == "0.00", "no adjustment any more: 0%, not 30%"
