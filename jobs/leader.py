@@ -101,6 +101,13 @@ class PostgresLeadership:
         return self._held
 
     def release(self) -> None:
+        # Unlock first: the server answers only once the lock is free, whereas a closed socket is
+        # noticed by the server a moment later (a standby asking at once would still see it held).
+        if self._held and self._connection is not None and not self._connection.closed:
+            try:
+                self._connection.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
+            except psycopg.Error:
+                pass  # the session is going anyway; closing it frees the lock
         self._close()  # ending the session frees its advisory locks
 
     def holder(self) -> str | None:
