@@ -6,6 +6,13 @@ owned as the engine owns it (db/figures.py): a payment belongs to the unit, proj
 class of its quota line when that line is known, else to the unit its own row names (and to no
 project or class). A project target spends its project's payments; a unit-wide target, all of its
 unit's; with an economic class (3 or 5 digits), only lines of that class (302 takes 30201 … 30299).
+
+A money target without an economic class is measured from payments only when it is its owner's
+(the project's, or the unit's as a whole) only money target without a class. Real target tables
+have no 经济分类 column, and their cost caps usually partition the project's budget (科普经费:
+61.85 + 15 + 30 = 106.85 万元): measuring each cap against the whole project would cross every
+one of them. Such targets get ``spent`` None and ``needs_report`` True: their spending comes from
+progress reports (``progress add``), or from payments once the table gives their 经济分类.
 """
 
 from __future__ import annotations
@@ -35,7 +42,8 @@ class ProgressReport:
 @dataclass(frozen=True)
 class TargetFacts:
     """One stored target, its reports on or before ``as_of`` (oldest first), and ``spent``: yuan
-    paid up to ``as_of`` for a money measure (0 when nothing was paid), None otherwise."""
+    paid up to ``as_of`` for a money measure measured from payments (0 when nothing was paid),
+    None otherwise — ``needs_report`` tells a money target whose spending must be reported."""
 
     id: int
     budget_year: int
@@ -58,6 +66,7 @@ class TargetFacts:
     economic_class: str | None
     reports: tuple[ProgressReport, ...]
     spent: Decimal | None
+    needs_report: bool = False  # in money, but not measurable from payments (module docstring)
 
     @property
     def latest(self) -> ProgressReport | None:
@@ -80,11 +89,24 @@ def load_targets(session: Session, year: int, as_of: dt.date,
     rows = session.execute(query).all()
     reports = _reports(session, year, as_of, unit_ids)
     spent = _spent(session, year, as_of, unit_ids)
-    return [
-        TargetFacts(*row[:17], _milestones(row[17]), row[18], tuple(reports.get(row[0], ())),
-                    spent.get(row[0], ZERO) if row[12] in MONEY_YUAN else None)
-        for row in rows
-    ]
+    unmeasured = _sharing_owners(rows)
+    facts = []
+    for row in rows:
+        money = row[12] in MONEY_YUAN
+        shared = money and not row[18] and (row[2], row[4]) in unmeasured
+        facts.append(TargetFacts(*row[:17], _milestones(row[17]), row[18], tuple(reports.get(row[0], ())),
+                                 spent.get(row[0], ZERO) if money and not shared else None, needs_report=shared))
+    return facts
+
+
+def _sharing_owners(rows) -> set[tuple]:
+    """(unit code, project code or None) of the owners with more than one money target without an
+    economic class: none of those can be measured from the owner's payments."""
+    counts: dict[tuple, int] = {}
+    for row in rows:
+        if row[12] in MONEY_YUAN and not row[18]:
+            counts[(row[2], row[4])] = counts.get((row[2], row[4]), 0) + 1
+    return {owner for owner, count in counts.items() if count > 1}
 
 
 def _of_units(column, unit_ids: Collection[int] | None) -> tuple:

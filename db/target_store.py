@@ -4,7 +4,9 @@ against (known units, projects and targets, as plain records).
 Called inside one transaction per file (``db.engine.transaction``); nothing here commits.
 Targets are upserted by (budget year, unit, scope, 三级指标) — scope is the project's code, or ""
 for the unit as a whole — and never deleted when a later file leaves one out. Progress is one
-value per (target, date): a later report replaces it.
+value per (target, date): a later report replaces it. For both, the last import wins: unlike the
+payment system's exports, a target table or a progress report is what a person gives, and a
+revision dated earlier in its title is still the revision.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import Import, PerformanceTarget, Project, TargetProgress, Unit
 from db.store import Counts, Progress, _chunks, _no_progress
+from monitor.target_values import convert_measure
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class KnownTarget:
     name: str
     target_text: str
     measure: str
+    reports: int = 0  # progress reports stored for it
 
 
 def known_units(session: Session) -> list[KnownUnit]:
@@ -67,9 +71,13 @@ def known_projects(session: Session, unit_ids: Collection[int], codes: Collectio
 
 def known_targets(session: Session, year: int, unit_ids: Collection[int]) -> list[KnownTarget]:
     t = PerformanceTarget
+    reports = (select(TargetProgress.target_id, func.count().label("reports"))
+               .group_by(TargetProgress.target_id).subquery())
     found = []
     for chunk in _chunks(sorted(unit_ids)):
-        query = (select(t.id, t.budget_year, t.unit_id, t.project_id, t.name, t.target_text, t.measure)
+        query = (select(t.id, t.budget_year, t.unit_id, t.project_id, t.name, t.target_text, t.measure,
+                        func.coalesce(reports.c.reports, 0))
+                 .outerjoin(reports, reports.c.target_id == t.id)
                  .where(t.budget_year == year, t.unit_id.in_(chunk)).order_by(t.id))
         found.extend(KnownTarget(*row) for row in session.execute(query))
     return found
@@ -83,15 +91,17 @@ TARGET_FIELDS = ("project_id", "level1", "level2", "target_text", "operator", "v
 
 def store_targets(session: Session, records: pd.DataFrame, import_row: Import,
                   progress: Progress = _no_progress) -> Counts:
-    """Insert new targets and update changed ones. A target last set by an export dated later
-    than this one is left alone: an older table imported late never undoes a newer one."""
+    """Insert new targets and update changed ones. The last table imported wins, whatever the
+    dates in its title (a revision is what the user gives). An optional column the file does not
+    have (``keep``: 经济分类, 进度计划, 完成时限 …) leaves the stored value alone. A target whose
+    measure changes by a 千/万/亿 prefix (人次 → 万人次) has its reports converted to the new
+    measure (the importer refused the file when they cannot be: target_refs.py)."""
     rows = records.to_dict("records")
     new_units = _add_units(session, {r["new_unit"].code: r["new_unit"].name for r in rows if r.get("new_unit")})
     for row in rows:
         if row.get("new_unit"):
             row["unit_id"] = new_units[row["new_unit"].code]
     existing = _stored_targets(session, rows)
-    import_dates = _import_dates(session, {t.last_import_id for t in existing.values() if t.last_import_id})
     inserted = updated = unchanged = 0
     for count, row in enumerate(rows, start=1):
         values = {name: row[name] for name in TARGET_FIELDS}
@@ -103,10 +113,11 @@ def store_targets(session: Session, records: pd.DataFrame, import_row: Import,
                                           last_import_id=import_row.id, updated_at=import_row.imported_at,
                                           **values))
             inserted += 1
-        elif import_dates.get(target.last_import_id, dt.date.min) > import_row.observed_on:
-            unchanged += 1
         else:
-            changed = {k: v for k, v in values.items() if getattr(target, k) != v}
+            kept = row.get("keep") or ()
+            changed = {k: v for k, v in values.items() if k not in kept and getattr(target, k) != v}
+            if "measure" in changed:
+                _convert_reports(session, target.id, target.measure, changed["measure"])
             for name, value in changed.items():
                 setattr(target, name, value)
             target.last_import_id = import_row.id
@@ -119,6 +130,19 @@ def store_targets(session: Session, records: pd.DataFrame, import_row: Import,
     session.flush()
     progress(len(rows), len(rows))
     return Counts(inserted, updated, unchanged)
+
+
+def _convert_reports(session: Session, target_id: int, old: str, new: str) -> None:
+    """The target's reports, from the ``old`` measure to the ``new`` one (人次 → 万人次: ÷ 10,000)."""
+    reports = list(session.scalars(select(TargetProgress).where(TargetProgress.target_id == target_id)))
+    if not reports:
+        return
+    for report in reports:
+        converted = convert_measure(report.actual, old, new)
+        if converted is None:  # the importer refuses such a file; never store a value in the wrong unit
+            raise ValueError(f"target {target_id}: reports in {old!r} cannot be converted to {new!r}")
+        report.actual = converted
+    session.flush()
 
 
 def _add_units(session: Session, names: dict[str, str]) -> dict[str, int]:
@@ -145,28 +169,18 @@ def _stored_targets(session: Session, rows: list[dict]) -> dict[tuple, Performan
     return found
 
 
-def _import_dates(session: Session, ids: set[int]) -> dict[int, dt.date]:
-    if not ids:
-        return {}
-    return dict(session.execute(select(Import.id, Import.observed_on).where(Import.id.in_(list(ids)))).all())
-
-
 # --- progress ----------------------------------------------------------------------------------
 
 def store_progress(session: Session, records: pd.DataFrame, import_row: Import,
                    progress: Progress = _no_progress) -> Counts:
-    """One value per (target, date); a report already there from an export dated later than
-    this one stays (an older report imported late never undoes a newer one)."""
+    """One value per (target, date): the last report imported replaces the one stored, whatever the
+    dates in the titles of the two files (a correction is what the user gives)."""
     rows = records.to_dict("records")
     existing = _stored_reports(session, {r["target_id"] for r in rows})
-    import_dates = _import_dates(session, {p.import_id for p in existing.values() if p.import_id})
     inserted = updated = unchanged = 0
     for row in rows:
         stored = existing.get((row["target_id"], row["reported_on"]))
         actual, note = row["actual"].value, row["note"]
-        if stored is not None and import_dates.get(stored.import_id, dt.date.min) > import_row.observed_on:
-            unchanged += 1
-            continue
         outcome = _put_report(session, stored, target_id=row["target_id"], reported_on=row["reported_on"],
                               actual=actual, note=note, source="file", import_id=import_row.id,
                               recorded_at=import_row.imported_at)

@@ -98,8 +98,8 @@ TEXT = {
                           "previous_three_public_budget in the config"},
     # performance targets (绩效目标)
     "targets": {"zh": "绩效目标", "en": "targets"},
-    "targets_title": {"zh": "{level} {who}：绩效目标（产出、效益、满意度指标），按截至 {as_of} 的完成值计分",
-                      "en": "{level} {who}: performance targets (output, benefit and satisfaction "
+    "targets_title": {"zh": "{level} {who}：绩效目标（产出、成本、效益、满意度等各类指标），按截至 {as_of} 的完成值计分",
+                      "en": "{level} {who}: performance targets (output, cost, benefit, satisfaction and other "
                             "indicators), scored on the values reached by {as_of}"},
     "col.scope": {"zh": "项目", "en": "project"},
     "col.target": {"zh": "目标值", "en": "target"},
@@ -128,7 +128,7 @@ TEXT = {
     "state.window_soon": {"zh": "时限将至", "en": "window soon"},
     "state.window_open": {"zh": "时限进行中", "en": "window open"},
     "state.window_missed": {"zh": "错过时限", "en": "window missed"},
-    "short.not_measurable": {"zh": "待判断", "en": "judgement"},
+    "short.not_measurable": {"zh": "需人工判断", "en": "need a judgement"},  # as score says it
 }
 
 SUMMARY_WIDTH = 14  # the targets column of the status table, in cells (the table is wide already)
@@ -275,7 +275,7 @@ def _summary_parts(language: str, counts: dict[str, int]) -> list[str]:
 
 
 def summary_text(language: str, counts: dict[str, int] | None) -> str:
-    """7 项：落后 1 · 无数据 2 · 达成 1 · 待判断 1 — worst states first; "—" without targets."""
+    """7 项：落后 1 · 无数据 2 · 达成 1 · 需人工判断 1 — worst states first; "—" without targets."""
     if not counts:
         return "—"
     return say(language, "summary", total=sum(counts.values()), parts=" · ".join(_summary_parts(language, counts)))

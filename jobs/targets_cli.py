@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from decimal import Decimal
 
 import click
 from rich.console import Console
@@ -19,17 +20,19 @@ from sqlalchemy import func, select
 
 from db.engine import transaction
 from db.exceptions import StorageError
-from db.models import PerformanceTarget, Unit
+from db.models import PerformanceTarget, TargetProgress, Unit
 from db.target_queries import TargetFacts, load_targets
 from db.target_store import KnownProject, KnownTarget, KnownUnit, record_progress
 from jobs.cli_base import CliError, Context, as_of_option, unit_option
 from jobs.clock import beijing_now
 from jobs.ingest.problems import problem
-from jobs.ingest.target_records import Actual, name_key, parse_actual, read_ref
+from jobs.ingest.target_records import Actual, fraction_of_percent, name_key, parse_actual, read_ref
 from jobs.ingest.target_refs import DbCatalog, Finder, owner_words
 from jobs.ingest.values import CellError, parse_date
 from monitor.i18n import render
 from monitor.money import to_wan, two
+from monitor.target_values import TargetValue
+from monitor.targets import Target, mode_of
 
 TEXT = {
     "need_date": {"zh": "--date 应为日期，如 2024-06-30", "en": "--date must be a date such as 2024-06-30"},
@@ -51,6 +54,20 @@ TEXT = {
     "col.weight": {"zh": "权重", "en": "weight"}, "col.leader": {"zh": "负责人", "en": "leader"},
     "col.due": {"zh": "完成时限", "en": "due"}, "col.latest": {"zh": "最新进度", "en": "latest progress"},
     "col.spent": {"zh": "已支出(万元)", "en": "spent (万元)"}, "colon": {"zh": "：", "en": ": "},
+    "needs_report": {"zh": "需报告", "en": "needs a report"},
+    "needs_report.note": {
+        "zh": "需报告：同一项目（或单位整体）有多个未写经济分类的金额指标，无法从支付数据分别算出各自的支出——"
+              "请用 budget-monitor progress add 报告已支出金额，或在绩效目标表中增加“经济分类”列后重新导入",
+        "en": "needs a report: a project (or the unit as a whole) has several money targets without an economic "
+              "class, so the payments cannot tell their spending apart — report it with budget-monitor progress "
+              "add, or add a 经济分类 column to the target table and import it again"},
+    "missing": {"zh": "缺少必需的选项：{options}（如 progress add --unit 158001 --indicator 三级指标 --date 2024-06-30 "
+                      "--actual 8场次）",
+                "en": "missing required options: {options} (e.g. progress add --unit 158001 --indicator NAME "
+                      "--date 2024-06-30 --actual 8场次)"},
+    "lower": {"zh": "注意：此值低于 {date} 的报告值 {earlier}（完成值是累计数，通常不会减少；若为更正可忽略）",
+              "en": "note: this is lower than the report of {date} ({earlier}); actual values are cumulative and "
+                    "rarely fall — ignore this if it is a correction"},
 }
 
 
@@ -61,6 +78,8 @@ def say(language: str, code: str, **params) -> str:
 # --- progress add ------------------------------------------------------------------------------
 
 def _date(ctx, param, value):
+    if value is None:  # missing: said with the other missing options
+        return None
     try:
         return parse_date(value)
     except (CellError, TypeError) as exc:
@@ -73,25 +92,31 @@ def progress() -> None:
 
 
 @progress.command("add")
-@click.option("--unit", required=True, callback=unit_option, metavar="CODE",
+@click.option("--unit", callback=unit_option, metavar="CODE",
               help="The budget unit: its code (or its exact name). 预算单位编码。")
 @click.option("--project", metavar="NAME_OR_CODE",
               help="The project: its code or exact name; leave out for a target of the unit as a whole. 项目。")
-@click.option("--indicator", required=True, metavar="NAME", help="The indicator (三级指标) as the target table names it.")
-@click.option("--date", "reported_on", required=True, metavar="DATE", callback=_date,
+@click.option("--indicator", metavar="NAME", help="The indicator (三级指标) as the target table names it.")
+@click.option("--date", "reported_on", metavar="DATE", callback=_date,
               help="The date the actual value is as of, e.g. 2024-06-30. 截至日期。")
-@click.option("--actual", required=True, metavar="VALUE",
+@click.option("--actual", metavar="VALUE",
               help="The value reached by then, e.g. 8, 8场次, 92%, 12.5万元. 实际完成值。")
 @click.option("--note", help="Evidence or remarks. 备注。")
 @click.option("--year", type=click.IntRange(2000, 2100), help="Budget year of the target (default: the date's year).")
 @click.pass_obj
-def add(obj: Context, unit: str, project: str | None, indicator: str, reported_on: dt.date, actual: str,
-        note: str | None, year: int | None) -> None:
+def add(obj: Context, unit: str | None, project: str | None, indicator: str | None, reported_on: dt.date | None,
+        actual: str | None, note: str | None, year: int | None) -> None:
     """Record one progress report; it replaces an earlier report of the same target and date.
+    --unit, --indicator, --date and --actual are required.
 
-    录入一条绩效目标完成进度（同一指标同一日期的旧值被替换）。
+    录入一条绩效目标完成进度（同一指标同一日期的旧值被替换）；--unit、--indicator、--date、--actual 必填。
     """
     language = obj.language
+    missing = [option for option, given in (("--unit", unit), ("--indicator", indicator), ("--date", reported_on),
+                                            ("--actual", actual)) if given is None]
+    if missing:  # all of them in one line, in the user's language (click names the first one, in English)
+        raise CliError(say(language, "missing", options=("、" if language == "zh" else ", ").join(missing)),
+                       language, 2)
     year = year or reported_on.year
     if reported_on.year != year:
         raise CliError(say(language, "date_year", date=reported_on.isoformat(), year=year), language, 2)
@@ -110,10 +135,34 @@ def add(obj: Context, unit: str, project: str | None, indicator: str, reported_o
             outcome = record_progress(session, target_id=target.id, reported_on=reported_on, actual=value.value,
                                       note=note.strip() if note and note.strip() else None,
                                       recorded_at=beijing_now(), source="cli")
+            lower = _lower_than_before(session, target.id, reported_on, value.value)
     except StorageError as exc:
         raise CliError(str(exc), language, 2) from exc
     click.echo(say(language, "recorded", outcome=say(language, f"outcome.{outcome}"), owner=owner,
                    name=target.name, date=reported_on.isoformat(), actual=actual.strip(), target=target.target_text))
+    if lower is not None:
+        click.echo(say(language, "lower", date=lower[0].isoformat(), earlier=f"{lower[1]}{target.measure}"))
+
+
+def _lower_than_before(session, target_id: int, reported_on: dt.date, actual) -> tuple[dt.date, Decimal] | None:
+    """(date, value) of the latest earlier report when ``actual`` is lower and the target's reports
+    are cumulative (a count, a cost: not a rate or a satisfaction level, which may fall); else None.
+    Accepted all the same: a lower figure may be a correction."""
+    stored = session.get(PerformanceTarget, target_id)
+    spec = TargetValue(stored.operator, stored.value, stored.measure, stored.target_text)
+    if spec.operator == "improve":
+        return None
+    target = Target(key=str(stored.id), name=stored.name, level1=stored.level1 or "", level2=stored.level2 or "",
+                    spec=spec, year=stored.budget_year, due=stored.due_on, window_start=stored.window_start)
+    if not (mode_of(target) == "cumulative" or (mode_of(target) == "cap" and spec.is_money)):
+        return None
+    earlier = session.execute(
+        select(TargetProgress.reported_on, TargetProgress.actual)
+        .where(TargetProgress.target_id == target_id, TargetProgress.reported_on < reported_on)
+        .order_by(TargetProgress.reported_on.desc()).limit(1)).first()
+    if earlier is None or actual >= earlier.actual:
+        return None
+    return earlier.reported_on, earlier.actual
 
 
 def _target(catalog: DbCatalog, language: str, unit_text: str, project_text: str | None, indicator: str,
@@ -159,6 +208,10 @@ def _check_measure(language: str, target: KnownTarget, value: Actual, text: str)
     if value.measure and target.measure and value.measure != target.measure:
         raise CliError(problem("measure_mismatch", found=value.measure, expected=target.measure, name=target.name,
                                target=target.target_text).message(language), language, 2)
+    percent = fraction_of_percent(value, target.measure)
+    if percent is not None:  # --actual 0.97 on a >=95% target: 97%, surely not 0.97%
+        raise CliError(problem("fraction_percent", name=target.name, target=target.target_text, percent=percent,
+                               actual=text.strip()).message(language), language, 2)
 
 
 # --- targets -----------------------------------------------------------------------------------
@@ -219,7 +272,9 @@ def _json(facts: TargetFacts) -> dict:
                                                "actual": str(latest.actual), "note": latest.note,
                                                "source": latest.source},
         "reports": len(facts.reports),
-        "spent": two(facts.spent),
+        "spent": two(facts.spent),  # yuan, from payments
+        "spent_unit": "yuan" if facts.spent is not None else None,
+        "needs_report": facts.needs_report,  # in money, but its spending must be reported (several without a class)
     }
 
 
@@ -237,7 +292,9 @@ def _print(language: str, year: int, as_of: dt.date, facts: list[TargetFacts]) -
             f.unit_code, f.project_name or say(language, "whole"), f.name, f.target_text, _text(f.weight) or "",
             f.leader or "", f.due_on.isoformat(),
             "—" if latest is None else f"{latest.reported_on.isoformat()}{say(language, 'colon')}{latest.actual}{f.measure}",
-            "" if f.spent is None else two(to_wan(f.spent)),
+            say(language, "needs_report") if f.needs_report else "" if f.spent is None else two(to_wan(f.spent)),
         )
         table.add_row(*(Text(cell) for cell in cells))  # names are text, never rich markup
     console.print(table)
+    if any(f.needs_report for f in facts):
+        console.print(say(language, "needs_report.note"), markup=False)

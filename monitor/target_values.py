@@ -14,6 +14,12 @@ Decisions:
 - Ranges (``5-10个``), negative values, two numbers and values finer than one fen for money
   are refused; so is anything longer than 100 characters.
 - Money values are kept in the measure written (万元 stays 万元); ``fen`` gives the exact amount.
+- A measure is words, not a second value: one with Chinese numerals (``>=3五个``) is refused —
+  except one leading 万/千/亿 (``万人次``, ``千元``) and 百分点 — and so is a date (``12月底前``,
+  ``2023年12月底前``, ``2024-12-31``): a deadline goes in the 完成时限 column. ``10日内``,
+  ``3个工作日内`` are durations, read like ``以内`` (``<=``).
+- A value with neither an operator nor a number (``及时``, ``达标``) is refused: a target needs
+  a number, or a qualitative 不断提高.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 
 OPERATORS = (">=", "<=", ">", "<", "=", "improve")
 MAX_LENGTH = 100
@@ -52,6 +58,12 @@ _IMPROVE = re.compile(
     r"(?:不断|逐步|逐年|持续|稳步|有所|进一步|显著|明显|大幅|逐渐|稳定)?"
     r"(?:提高|提升|改善|增强|增长|增加|上升|优化)"
 )
+_CHINESE_NUMERALS = frozenset("〇零一二三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟萬")
+_NUMERAL_WORDS = ("百分点",)  # measures that are words, although they hold a numeral
+_PREFIXES = {"千": 3, "万": 4, "亿": 8}  # a measure's leading unit prefix, as a power of ten
+_FULL_DATE = re.compile(r"[-/.]\d{1,2}(?:[-/.]\d{1,2})?日?")  # after a 4-digit year: 2024-12-31
+_WITHIN = re.compile(r"(个工作日|工作日|个月|小时|分钟|个小时|天|日|周|个周)内")  # 10日内: a duration
+_DATE_WORD = re.compile(r"[年月日号](?:.*[底末初前后内止旬]|.*\d)")
 _NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?|\d+(?:\.\d+)?")
 _MEASURE = re.compile(r"[A-Za-z%‰/\u4e00-\u9fff]{0,12}")
 
@@ -137,9 +149,23 @@ def parse_target(text: str) -> TargetValue:
         raise TargetParseError(text, "比较符号重复或不完整", "the operator is repeated or incomplete")
     number = _NUMBER.match(rest)
     if number is None:
-        what = "缺少数值" if operator else "没有比较符号和数值"
-        raise TargetParseError(text, what, "no number" if operator else "neither an operator nor a number")
+        if rest[:1] in _CHINESE_NUMERALS:
+            raise TargetParseError(text, "数值请用阿拉伯数字书写", "write the number in digits")
+        if operator:
+            raise TargetParseError(text, "缺少数值", "no number")
+        raise TargetParseError(
+            text, "没有比较符号和数值：绩效目标须有数值（如 ≥5个、>=90%），定性目标请写“不断提高”",
+            "neither an operator nor a number: a target needs a number (such as ≥5个 or >=90%), or a "
+            "qualitative 不断提高 (keeps improving)")
     measure = rest[number.end():]
+    if (len(number.group()) == 4 and _FULL_DATE.fullmatch(measure)) or _looks_like_date(measure):
+        raise TargetParseError(
+            text, "这是日期而不是目标值：时效指标请用 完成时限/开始日期 列写日期，指标值写数值（如 ≥1次）",
+            "this is a date, not a target value: use the 完成时限/开始日期 columns for a deadline, and a "
+            "number (such as >=1次) for the value")
+    within = _WITHIN.fullmatch(measure)
+    if within:  # "10日内" as "10日以内"
+        measure = within.group(1) + "以内"
     if re.search(r"\d", measure):
         if measure.startswith(("-", "至", "到")):
             raise TargetParseError(text, "不接受区间，请写一个目标值", "ranges are not accepted; give one value")
@@ -153,6 +179,10 @@ def parse_target(text: str) -> TargetValue:
         operator = operator or suffix
     if not _MEASURE.fullmatch(measure):
         raise TargetParseError(text, f"无法识别的计量单位「{measure}」", f"unknown measure {measure!r}")
+    if _has_numerals(measure):
+        raise TargetParseError(text, f"计量单位「{measure}」含有中文数字：数值请只写一次，用阿拉伯数字，如 ≥5个",
+                               f"the measure {measure!r} holds Chinese numerals: write the number once, in "
+                               f"digits, such as ≥5个")
     try:
         value = Decimal(number.group().replace(",", ""))
     except InvalidOperation:  # pragma: no cover - the pattern only matches numbers
@@ -161,6 +191,43 @@ def parse_target(text: str) -> TargetValue:
     if spec.is_money and spec.value * spec.yuan_per_unit * 100 != int(spec.value * spec.yuan_per_unit * 100):
         raise TargetParseError(text, "金额精确到分以下", "the amount is finer than one fen")
     return spec
+
+
+def _looks_like_date(measure: str) -> bool:
+    """年/月/日 after the number with a date word or a second number: 12月底前, 年12月31日."""
+    if _WITHIN.fullmatch(measure):
+        return False
+    return bool(_DATE_WORD.match(measure))
+
+
+def _has_numerals(measure: str) -> bool:
+    rest = measure[1:] if measure[:1] in _PREFIXES else measure
+    for word in _NUMERAL_WORDS:
+        rest = rest.replace(word, "")
+    return any(ch in _CHINESE_NUMERALS for ch in rest)
+
+
+def _split_prefix(measure: str) -> tuple[str, int]:
+    """(the measure without its 千/万/亿 prefix, the prefix's power of ten): 万人次 → (人次, 4)."""
+    if len(measure) > 1 and measure[0] in _PREFIXES:
+        return measure[1:], _PREFIXES[measure[0]]
+    return measure, 0
+
+
+def convert_measure(value: Decimal, old: str, new: str) -> Decimal | None:
+    """``value`` in the ``old`` measure written in the ``new`` one, exactly (12000 人次 → 1.2 万人次,
+    3 万元 → 30000 元); None when the two measures differ otherwise than by a 千/万/亿 prefix."""
+    if old == new:
+        return value
+    (old_base, old_power), (new_base, new_power) = _split_prefix(old), _split_prefix(new)
+    if old_base != new_base:
+        return None
+    with localcontext() as context:  # scaleb moves the decimal point: exact, whatever the digits
+        context.prec = 100
+        converted = value.scaleb(old_power - new_power).normalize()
+        if converted == converted.to_integral_value():
+            converted = converted.quantize(Decimal(1))  # 30000, not 3E+4
+    return converted if len(format(converted, "f")) <= 40 else None  # what the database holds
 
 
 def describe(spec: TargetValue) -> str:

@@ -30,13 +30,21 @@ from monitor.schedule import year_fraction
 from monitor.target_values import MilestoneError, TargetValue, parse_milestones
 
 __all__ = [
-    "Target", "Report", "TargetStatus", "MilestoneError", "kind_of", "mode_of", "parse_milestones",
+    "Target", "Report", "TargetStatus", "MilestoneError", "COUNT_MEASURES", "is_count", "kind_of", "mode_of",
+    "parse_milestones",
     "evaluate_target", "score_target", "delivery_gap",
 ]
 
 HUNDRED = Decimal(100)
 PASS_COMPLETION = Decimal(90)  # the evaluation gives nothing below 90% completion
-_CONTINUOUS = ("%", "‰", "小时", "天", "日", "分钟", "秒", "个工作日", "工作日")  # not rounded down
+# Counts of whole things: an expected or projected count is rounded down to whole units. Only
+# these, as written (no 万/千/亿 prefix: 2.9 万人次 is not 2), never a continuous measure.
+COUNT_MEASURES = frozenset((
+    "个", "场次", "人次", "次", "场", "人", "家", "所", "条", "本", "件", "项", "部", "期", "篇", "台", "套", "名",
+    "户", "批", "处", "座", "间", "册", "份", "张", "幅", "节", "门", "类", "支", "队", "村", "校", "辆",
+    "架", "艘", "株", "棵", "头", "只", "位", "例", "起", "宗", "笔", "单", "封", "届", "轮", "集", "首", "部次",
+    "批次",
+))
 # 二级指标 words first (the seed's PDF tables split them: "满意 度指 标"), then 一级指标 words.
 _LEVEL2_WORDS = (("成本", "cost"), ("时效", "timeliness"), ("满意", "satisfaction"), ("质量", "quality"),
                  ("效益", "benefit"), ("影响", "benefit"), ("数量", "quantity"))
@@ -173,6 +181,8 @@ def evaluate_target(
     if actual is not None and cumulative and reported_on < due:
         elapsed = share(reported_on)
         projected = _pct(actual * share(due) / elapsed) if elapsed else None
+        if projected is not None and is_count(spec):
+            projected = projected.to_integral_value(rounding=ROUND_FLOOR)  # 42 场次, not 42.25
 
     expected = next_milestone = to_next = gap = headroom = completion = None
     status = "no_data"
@@ -237,7 +247,7 @@ def _expected(target: Target, as_of: dt.date, share) -> tuple[Decimal, tuple[dt.
     """The cumulative value due by ``as_of`` and the next milestone (None on the time schedule).
 
     On the time schedule the value grows with the elapsed share of the year up to ``due``; for a
-    count (an integral value in 个, 场次, 人次 …) it is rounded down to whole units."""
+    count (an integral value in 个, 场次, 人次 …: ``is_count``) it is rounded down to whole units."""
     value = target.spec.value
     if target.milestones:
         reached = [v for day, v in target.milestones if day <= as_of]
@@ -246,9 +256,14 @@ def _expected(target: Target, as_of: dt.date, share) -> tuple[Decimal, tuple[dt.
         return expected, (upcoming[0] if upcoming else None)
     whole = share(target.due)
     expected = value if as_of >= target.due or not whole else value * min(share(as_of) / whole, Decimal(1))
-    if value == value.to_integral_value() and not target.spec.is_money and target.spec.measure not in _CONTINUOUS:
+    if value == value.to_integral_value() and is_count(target.spec):
         return expected.to_integral_value(rounding=ROUND_FLOOR), None
     return _pct(expected), None
+
+
+def is_count(spec: TargetValue) -> bool:
+    """A count of whole things (COUNT_MEASURES), whose expected values are whole."""
+    return spec.measure in COUNT_MEASURES
 
 
 def score_target(target: Target, actual: Decimal | None) -> tuple[Decimal | None, Decimal | None]:

@@ -113,3 +113,52 @@ def test_targets_can_be_limited_to_some_units(facts, factory):
         unit_id = session.scalar(select(Unit.id).where(Unit.code == "158001"))
     assert len(facts(JUNE, [unit_id])) == 10
     assert facts(JUNE, [unit_id + 1000]) == {}
+
+
+# --- money targets without an economic class: measured from payments only when alone ------------
+
+SCIENCE_CAPS = [  # 科普经费's cost caps partition its budget (61.85 + 15 + 30 = 106.85 万元); no 经济分类
+    ["单位整体绩效目标表（2024年）"],
+    ["预算单位", "项目", "一级指标", "二级指标", "三级指标", "指标值"],
+    ["158001 - 乌鲁木齐市科学技术协会", "158001240001 - 科普经费", "成本指标", "经济成本指标", "科技工作者慰问成本", "<=15万元"],
+    ["158001 - 乌鲁木齐市科学技术协会", "158001240001 - 科普经费", "成本指标", "经济成本指标", "融媒体宣传服务费", "<=30万元"],
+]
+
+
+def test_several_money_targets_of_a_project_without_a_class_need_reports_instead_of_the_whole_project(
+        facts, factory, now, tmp_path):
+    before = facts(JUNE)
+    assert before["各种科普活动服务费"].spent == D("20000.00")  # alone: the project's payments
+    assert ingest_file(factory, gbk_csv(tmp_path / "科普经费.csv", SCIENCE_CAPS), now=now).status == "ingested"
+
+    june = facts(JUNE)
+
+    for name in ("各种科普活动服务费", "科技工作者慰问成本", "融媒体宣传服务费"):
+        assert (june[name].spent, june[name].needs_report) == (None, True), name
+    # a class, or alone for its owner: still measured from payments
+    assert (june["聘请人员劳务费"].spent, june["聘请人员劳务费"].needs_report) == (D("19000.00"), False)
+    assert (june["单位整体支出"].spent, june["单位整体支出"].needs_report) == (D("46800.00"), False)
+    assert june["开展科普讲座科技培训场次"].needs_report is False  # not money
+
+
+def test_a_second_unit_wide_money_target_without_a_class_makes_both_need_reports(facts, factory, now, tmp_path):
+    second = [UNIT_TARGETS[0], UNIT_TARGETS[1],
+              ["158001 - 乌鲁木齐市科学技术协会", "", "成本指标", "经济成本指标", "公用经费", "<=20万元", "", "", "", ""]]
+    assert ingest_file(factory, gbk_csv(tmp_path / "整体2.csv", second), now=now).status == "ingested"
+    june = facts(JUNE)
+    assert (june["单位整体支出"].spent, june["公用经费"].spent) == (None, None)
+    assert june["单位整体支出"].needs_report and june["公用经费"].needs_report
+    assert june["各种科普活动服务费"].spent == D("20000.00")  # a project's target is not the unit's
+
+
+def test_a_target_needing_a_report_is_evaluated_from_its_reports(facts, factory, now, tmp_path):
+    from jobs.targets_eval import target_of
+    from monitor.targets import Report, evaluate_target
+
+    assert ingest_file(factory, gbk_csv(tmp_path / "科普经费.csv", SCIENCE_CAPS), now=now).status == "ingested"
+    fees = facts(JUNE)["科技工作者慰问成本"]
+    target = target_of(fees)
+    assert not target.measured_from_payments
+    assert evaluate_target(target, [], JUNE, spent=fees.spent).status == "no_data"  # not 20,000 of 150,000
+    status = evaluate_target(target, [Report(JUNE, D("14"))], JUNE, spent=fees.spent)
+    assert (status.actual, status.status) == (D("14"), "cap_near")

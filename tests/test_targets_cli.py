@@ -161,3 +161,88 @@ def test_targets_of_a_year_without_any_and_of_an_unknown_unit_say_so(run):
     assert (result.exit_code, result.stdout) == (0, "没有 2023 年的绩效目标（先用 budget-monitor ingest 导入绩效目标表）\n")
     result = run("--lang", "en", "targets", "--unit", "999999")
     assert (result.exit_code, result.stderr) == (1, "error: no unit with the code 999999\n")
+
+
+# --- what a new user met ------------------------------------------------------------------------
+
+SCIENCE_CAPS = [
+    ["绩效目标表（2024年）"],
+    ["预算单位", "项目", "一级指标", "二级指标", "三级指标", "指标值"],
+    ["158001 - 乌鲁木齐市科学技术协会", "158001240001 - 科普经费", "成本指标", "经济成本指标", "科技工作者慰问成本", "<=15万元"],
+]
+
+
+def test_money_targets_sharing_a_project_without_a_class_show_needs_a_report_and_how_to_fix_it(
+        run, factory, now, tmp_path, with_payments):
+    assert ingest_file(factory, gbk_csv(tmp_path / "科普经费.csv", SCIENCE_CAPS), now=now).status == "ingested"
+
+    result = run("targets", "--unit", "158001")
+
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    for name in ("各种科普活动服务费", "科技工作者慰问成本"):
+        assert "需报告" in next(line for line in lines if name in line), name
+    assert "需报告" not in next(line for line in lines if "聘请人员劳务费" in line)
+    note = [line for line in lines if line.startswith("需报告：")]
+    assert len(note) == 1 and "progress add" in note[0] and "经济分类" in note[0]
+    english = run("--lang", "en", "targets", "--unit", "158001").stdout
+    assert "needs a report" in english and "add a 经济分类 column" in english
+    document = json.loads(run("targets", "--json", "--as-of", "2024-06-30").stdout)
+    by_name = {t["name"]: t for t in document["targets"]}
+    assert (by_name["科技工作者慰问成本"]["spent"], by_name["科技工作者慰问成本"]["needs_report"]) == (None, True)
+    assert (by_name["聘请人员劳务费"]["spent"], by_name["聘请人员劳务费"]["spent_unit"]) == ("19000.00", "yuan")
+    assert (by_name[TALKS]["spent_unit"], by_name[TALKS]["needs_report"]) == (None, False)
+
+
+def test_a_table_without_targets_needing_reports_has_no_note(run, with_payments):
+    result = run("targets", "--unit", "158001")
+    assert "需报告" not in result.stdout
+
+
+@pytest.mark.parametrize("language, expected", [
+    ("zh", "错误：缺少必需的选项：--indicator、--date、--actual（如 progress add --unit 158001"),
+    ("en", "error: missing required options: --unit, --actual (e.g. progress add --unit 158001"),
+])
+def test_missing_options_of_progress_add_are_named_together_in_one_line(run, engine, language, expected):
+    before = snapshot(engine)
+    args = ["progress", "add", "--unit", "158001"] if language == "zh" else \
+        ["--lang", "en", "progress", "add", "--indicator", TALKS, "--date", "2024-09-30"]
+    result = run(*args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(expected) and result.stderr.count("\n") == 1, result.stderr
+    assert "Missing option" not in result.output
+    assert snapshot(engine) == before
+
+
+def test_a_fraction_for_a_percentage_target_is_refused_asking_for_the_percentage(run, engine, factory):
+    before = snapshot(engine)
+    result = add(run, indicator="科普讲座培训考核合格率", actual="0.97")
+    assert result.exit_code == 2
+    assert "是 97% 吗？请写 97%" in result.stderr
+    english = run("--lang", "en", "progress", "add", "--unit", "158001", "--project", ELDER, "--indicator",
+                  "科普讲座培训考核合格率", "--date", "2024-09-30", "--actual", "0.97")
+    assert english.exit_code == 2 and "did you mean 97%? write 97%" in english.stderr
+    assert snapshot(engine) == before
+    assert add(run, indicator="科普讲座培训考核合格率", actual="97").exit_code == 0
+    assert add(run, indicator="科普讲座培训考核合格率", actual="0.97%", date="2024-10-31").exit_code == 0
+    assert [r[1] for r in reports(factory, "科普讲座培训考核合格率")] == [D("97"), D("0.97")]
+
+
+def test_a_cumulative_report_lower_than_an_earlier_one_is_kept_with_a_note(run, factory):
+    assert add(run, actual="30").exit_code == 0
+    result = add(run, date="2024-10-31", actual="28")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("已记录（新增）")
+    assert lines[1] == "注意：此值低于 2024-09-30 的报告值 30场次（完成值是累计数，通常不会减少；若为更正可忽略）"
+    assert reports(factory, TALKS)[-1][:2] == (dt.date(2024, 10, 31), D("28"))
+    english = run("--lang", "en", "progress", "add", "--unit", "158001", "--project", ELDER, "--indicator", TALKS,
+                  "--date", "2024-11-30", "--actual", "27")
+    assert "note: this is lower than the report of 2024-10-31 (28场次)" in english.stdout
+    assert len(add(run, date="2024-12-31", actual="35").stdout.splitlines()) == 1  # higher: no note
+
+
+def test_a_lower_rate_or_satisfaction_is_not_noted(run):
+    assert add(run, indicator="群众满意度(%)", actual="95%").exit_code == 0
+    result = add(run, indicator="群众满意度(%)", date="2024-10-31", actual="93%")
+    assert result.exit_code == 0 and len(result.stdout.splitlines()) == 1

@@ -255,3 +255,33 @@ def test_a_milestone_waits_for_its_report_a_grace_period_unless_a_report_already
     answered = evaluate_target(LECTURES, [Report(day(2024, 3, 31), D(8))], day(2024, 4, 1), report_grace_days=10)
     assert (answered.status, answered.expected, answered.next_milestone) == ("behind", D(9), (day(2024, 6, 30), D(18)))
     assert evaluate_target(LECTURES, q1, day(2024, 4, 1)).status == "behind", "no grace: due on the day"
+
+
+# --- which expected values are whole: counts only ----------------------------------------------
+
+def test_a_target_in_wan_ren_ci_is_not_rounded_down_and_falls_behind():
+    visitors = target(">=3万人次", name="开展各类科普活动参与人数")
+    # 30 June (months): 1.5 万人次 due; 1.2 reported is behind (rounded down, 1 was due: "on track")
+    status = evaluate_target(visitors, [Report(day(2024, 6, 30), D("1.2"))], day(2024, 6, 30))
+    assert (status.expected, status.status, status.gap) == (D("1.50"), "behind", D("0.30"))
+    november = evaluate_target(visitors, [Report(day(2024, 11, 30), D("2.8"))], day(2024, 11, 30))
+    assert (november.expected, november.status) == (D("2.75"), "on_track")
+    late = evaluate_target(visitors, [Report(day(2024, 11, 30), D("2.7"))], day(2024, 11, 30))
+    assert late.status == "behind"  # 2.7 < 2.75 (was: 2 due, on track)
+
+
+@pytest.mark.parametrize("text,expected", [
+    (">=35 场次", D(17)), (">=35人次", D(17)), (">=35个", D(17)), (">=35家", D(17)), (">=35篇", D(17)),
+    (">=35", D("17.50")), (">=35千人次", D("17.50")), (">=35小时", D("17.50")), (">=35吨", D("17.50")),
+    (">=35公里", D("17.50")),
+])
+def test_only_counts_of_whole_things_are_rounded_down(text, expected):
+    status = evaluate_target(target(text), [Report(day(2024, 6, 30), D(1))], day(2024, 6, 30))
+    assert status.expected == expected
+
+
+def test_the_projection_of_a_count_is_whole_and_of_other_measures_keeps_its_decimals():
+    talks = evaluate_target(target(">=35 场次"), [Report(day(2024, 8, 31), D(13))], day(2024, 8, 31))
+    assert str(talks.projected) == "19"  # 13 × 12/8 = 19.5: 19 whole sessions, not "19.50 场次"
+    hours = evaluate_target(target(">=35小时"), [Report(day(2024, 8, 31), D(13))], day(2024, 8, 31))
+    assert hours.projected == D("19.50")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from decimal import Decimal as D
 
 import pytest
 
@@ -227,3 +228,65 @@ def test_milestones_refused(text, fragment):
         parse_milestones(text, 2024)
     assert fragment in caught.value.en
     assert caught.value.zh
+
+
+# --- typos that used to become measures, dates, and words without a number ----------------------
+
+@pytest.mark.parametrize("text,measure", [
+    (">=3五个", "五个"), ("≥2十场次", "十场次"), (">=1万五千人次", "万五千人次"), (">=3亿万元", "亿万元"),
+])
+def test_a_measure_with_chinese_numerals_is_refused_as_a_typo(text, measure):
+    with pytest.raises(TargetParseError) as caught:
+        parse_target(text)
+    assert f"计量单位「{measure}」含有中文数字" in caught.value.zh
+    assert "Chinese numerals" in caught.value.en
+
+
+@pytest.mark.parametrize("text,measure", [
+    ("≥3万人次", "万人次"), (">=2千元", "千元"), ("<=1.5亿元", "亿元"), (">=3千米", "千米"),
+    ("≥5个百分点", "个百分点"), ("≤3个月", "个月"), ("≥5年", "年"), ("12月", "月"),
+])
+def test_one_leading_unit_prefix_and_measure_words_are_kept(text, measure):
+    assert parse_target(text).measure == measure
+
+
+@pytest.mark.parametrize("text", ["12月底前", "2023年12月底前", "12月31日前", "2024-12-31", "2024/12/31", "2024年内",
+                                  "≥12月底", "6月末", "12月内"])
+def test_a_deadline_written_as_the_value_is_refused_pointing_to_the_date_columns(text):
+    with pytest.raises(TargetParseError) as caught:
+        parse_target(text)
+    assert "时效指标请用 完成时限/开始日期 列" in caught.value.zh
+    assert "use the 完成时限/开始日期 columns for a deadline" in caught.value.en
+    assert "两个数值" not in caught.value.zh and "range" not in caught.value.en
+
+
+@pytest.mark.parametrize("text,operator,value,measure", [
+    ("10日内", "<=", "10", "日"), ("3个工作日内", "<=", "3", "个工作日"), ("24小时内", "<=", "24", "小时"),
+])
+def test_a_duration_within_is_a_cap_like_yinei(text, operator, value, measure):
+    spec = parse_target(text)
+    assert (spec.operator, spec.value, spec.measure) == (operator, D(value), measure)
+
+
+@pytest.mark.parametrize("text", ["及时", "达标", "合格", "≥五个"])
+def test_a_value_without_a_number_says_a_target_needs_one_or_bu_duan_ti_gao(text):
+    with pytest.raises(TargetParseError) as caught:
+        parse_target(text)
+    if text == "≥五个":
+        assert "阿拉伯数字" in caught.value.zh and "digits" in caught.value.en
+    else:
+        assert "绩效目标须有数值" in caught.value.zh and "不断提高" in caught.value.zh
+        assert "a target needs a number" in caught.value.en
+
+
+def test_measures_that_differ_by_a_prefix_convert_exactly_and_others_do_not():
+    from monitor.target_values import convert_measure
+
+    assert convert_measure(D("12000"), "人次", "万人次") == D("1.2")
+    assert str(convert_measure(D("3"), "万元", "元")) == "30000"
+    assert convert_measure(D("1.5"), "千元", "万元") == D("0.15")
+    assert convert_measure(D("12345.6789"), "人次", "亿人次") == D("0.000123456789")
+    assert convert_measure(D("7"), "场次", "场次") == D("7")
+    assert convert_measure(D("5"), "个", "场") is None
+    assert convert_measure(D("5"), "", "个") is None
+    assert convert_measure(D("90"), "%", "‰") is None

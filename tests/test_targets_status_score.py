@@ -52,8 +52,10 @@ def test_score_follows_the_unit_card_with_its_targets_completion_weight_and_scor
     run = invoke("--db", db, "score", *AS_OF)
     assert run.exit_code == 0, run.output
     out = run.output
-    assert "绩效目标（产出、效益、满意度指标）" in out
-    assert out.index("资金支付进度") < out.index("绩效目标（产出、效益、满意度指标）")
+    title = "绩效目标（产出、成本、效益、满意度等各类指标）"  # cost indicators are listed too
+    assert title in out and "产出、效益、满意度指标" not in out
+    assert out.index("资金支付进度") < out.index(title)
+    assert row_of(out, "聘请人员劳务费")  # a cost indicator, under that title
     lectures = row_of(out, "开展科普讲座科技培训场次")
     for cell in ("老年科技工作者协会活动经费", "≥35 场次", "17 场次（06-30）", "48.57%", "20.00", "落后"):
         assert cell in lectures, lectures
@@ -103,7 +105,7 @@ def test_score_json_carries_each_target_with_completion_and_score_by_the_rule(db
 def test_score_in_english(db):
     run = invoke("--db", db, "--lang", "en", "score", *AS_OF, "--unit", "158001")
     assert run.exit_code == 0, run.output
-    assert "performance targets (output, benefit and satisfaction indicators)" in run.output
+    assert "performance targets (output, cost, benefit, satisfaction and other indicators)" in run.output
     assert "needs a judgement" in row_of(run.output, "提高老年群体科学素质")
     assert "behind" in row_of(run.output, "开展科普讲座科技培训场次")
     assert "17 场次 (06-30)" in run.output
@@ -118,8 +120,9 @@ def test_status_shows_the_targets_of_each_project_on_its_row_worst_first(db):
     assert run.exit_code == 0, run.output
     assert "绩效目标" in run.output
     assert "7 项：落后 1" in row_of(run.output, "7 项")
-    assert "待判断 1" in run.output and "达成 1" in run.output
-    assert run.output.index("落后 1") < run.output.index("达成 1") < run.output.index("待判断 1")
+    assert "需人工判断 1" in run.output and "达成 1" in run.output  # the words score uses
+    assert "待判断" not in run.output
+    assert run.output.index("落后 1") < run.output.index("达成 1") < run.output.index("需人工判断 1")
 
 
 def test_status_json_has_target_counts_only_for_entities_with_targets(db):
@@ -137,7 +140,7 @@ def test_status_in_english(db):
     run = invoke("--db", db, "--lang", "en", "status", "--as-of", "2024-06-30", "--level", "project")
     assert run.exit_code == 0, run.output
     assert "targets" in run.output
-    assert "7: 1 behind" in run.output and "1 judgement" in run.output
+    assert "7: 1 behind" in run.output and "1 need a" in run.output  # "1 need a judgement", folded
     assert "[project]" in run.output  # the level label is text, not rich markup
     assert "待判断" not in run.output
 
@@ -149,7 +152,7 @@ def test_status_xlsx_has_a_targets_column(db, tmp_path):
     rows = [[c.value for c in row] for row in openpyxl.load_workbook(path).worksheets[0].iter_rows()]
     assert rows[0][-1] == "绩效目标"
     elder = next(row for row in rows if row[2] == ELDER_CODE)
-    assert elder[-1] == "7 项：落后 1 · 无数据 1 · 正常 3 · 达成 1 · 待判断 1"
+    assert elder[-1] == "7 项：落后 1 · 无数据 1 · 正常 3 · 达成 1 · 需人工判断 1"
     assert next(row for row in rows if row[2] == SCIENCE_CODE)[-1] in (None, "")
 
 

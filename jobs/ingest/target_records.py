@@ -112,7 +112,25 @@ def targets(context: Context) -> pd.DataFrame:
         example="30201 - 办公费", pattern=_ECONOMIC)
     frame["unit_ref"] = _refs(context, ("unit_code", "unit", "unit_name"), required=True)
     frame["project_ref"] = _refs(context, ("project_code", "project", "project_name"), required=False)
+    frame["keep"] = pd.Series([absent_fields(context)] * len(frame), index=frame.index, dtype=object)
     return frame
+
+
+# A stored target's value of an optional column the file does not have is kept: column → the
+# fields that give it (a table that drops its 经济分类 column does not erase the stored class).
+OPTIONAL_COLUMNS = {
+    "level1": ("level1",), "level2": ("level2",), "weight": ("weight",), "leader": ("leader",),
+    "due_on": ("due_on",), "window_start": ("window_start",), "milestones": ("milestones",),
+    "economic_class": ("economic", "economic_code", "economic_name"),
+}
+
+
+def absent_fields(context: Context) -> frozenset[str]:
+    """The optional target columns this file does not have (the leader may be above the header)."""
+    absent = {column for column, fields in OPTIONAL_COLUMNS.items() if not any(context.has(f) for f in fields)}
+    if "leader" in absent and "leader" in preamble_values(context):
+        absent.discard("leader")
+    return frozenset(absent)
 
 
 def progress(context: Context) -> pd.DataFrame:
@@ -125,7 +143,40 @@ def progress(context: Context) -> pd.DataFrame:
     frame["note"] = context.text("note")
     frame["unit_ref"] = _refs(context, ("unit_code", "unit", "unit_name"), required=True)
     frame["project_ref"] = _refs(context, ("project_code", "project", "project_name"), required=False)
+    _year_of_most_dates(context, frame["reported_on"])
     return frame
+
+
+_TITLE_YEAR = re.compile(r"(20\d{2})\s*年")  # as validate.py reads a year in the title rows
+
+
+def _year_of_most_dates(context: Context, dates: pd.Series) -> None:
+    """A progress report without a 预算年度 column or a year in its title is of the year most of its
+    dates are in: that year is given to every row as if the file had a 预算年度 column, so that a
+    row dated in another year (2032 for 2023) is named at its date cell, and the checks against the
+    database run on the other rows, whatever else is wrong with the file. No date, or a tie: the
+    year is not told (the importer asks for --year, as before)."""
+    if context.has("budget_year") or _TITLE_YEAR.search(unicodedata.normalize("NFKC", " ".join(
+            " ".join(row) for row in context.preamble))):
+        return
+    counts = pd.Series([d.year for d in dates.tolist() if d is not None], dtype=object).value_counts()
+    if counts.empty or (len(counts) > 1 and counts.iloc[0] == counts.iloc[1]):
+        return
+    year = str(counts.index[0])
+    cells = dict(context.cells)
+    cells["budget_year"] = pd.Series(year, index=context.index, dtype=object)
+    names = dict(context.names)
+    names["budget_year"] = context.names.get("reported_on", context.label("budget_year"))
+    context.cells, context.names = cells, names
+
+
+def fraction_of_percent(actual: Actual, measure: str) -> str | None:
+    """The percentage a bare fraction probably means, for a target in %: "0.97" → "97" (refused
+    with that hint); None when the value is not such a fraction (92, 0.97%, 5, 1)."""
+    if measure != "%" or actual.measure or not 0 < actual.value <= 1 or actual.value.as_tuple().exponent >= 0:
+        return None
+    percent = (actual.value * 100).normalize()
+    return format(percent.quantize(Decimal(1)) if percent == percent.to_integral_value() else percent, "f")
 
 
 def _levels(context: Context) -> tuple[pd.Series, pd.Series]:

@@ -13,6 +13,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Protocol
 
 import pandas as pd
@@ -23,7 +24,8 @@ from db.engine import transaction
 from db.target_store import KnownProject, KnownTarget, KnownUnit
 from jobs.ingest.problems import problem
 from jobs.ingest.records import Context
-from jobs.ingest.target_records import Ref, name_key
+from jobs.ingest.target_records import Ref, fraction_of_percent, name_key
+from monitor.target_values import convert_measure
 from monitor.targets import MilestoneError, parse_milestones
 
 
@@ -177,7 +179,34 @@ def finish_targets(context: Context, records: pd.DataFrame, budget_year: int,
     _put(records, "project_id", [p.id if p else None for p in projects])
     _put(records, "scope", [p.code if p else "" for p in projects])
     _no_repeated_indicators(context, records, units, projects)
+    _measure_changes(context, records, catalog, years, units, projects)
     return records
+
+
+def _measure_changes(context: Context, records: pd.DataFrame, catalog: Catalog, years: list[int],
+                     units: list, projects: list) -> None:
+    """A target whose measure changes while reports in the old one are stored: converted on import
+    when the two differ by a 千/万/亿 prefix (人次 → 万人次), refused here otherwise — the stored
+    reports would be read in the new measure."""
+    unit_ids = {u.id for u in units if isinstance(u, KnownUnit)}
+    if not unit_ids:
+        return
+    stored: dict[tuple, KnownTarget] = {}
+    for year in set(years):
+        for target in catalog.targets(year, unit_ids):
+            stored[(year, target.unit_id, target.project_id, name_key(target.name))] = target
+    for row, year, name, unit, project, measure in zip(
+            records.index, years, records["indicator"].tolist(), units, projects, records["measure"].tolist()):
+        if name is None or measure is None or not isinstance(unit, KnownUnit) or project is False:
+            continue
+        target = stored.get((year, unit.id, project.id if project else None, name_key(name)))
+        if target is None or not target.reports or target.measure == measure:
+            continue
+        if convert_measure(Decimal(1), target.measure, measure) is None:
+            context.log.add(problem("measure_changed", row=int(row), column=context.names["target_value"],
+                                    value=records.at[row, "target_text"], name=name, old=target.measure or "（无）",
+                                    old_en=target.measure or "(none)", new=measure or "（无）",
+                                    new_en=measure or "(none)", reports=target.reports, target=target.target_text))
 
 
 def _put(records: pd.DataFrame, column: str, values: list) -> None:
@@ -273,6 +302,10 @@ def finish_progress(context: Context, records: pd.DataFrame, budget_year: int,
             context.log.add(problem("measure_mismatch", row=int(row), column=context.names["actual"], value=text,
                                     found=actual.measure, expected=target.measure, name=target.name,
                                     target=target.target_text))
+        elif actual is not None and (percent := fraction_of_percent(actual, target.measure)) is not None:
+            context.log.add(problem("fraction_percent", row=int(row), column=context.names["actual"], value=text,
+                                    name=target.name, target=target.target_text, percent=percent,
+                                    actual=text))
         target_ids.append(None if target is None else target.id)
     _put(records, "target_id", target_ids)
     return _without_repeated_reports(context, records)
