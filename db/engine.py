@@ -39,7 +39,7 @@ def make_engine(url: str) -> Engine:
     url = normalize_url(url)
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
         raise DatabaseUnavailable(f"not a database URL: {exc}") from exc
     if parsed.get_backend_name() not in SUPPORTED_BACKENDS:
         raise DatabaseUnavailable(f"unsupported database '{parsed.get_backend_name()}': use sqlite or postgresql")

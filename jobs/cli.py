@@ -52,6 +52,21 @@ def cli(ctx: click.Context, database: str | None, config_path: str | None, langu
         raise CliError(say(fallback if fallback in ("zh", "en") else "zh", "config", reason=exc),
                        "zh" if fallback != "en" else "en") from exc
     ctx.obj = Context(settings, explicit_database=database is not None)
+    _remember_secrets(settings)
+    for warning in settings.warnings:  # a config or secret file others may read or change
+        click.echo(warning, err=True)
+
+
+def _remember_secrets(settings) -> None:
+    """What an unexpected traceback must not show (main() masks it)."""
+    from sqlalchemy.engine import make_url
+
+    from jobs.logs import remember_secrets
+
+    try:
+        remember_secrets(make_url(settings.database_url).password)
+    except Exception:  # noqa: BLE001 — an unreadable URL is reported when it is used
+        pass
 
 
 @cli.command()
@@ -78,8 +93,8 @@ def ingest(obj: Context, paths: tuple[Path, ...], kind: str | None, year: int | 
             outcomes = _ingest_with_progress(err, obj.language, factory, files, options)
         else:
             outcomes = ingest_paths(factory, files, now=beijing_now(), **options)
-    except StorageError as exc:
-        raise CliError(say(obj.language, "database", url=obj.settings.redacted_url(), reason=exc),
+    except StorageError as exc:  # opened fine above: a write failed (disk full, locked, connection lost)
+        raise CliError(say(obj.language, "database_write", url=obj.settings.redacted_url(), reason=exc),
                        obj.language, exit_code=2) from exc
     if as_json:
         click.echo(json.dumps({"files": [o.to_json(obj.language) for o in outcomes]},
@@ -90,7 +105,7 @@ def ingest(obj: Context, paths: tuple[Path, ...], kind: str | None, year: int | 
         sys.exit(1)
 
 
-SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".txt"}
+SUFFIXES = {".xlsx", ".xlsm", ".xls", ".csv", ".txt"}
 
 
 def expand_paths(paths) -> list[Path]:
@@ -213,6 +228,13 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo(say(_language_of(args), "aborted"), err=True)
+        sys.exit(1)
+    except Exception:  # a bug: its traceback, with every secret this process holds masked
+        import traceback
+
+        from jobs.logs import environment_secrets, redact
+
+        sys.stderr.write(redact(traceback.format_exc(), environment_secrets(os.environ, args)))
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)
 

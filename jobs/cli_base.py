@@ -23,6 +23,9 @@ TEXT = {
     "aborted": {"zh": "已中止", "en": "aborted"},
     "empty_unit": {"zh": "--unit 需要一个单位编码，如 158001", "en": "--unit needs a unit code such as 158001"},
     "database": {"zh": "无法打开数据库 {url}：{reason}", "en": "cannot open the database {url}: {reason}"},
+    "database_write": {"zh": "写入数据库 {url} 失败，正在导入的文件未导入（未留下任何部分）：{reason}",
+                       "en": "writing to the database {url} failed; the file being imported was not stored, "
+                             "not even in part: {reason}"},
     "config": {"zh": "配置有误：{reason}", "en": "configuration error: {reason}"},
     "bad_date": {"zh": "--as-of 应为日期，如 2023-03-31", "en": "--as-of must be a date such as 2023-03-31"},
     "folder": {"zh": "无法使用文件夹 {folder}：{reason}", "en": "cannot use the folder {folder}: {reason}"},

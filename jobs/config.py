@@ -32,6 +32,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
+import shlex
+import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -63,12 +66,19 @@ class Settings:
     engine: EngineSettings = field(default_factory=EngineSettings)
     alerts: AlertConfig = field(default_factory=AlertConfig)
     daemon: DaemonSettings = field(default_factory=DaemonSettings)
+    warnings: tuple[str, ...] = ()  # for standard error: a config or secret file others can read or change
+
+    def __repr__(self) -> str:  # never the database password, wherever a Settings is printed
+        return f"Settings(database_url={self.redacted_url()!r}, language={self.language!r}, source={self.source!r})"
 
     def redacted_url(self) -> str:
         """The database URL without its password: the only form that may be shown or logged."""
         from sqlalchemy.engine import make_url
 
-        return make_url(self.database_url).render_as_string(hide_password=True)
+        try:
+            return make_url(self.database_url).render_as_string(hide_password=True)
+        except Exception:  # a URL SQLAlchemy cannot read (a port that is not a number…): mask by hand
+            return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", self.database_url)
 
 
 def load_settings(config_path: str | None = None, *, database: str | None = None,
@@ -89,8 +99,63 @@ def load_settings(config_path: str | None = None, *, database: str | None = None
     if lang not in LANGUAGES:
         raise ConfigError(f"language must be one of {', '.join(LANGUAGES)}, not {lang!r}")
     engine = EngineSettings(_rule_book(data.get("evaluation", {})), _calendar(data.get("calendar", {})))
+    warnings = permission_warnings(Path(path) if path else None, data, environ, lang)
     return Settings(normalize_url(url), lang, _synonyms(data), str(path) if path else None, engine,
-                    alert_config(data, lang), daemon_settings(data))
+                    alert_config(data, lang), daemon_settings(data), warnings)
+
+
+SECRET_FILES = (ENV_DATABASE_URL + "_FILE", "BUDGET_MONITOR_SLACK_TOKEN_FILE")
+WARNINGS = {
+    "writable": {"zh": "警告：{what} {path} 的权限是 {mode}，本机任何用户都能修改它；请执行 chmod {fix} {quoted}",
+                 "en": "warning: {what_en} {path} has mode {mode}: any user on this machine can change it; "
+                       "run chmod {fix} {quoted}"},
+    "readable": {"zh": "警告：{what} {path} 含有{secret}，而权限是 {mode}，本机任何用户都能读取；请执行 chmod {fix} {quoted}",
+                 "en": "warning: {what_en} {path} holds {secret_en} and has mode {mode}: any user on this machine "
+                       "can read it; run chmod {fix} {quoted}"},
+}
+
+
+def permission_warnings(config: Path | None, data: dict, environ: Mapping[str, str], language: str) -> tuple[str, ...]:
+    """A warning for the config file when anyone may change it (it says where alerts go and which
+    database is used) or read it while it holds a database password; and for a *_FILE secret
+    anyone may read or change. Each names the file, its mode and the chmod that fixes it."""
+    found = []
+    if config is not None:
+        url = data.get("database_url")
+        secret = isinstance(url, str) and _password_of(url) is not None
+        found += _mode_warnings(config, ("配置文件", "the config file"), secret, ("数据库密码", "a database password"),
+                                language)
+    for name in SECRET_FILES:
+        if environ.get(name):
+            found += _mode_warnings(Path(environ[name]), (f"{name} 指向的文件", f"the file {name} names"), True,
+                                    ("密钥", "a secret"), language)
+    return tuple(found)
+
+
+def _mode_warnings(path: Path, what: tuple[str, str], secret: bool, kind: tuple[str, str],
+                   language: str) -> list[str]:
+    from monitor.i18n import render
+
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return []  # reading it reports that
+    writable, readable = bool(mode & stat.S_IWOTH), secret and bool(mode & stat.S_IROTH)
+    if not (writable or readable):
+        return []
+    fix = "o-rw" if writable and readable else ("o-w" if writable else "o-r")
+    params = {"what": what[0], "what_en": what[1], "path": str(path), "quoted": shlex.quote(str(path)),
+              "mode": f"{mode:04o}", "fix": fix, "secret": kind[0], "secret_en": kind[1]}
+    return [render(WARNINGS, "readable" if readable else "writable", language, params)]
+
+
+def _password_of(url: str) -> str | None:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(normalize_url(url)).password
+    except Exception:  # an unreadable URL is reported when the database is opened
+        return None
 
 
 def _from_file(environ: Mapping[str, str]) -> str | None:

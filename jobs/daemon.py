@@ -74,12 +74,30 @@ def build_scheduler(engine, daemon):
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    return BackgroundScheduler(
+    return _resilient(BackgroundScheduler)(
         jobstores={"default": SQLAlchemyJobStore(engine=engine)},
         executors={"default": ThreadPoolExecutor(3)},
         job_defaults={"coalesce": True, "max_instances": 1,
                       "misfire_grace_time": daemon.misfire_grace_hours * 3600},
         timezone=daemon.zone)
+
+
+def _resilient(base):
+    """APScheduler 3 reads the due jobs under a try, but not the store's update of a job's next run
+    time after submitting it: an error there (the database locked past the busy timeout, or gone)
+    ends the scheduler's thread, and the daemon lives on running nothing. This scheduler logs it
+    and looks again after ``jobstore_retry_interval``, as APScheduler does when the read fails."""
+
+    class Resilient(base):
+        def _process_jobs(self):
+            try:
+                return super()._process_jobs()
+            except Exception:
+                log.exception("the scheduler could not use its job store; trying again in %g s",
+                              self.jobstore_retry_interval)
+                return self.jobstore_retry_interval
+
+    return Resilient
 
 
 def register(scheduler, specs: list[JobSpec]) -> dict[str, str]:

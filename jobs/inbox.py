@@ -16,7 +16,9 @@ that are complete and files them away, so the inbox holds only what still needs 
   done/. A file is always in the inbox, in done/ or in refused/; never lost, never imported twice.
 - Never overwritten: a name taken in done/ or refused/ gets `` (2)``, `` (3)``… The new name is
   reserved with an exclusive create before the rename, so not even a concurrent pass overwrites.
-- Input files are only opened for reading; symbolic links are never followed.
+- Input files are only opened for reading (``O_RDONLY``; never executed, whatever their mode);
+  symbolic links are never followed, not even one swapped in after the listing (``O_NOFOLLOW``),
+  and a pipe or device is never waited on (``O_NONBLOCK``).
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ TEMPORARY_SUFFIXES = (".tmp", ".part", ".crdownload", ".partial", ".download")
 DONE, REFUSED = "done", "refused"
 REPORT_SUFFIX = {"zh": ".错误说明.txt", "en": ".refused.txt"}
 # ingest_file turns these OSErrors into problems; here they mean "gone or locked", not "wrong".
-NOT_READ = frozenset({"file_missing", "file_forbidden", "is_folder"})
+NOT_READ = frozenset({"file_missing", "file_forbidden", "is_folder", "is_symlink", "not_regular"})
 
 TEXT = {
     "symlink": {"zh": "符号链接：不跟随链接，请放入文件本身",
@@ -121,7 +123,8 @@ def process_inbox(factory, inbox: Path, *, now: dt.datetime,
 
 def _take(factory, path: Path, inbox: Path, *, now, synonyms, language, report: InboxReport) -> None:
     """Import one settled file and move it to done/ or refused/ (with its report)."""
-    outcome = ingest_file(factory, path, now=now, synonyms=synonyms)
+    # Not following links here too: the file may have been swapped for one since the listing.
+    outcome = ingest_file(factory, path, now=now, synonyms=synonyms, follow_symlinks=False)
     codes = {p.code for p in outcome.problems}
     if outcome.status == "refused" and codes and codes <= NOT_READ:
         # Gone or locked since the listing: not the file's fault, so not moved to refused/.

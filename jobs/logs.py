@@ -70,6 +70,44 @@ def secret_forms(secrets: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(forms, key=len, reverse=True))
 
 
+_KNOWN: set[str] = set()  # the secrets of this process, as the command found them
+
+
+def remember_secrets(*secrets: str | None) -> None:
+    """Note the secrets in use (the CLI does, once its settings are read), for ``redact``."""
+    _KNOWN.update(s for s in secrets if s)
+
+
+def environment_secrets(environ, argv=()) -> list[str]:
+    """The secrets this process may hold though nothing remembered them yet: the Slack token and
+    the database password, from the environment, the files it names, or a --db argument."""
+    from sqlalchemy.engine import make_url
+
+    found = [environ.get("BUDGET_MONITOR_SLACK_TOKEN", "")]
+    urls = [environ.get("BUDGET_MONITOR_DATABASE_URL", "")]
+    for name, into in (("BUDGET_MONITOR_SLACK_TOKEN_FILE", found), ("BUDGET_MONITOR_DATABASE_URL_FILE", urls)):
+        try:
+            into.append(open(environ[name], encoding="utf-8").read().strip() if environ.get(name) else "")
+        except OSError:
+            pass
+    argv = list(argv)
+    urls += [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == "--db"]
+    urls += [arg.removeprefix("--db=") for arg in argv if arg.startswith("--db=")]
+    for url in urls:
+        try:
+            found.append(make_url(url).password or "" if "://" in url else "")
+        except Exception:  # not a URL SQLAlchemy reads: mask what sits between "user:" and "@"
+            found.append(url.split("://", 1)[-1].rpartition("@")[0].partition(":")[2])
+    return [s.strip() for s in found if s and s.strip()]
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` with every form of every known secret (and of ``secrets``) masked."""
+    for form in secret_forms([*_KNOWN, *secrets]):
+        text = text.replace(form, MASK)
+    return text
+
+
 class RedactingHandler(logging.StreamHandler):
     """A stream handler whose every line, and every report of its own errors, is redacted."""
 

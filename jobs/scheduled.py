@@ -17,12 +17,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from db.engine import make_engine, session_factory, transaction
+from db.exceptions import StorageError
 from db.job_runs import beat, claim, finish
 from db.migrate import upgrade
+from db.models import JobRun
 from jobs.config import Settings, load_settings
 from jobs.deliver import DbEmailCache, DeliveryReport, deliver, engine_charts
 from jobs.evaluate import EvaluationResult, evaluate
@@ -38,6 +41,7 @@ class Runtime:
     clock: Callable[[], dt.datetime]
     on_delivered: list[Callable[[DeliveryReport], None]] = field(default_factory=list)
     on_imported: Callable[[object], None] | None = None  # called with each inbox pass's report
+    unreleased: set[int] = field(default_factory=set)  # fences of failed runs still to let go (_let_go)
 
     def now(self) -> dt.datetime:
         return self.clock()
@@ -78,6 +82,8 @@ def runtime(config_path: str | None) -> Runtime:
 def _fenced(rt: Runtime, job: str, period: str, work: Callable[[], dict]) -> dict | None:
     """Run ``work`` once for (job, period); None if that period ran before."""
     now = rt.now()
+    for pending in list(rt.unreleased):  # fences a failed run could not let go (the database was away)
+        _let_go(rt, pending)
     with transaction(rt.factory) as session:
         run = claim(session, job, period, now)
         run_id = run.id if run is not None else None
@@ -87,12 +93,27 @@ def _fenced(rt: Runtime, job: str, period: str, work: Callable[[], dict]) -> dic
     try:
         detail = work()
     except BaseException:
-        with transaction(rt.factory) as session:  # let the period go: the next run retries it
-            session.delete(session.get(type(run), run_id))
+        _let_go(rt, run_id)  # let the period go: the next run retries it
         raise
     with transaction(rt.factory) as session:
         finish(session, run_id, rt.now(), "done", detail)
     return detail
+
+
+def _let_go(rt: Runtime, run_id: int) -> None:
+    """Delete a failed run's fence. The failure may be the database itself (locked past the busy
+    timeout, unreachable): then the fence is kept in ``rt.unreleased`` and let go before the next
+    fenced run, instead of holding its period for good."""
+    try:
+        with transaction(rt.factory) as session:
+            run = session.get(JobRun, run_id)
+            if run is not None:
+                session.delete(run)
+    except StorageError as exc:
+        rt.unreleased.add(run_id)
+        log.warning("the fence of a failed run (job_runs %s) could not be let go yet: %s", run_id, exc)
+    else:
+        rt.unreleased.discard(run_id)
 
 
 def _evaluate_and_deliver(rt: Runtime, now: dt.datetime, remind: frozenset[str] = frozenset()) -> dict:
@@ -104,9 +125,16 @@ def _evaluate_and_deliver(rt: Runtime, now: dt.datetime, remind: frozenset[str] 
             "messages": len(result.messages), "sent": report.sent}
 
 
+# One delivery at a time in a process: the deliver job, and the inbox and evaluate jobs that
+# deliver at once, would otherwise have several posts in flight, and a crash could then leave
+# more than the one duplicate jobs/deliver.py promises.
+_DELIVERING = threading.Lock()
+
+
 def deliver_now(rt: Runtime, now: dt.datetime) -> DeliveryReport:
     charts = engine_charts(rt.factory, rt.settings.engine) if rt.settings.alerts.charts else None
-    report = deliver(rt.factory, rt.notifiers, now=now, chart_maker=charts)
+    with _DELIVERING:
+        report = deliver(rt.factory, rt.notifiers, now=now, chart_maker=charts)
     for listener in rt.on_delivered:
         listener(report)
     if report.errors:

@@ -61,8 +61,13 @@ def parse_column(
             exc = bad[text]
             log.add(problem(exc.code, row=int(row), column=column, value=text,
                             **{**exc.params, **(problem_params or {})}))
+    # A cell of spaces or invisible characters only (a BOM, a zero-width space) is as empty as "".
+    blank = [text for text, value in values.items() if isinstance(value, str) and value == ""]
+    for text in blank:
+        values[text] = None
     if required:
-        for row in cells.index[cells == ""]:
+        empty = (cells == "") | cells.isin(blank) if blank else cells == ""
+        for row in cells.index[empty]:
             log.add(problem("missing_value", row=int(row), column=column))
     get = values.get
     # tolist() first: iterating a pandas string array element by element is several times slower.

@@ -95,7 +95,7 @@ KEY_FIELD = {"quota": "quota_no", "payments": "payment_no", "adjustments": "adju
 HEADER_SCAN_ROWS = 30
 
 _UNIT_IN_HEADER = re.compile(r"[(（\[]\s*(万元|元)\s*[)）\]]$")
-_NOISE = re.compile(r"[\s*＊:：]")
+_NOISE = re.compile("[\\s*＊:：\u200b\u2060\ufeff\x00-\x1f]")  # and a BOM or zero-width space
 
 
 def normalize_header(text: str) -> str:

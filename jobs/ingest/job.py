@@ -8,8 +8,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
+import os
 import re
+import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db import store, target_store
 from db.engine import transaction
+from jobs.ingest.headers import find_header
 from jobs.ingest.problems import Problem, Refused, problem
 from jobs.ingest.reader import read_grids
 from jobs.ingest.records import DATE_FIELD
@@ -72,13 +76,18 @@ def ingest_file(
     as_of: dt.date | None = None,
     synonyms: Mapping[str, Sequence[str]] | None = None,
     progress: Progress | None = None,
+    follow_symlinks: bool = True,
 ) -> FileOutcome:
     """Ingest one export. ``now`` is the import time (Beijing); ``as_of`` the export's date if
-    known better than its title or its latest payment tells."""
+    known better than its title or its latest payment tells. ``follow_symlinks=False`` (the
+    inbox) refuses a path that is a symbolic link instead of reading what it points to."""
     step = progress or (lambda _phase, _done=0, _total=0: None)
     path = Path(path)
     try:
-        data = path.read_bytes()
+        data = read_export(path, follow_symlinks=follow_symlinks)
+    except _TooLarge as exc:
+        return FileOutcome(path, "refused", problems=(problem("file_too_large", size=_megabytes(exc.size),
+                                                              limit=_megabytes(MAX_FILE_BYTES)),))
     except OSError as exc:
         return FileOutcome(path, "refused", problems=(_os_problem(exc),))
     content_hash = hashlib.sha256(data).hexdigest()
@@ -120,22 +129,98 @@ def ingest_file(
 
 
 def _first_export(grids, *, step, **options) -> ParsedExport:
-    """The first sheet that has a header is the export (a cover sheet may come before it)."""
+    """The first sheet that has a header is the export (a cover sheet may come before it). A later
+    sheet with a header of the same kind is never dropped silently: the file is refused, naming it."""
     first_refusal: Refused | None = None
+    grids = iter(grids)
     for grid in grids:
         step("validate")
         try:
-            return parse_export(grid, **options)
+            parsed = parse_export(grid, **options)
         except Refused as refused:
             no_header = [p.code for p in refused.problems] == ["no_header"]
             if not no_header:
+                refused.problems = [*_other_sheets(grid, grids, refused.kind, options.get("synonyms")),
+                                    *refused.problems]  # problems of the whole file first
                 raise
             first_refusal = first_refusal or refused
+            continue
+        others = _other_sheets(grid, grids, parsed.kind, options.get("synonyms"))
+        if others:
+            raise Refused(others, parsed.kind)
+        return parsed
     assert first_refusal is not None  # read_grids yields at least one grid or raises
     raise first_refusal
 
 
+_SHEET_KINDS = {"quota": ("指标明细", "a quota export"), "payments": ("支付明细", "a payment export"),
+                "adjustments": ("调整明细", "an adjustment export"), "targets": ("绩效目标表", "a target table"),
+                "progress": ("绩效目标完成情况表", "a progress report")}
+
+
+def _other_sheets(first, grids, kind: str | None, synonyms) -> list[Problem]:
+    """A problem for each sheet after ``first`` with a header of ``kind`` (a sheet that cannot be
+    read is left out, as before)."""
+    if kind is None or first.sheet is None:
+        return []
+    found = []
+    try:
+        for grid in grids:
+            header = find_header(grid.head, kind, synonyms)
+            if header is not None:
+                what, what_en = _SHEET_KINDS[kind]
+                found.append(problem("other_sheet", sheet=grid.sheet, header_row=header[0].first + 1,
+                                     first=first.sheet, what=what, what_en=what_en))
+    except Refused:
+        pass
+    return found
+
+
+MAX_FILE_BYTES = 1 << 30  # 1 GiB: five times the largest real export seen (bench/README.md)
+
+
+class _TooLarge(Exception):
+    def __init__(self, size: int):
+        super().__init__(size)
+        self.size = size
+
+
+class _NotRegular(OSError):
+    pass
+
+
+def read_export(path: Path, *, follow_symlinks: bool = True) -> bytes:
+    """The file's bytes, opened read-only (and never executed, whatever its mode). Not a link
+    when ``follow_symlinks`` is false (O_NOFOLLOW: no race between a check and the open), never
+    a pipe or a device (O_NONBLOCK: opening a FIFO does not wait for a writer), at most
+    MAX_FILE_BYTES."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    if not follow_symlinks:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    descriptor = os.open(path, flags)
+    with os.fdopen(descriptor, "rb") as file:
+        info = os.fstat(descriptor)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        if not stat.S_ISREG(info.st_mode):
+            raise _NotRegular(errno.EINVAL, "not a regular file", str(path))
+        if info.st_size > MAX_FILE_BYTES:
+            raise _TooLarge(info.st_size)
+        data = file.read()  # sized from fstat: read(n) would allocate n bytes first, then copy
+    if len(data) > MAX_FILE_BYTES:  # grew while being read
+        raise _TooLarge(len(data))
+    return data
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:,.1f} MB"
+
+
 def _os_problem(exc: OSError) -> Problem:
+    if isinstance(exc, _NotRegular):
+        return problem("not_regular")
+    if exc.errno == errno.ELOOP:  # O_NOFOLLOW on a symbolic link
+        return problem("is_symlink")
     if isinstance(exc, FileNotFoundError):
         return problem("file_missing")
     if isinstance(exc, PermissionError):

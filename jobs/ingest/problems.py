@@ -3,6 +3,7 @@ value found and what was expected. They are collected, never raised one by one."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -17,6 +18,9 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     "file_missing": {"zh": "文件不存在", "en": "the file does not exist"},
     "file_forbidden": {"zh": "没有读取该文件的权限", "en": "no permission to read the file"},
     "is_folder": {"zh": "这是一个文件夹，不是文件", "en": "this is a folder, not a file"},
+    "is_symlink": {"zh": "这是一个符号链接：不跟随链接，请放入文件本身",
+                   "en": "this is a symbolic link: links are not followed; drop the file itself"},
+    "not_regular": {"zh": "不是普通文件（如管道或设备）", "en": "not a regular file (a pipe or a device)"},
     "unsupported_format": {
         "zh": "不支持的文件类型“{suffix}”：请使用 .xlsx、.xls 或 .csv",
         "en": "unsupported file type '{suffix}': use .xlsx, .xls or .csv",
@@ -29,6 +33,58 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     "unknown_encoding": {
         "zh": "无法识别文件编码：既不是 UTF-8 也不是 GBK/GB18030{hint}",
         "en": "unknown text encoding: neither UTF-8 nor GBK/GB18030{hint_en}",
+    },
+    "wrong_content": {
+        "zh": "文件扩展名是 {suffix}，内容却是{found}：{advice}",
+        "en": "the file is named {suffix} but holds {found_en}: {advice_en}",
+    },
+    "mixed_encoding": {
+        "zh": "文件前面是 {first} 编码，从此行起却是{then}：请把整个文件另存为 UTF-8",
+        "en": "the file is in {first} before this line and in {then_en} from it on: save the whole file as UTF-8",
+    },
+    "bom_in_middle": {
+        "zh": "此行以 BOM（U+FEFF）开头：疑为两个导出文件首尾拼接而成，请分别导入",
+        "en": "this line starts with a byte-order mark (U+FEFF): two exports pasted together? Import them "
+              "one by one",
+    },
+    "nul_character": {
+        "zh": "此行含有 NUL 空字符（\\0），不是正常的文本：请从系统重新导出",
+        "en": "this line holds a NUL character (\\0), which no text export has: export the file again",
+    },
+    "unclosed_quote": {
+        "zh": "从此行开始的引号直到文件末尾都没有闭合：请检查该行的双引号",
+        "en": "a quote opened on this line is never closed before the end of the file: check its double quotes",
+    },
+    "cell_too_long": {
+        "zh": "单元格至少有 {length:,} 个字符，超过 Excel 单元格的上限 {limit:,}",
+        "en": "the cell holds at least {length:,} characters, more than Excel allows in a cell ({limit:,})",
+    },
+    "too_long": {
+        "zh": "内容过长：{length:,} 个字符，此列至多 {limit} 个",
+        "en": "too long: {length:,} characters, at most {limit} in this column",
+    },
+    "too_many_columns": {
+        "zh": "文件至少有 {found:,} 列，至多读取 {limit} 列",
+        "en": "the file has at least {found:,} columns; at most {limit} are read",
+    },
+    "too_many_cells": {
+        "zh": "工作表的区域过大：至少 {rows:,} 行 × {columns:,} 列，至多 {limit:,} 个单元格",
+        "en": "a sheet spans too many cells: at least {rows:,} rows × {columns:,} columns, at most {limit:,} cells",
+    },
+    "workbook_too_large": {
+        "zh": "工作簿解压后将有 {size}（文件本身 {packed}），上限 {limit}：疑为压缩炸弹或损坏的文件",
+        "en": "the workbook would inflate to {size} (the file itself is {packed}), at most {limit}: "
+              "a zip bomb or a damaged file",
+    },
+    "file_too_large": {
+        "zh": "文件过大（{size}），上限 {limit}：请按时间段分别导出",
+        "en": "the file is too large ({size}), at most {limit}: export shorter periods separately",
+    },
+    "garbled_header": {
+        "zh": "找不到表头，且前几行像是乱码（按 {encoding} 读出“{sample}”）：文件可能是其他编码"
+              "（如 Shift-JIS、Big5、按 Latin-1 转存过的 UTF-8），请另存为 UTF-8 或 Excel 文件",
+        "en": "no header found, and the first rows look garbled (read as {encoding}: '{sample}'): the file may be "
+              "in another encoding (Shift-JIS, Big5, UTF-8 once saved as Latin-1); save it as UTF-8 or Excel",
     },
     "ragged_row": {
         "zh": "该行有 {found} 列，多于表头的 {expected} 列",
@@ -174,6 +230,26 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "zh": "与第 {other_row} 行是同一指标、同一日期，而完成值不同",
         "en": "repeats the indicator and date of row {other_row} with another actual value",
     },
+    "measure_changed": {
+        "zh": "“{name}”的计量单位由“{old}”改为“{new}”，而已有 {reports} 条按“{old}”填报的完成进度，"
+              "两者无法换算：请仍按“{old}”书写指标值（原为 {target}）",
+        "en": "the measure of '{name}' changes from '{old_en}' to '{new_en}', but {reports} progress report(s) "
+              "in '{old_en}' are stored and cannot be converted: keep writing the value in '{old_en}' (it was "
+              "{target})",
+    },
+    "fraction_percent": {
+        "zh": "目标“{name}”以 % 计（{target}），完成值 {actual} 像是小数：是 {percent}% 吗？请写 {percent}%"
+              "（确为 {actual}% 时请写 {actual}%）",
+        "en": "the target '{name}' is in % ({target}) and {actual} looks like a fraction: did you mean "
+              "{percent}%? write {percent}% (or {actual}% if that is what you mean)",
+    },
+    "other_sheet": {
+        "zh": "工作表“{sheet}”（第 {header_row} 行是表头）也是{what}，而一个文件只导入一个工作表"
+              "（已读工作表“{first}”）：为免遗漏，整个文件未导入；请把每个工作表另存为单独的文件再分别导入",
+        "en": "the sheet '{sheet}' (header on row {header_row}) is also {what_en}, and one file imports one sheet "
+              "(the sheet '{first}' was read): so that nothing is left out, the file is not imported; save each "
+              "sheet as a file of its own and import them one by one",
+    },
     "too_many_problems": {
         "zh": "问题过多，仅列出前 {shown} 个（共 {total} 个）",
         "en": "too many problems: the first {shown} of {total} are listed",
@@ -217,9 +293,18 @@ class Problem:
         return f"{' · '.join(where)}: {self.message(language)}{found}"
 
 
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")  # all but the tab
+
+
+def visible(text: str) -> str:
+    """Control characters shown as \\x1b and the like: a value from a file is printed on a
+    terminal and written to a report, where an escape sequence would act instead of show."""
+    return _CONTROL.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), text)
+
+
 def problem(code: str, /, row: int | None = None, column: str | None = None,
             value: object = None, **params: object) -> Problem:
-    text = None if value is None else str(value)[:200]
+    text = None if value is None else visible(str(value)[:200])
     return Problem(code, row, column, text, MappingProxyType(dict(params)))
 
 

@@ -58,6 +58,9 @@ def parse_export(
     projects and targets of the database); without it those checks are left out."""
     found = find_header(grid.head, kind, synonyms)
     if found is None:
+        garbled = _garbled(grid)
+        if garbled:
+            raise Refused([garbled])
         if kind:
             names = "、".join(vocabulary(kind, synonyms)[KEY_FIELD[kind]])
             raise Refused([problem("missing_column", field=_label(kind, KEY_FIELD[kind], synonyms), names=names)])
@@ -106,6 +109,7 @@ def parse_export(
         if kind in FINISH:  # what needs the year, or the database
             records = FINISH[kind](context, records, budget_year, catalog)
     _check_totals(context, records, totals, columns)
+    _check_lengths(context, records)
     if log:
         raise Refused(log.listed(), kind)
     assert budget_year is not None
@@ -113,6 +117,98 @@ def parse_export(
         if "budget_year" in records else budget_year
     return ParsedExport(kind, budget_year, records, _title_date(preamble), grid.source_format,
                         header.first + 1)
+
+
+_LATIN_MOJIBAKE = frozenset("€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ")
+
+
+def _garbled(grid: Grid):
+    """A garbled_header problem when the first rows of a text file read as mojibake: Shift-JIS or
+    Big5 read as GBK gives rare characters outside GB2312 (and private-use ones), UTF-8 once saved
+    as Latin-1 gives accented Latin letters. None otherwise (a header that is simply not ours)."""
+    encoding = grid.source_format.partition("/")[2]
+    rows = [",".join(cell for cell in row if cell) for row in grid.head[:10]]
+    others = [ch for ch in " ".join(rows) if ord(ch) > 127]
+    if len(others) < 4:
+        return None
+    if encoding == "gb18030":
+        common = sum(1 for ch in others if _in_gb2312(ch) and not "\u3040" <= ch <= "\u30ff")  # kana: not Chinese
+        garbled = common < len(others) / 2
+        shown = "GBK/GB18030"
+    elif encoding in ("utf-8", "utf-16"):
+        latin = sum(1 for ch in others if "\u0080" <= ch <= "\u024f" or ch in _LATIN_MOJIBAKE)
+        garbled = latin > len(others) / 2
+        shown = encoding.upper()
+    else:
+        return None
+    if not garbled:
+        return None
+    sample = "".join(ch for ch in next(r for r in rows if r) if ch.isprintable())
+    return problem("garbled_header", encoding=shown, sample=sample[:40] + ("…" if len(sample) > 40 else ""))
+
+
+def _in_gb2312(ch: str) -> bool:
+    try:
+        ch.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _column_limits() -> dict[str, tuple[int, tuple[str, ...]]]:
+    """record column → (the most characters its database column holds, the fields it is read
+    from). PostgreSQL refuses a longer value in the middle of the import (SQLite stores it):
+    the file is refused up front instead, naming the row and column."""
+    from db.models import Adjustment, Department, Payment, PerformanceTarget, Project, QuotaLine, Unit
+
+    def length(model, name: str) -> int:
+        return model.__table__.c[name].type.length
+
+    return {
+        "payment_no": (length(Payment, "payment_no"), ("payment_no",)),
+        "adjustment_no": (length(Adjustment, "adjustment_no"), ("adjustment_no",)),
+        "quota_no": (length(QuotaLine, "quota_no"), ("quota_no",)),
+        "doc_no": (length(QuotaLine, "doc_no"), ("doc_no",)),
+        "department_code": (length(Department, "code"), ("department_code", "department")),
+        "department_name": (length(Department, "name"), ("department_name", "department")),
+        "unit_code": (length(Unit, "code"), ("unit_code", "unit")),
+        "unit_name": (length(Unit, "name"), ("unit_name", "unit")),
+        "project_code": (length(Project, "code"), ("project_code", "project")),
+        "project_name": (length(Project, "name"), ("project_name", "project")),
+        "functional_class": (length(QuotaLine, "functional_class"), ("functional_code", "functional")),
+        "functional_name": (length(QuotaLine, "functional_name"), ("functional_name", "functional")),
+        "economic_class": (length(QuotaLine, "economic_class"), ("economic_code", "economic")),
+        "economic_name": (length(QuotaLine, "economic_name"), ("economic_name", "economic")),
+        "gov_economic_class": (length(QuotaLine, "gov_economic_class"), ("gov_economic",)),
+        "fund_type": (length(QuotaLine, "fund_type"), ("fund_type",)),
+        "source": (length(QuotaLine, "source"), ("source",)),
+        "payee": (length(Payment, "payee"), ("payee",)),
+        "settlement": (length(Payment, "settlement"), ("settlement",)),
+        "indicator": (length(PerformanceTarget, "name"), ("indicator",)),
+        "level1": (length(PerformanceTarget, "level1"), ("level1",)),
+        "level2": (length(PerformanceTarget, "level2"), ("level2",)),
+        "target_text": (length(PerformanceTarget, "target_text"), ("target_value",)),
+        "leader": (length(PerformanceTarget, "leader"), ("leader",)),
+    }
+
+
+_LIMITS: dict[str, tuple[int, tuple[str, ...]]] = {}
+
+
+def _check_lengths(context: Context, records: pd.DataFrame) -> None:
+    if not _LIMITS:
+        _LIMITS.update(_column_limits())
+    for name, (limit, fields) in _LIMITS.items():
+        if name not in records:
+            continue
+        source = next((f for f in fields if f in context.names), None)
+        values = records[name]
+        if max(map(len, values.dropna().tolist()), default=0) <= limit:  # the usual case: 0.1 s a million rows
+            continue
+        lengths = values.map(lambda v: len(v) if isinstance(v, str) else 0, na_action="ignore")
+        for row in records.index[lengths.fillna(0) > limit]:
+            context.log.add(problem("too_long", row=int(row), column=context.names.get(source),
+                                    value=values[row], length=int(lengths[row]), limit=limit))
 
 
 def _title_date(preamble: str) -> dt.date | None:

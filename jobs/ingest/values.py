@@ -26,9 +26,19 @@ class CellError(ValueError):
         self.params = params
 
 
+# Characters nobody sees: control characters (an ESC sequence would recolour a terminal), a BOM
+# left by two files pasted together, zero-width spaces. "ZF001" with a BOM in front would be
+# another payment than "ZF001".
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2060\ufeff]")
+
+
 def normalize_text(text: str) -> str:
-    """NFKC folds full-width digits, letters, commas and brackets to ASCII; trims spaces."""
-    return unicodedata.normalize("NFKC", text).strip()
+    """NFKC folds full-width digits, letters, commas and brackets to ASCII; invisible characters
+    are dropped; spaces trimmed."""
+    s = unicodedata.normalize("NFKC", text)
+    if not s.isprintable():  # fast path: nothing to drop in almost every cell
+        s = _INVISIBLE.sub("", s)
+    return s.strip()
 
 
 _PLAIN_YUAN = re.compile(r"(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?")
@@ -39,7 +49,7 @@ def parse_fen(text: str, scale_fen: int = 100) -> int:
     1,000,000 for 万元). Exact: no float on the way."""
     if scale_fen == 100:  # fast path for the common "12,345.67" (a million rows, most unique)
         plain = _PLAIN_YUAN.fullmatch(text)
-        if plain:
+        if plain and len(plain[1]) <= 20:  # int() refuses 4,300 digits and more: Decimal below does not
             whole, cents = plain.groups()
             value = int(whole.replace(",", "")) * 100 + int((cents or "0").ljust(2, "0"))
             if value < MAX_FEN:

@@ -179,7 +179,8 @@ def _draw(curve: ExecutionCurve, language: str, name: str, style: Style) -> Figu
     schedule_now = schedule_rate(curve.schedule, as_of, year, curve.calendar)
     subline = say(language, "subline", schedule=f"{schedule_now:.2f}", method=method, paid=f"{to_wan(paid):,}")
     renderer = FigureCanvasAgg(figure).get_renderer()
-    _fit(figure.suptitle(heading, fontsize=15, color=INK, x=0.01, ha="left"), figure, renderer)
+    # parse_math=False: a name from a file is text, and "$…$" in it would be mathtext (and raise).
+    _fit(figure.suptitle(heading, fontsize=15, color=INK, x=0.01, ha="left", parse_math=False), figure, renderer)
     _fit(axes.set_title(f"{fact}\n", fontsize=22, fontweight=style.bold, color=colour, loc="left", pad=4),
          figure, renderer)
     axes.text(0, 1.015, subline, transform=axes.transAxes, fontsize=12, color="#57606a", va="bottom")
