@@ -31,11 +31,17 @@ def database_url(request, tmp_path):
     if request.param == "sqlite":
         yield sqlite_url(tmp_path / "monitor.sqlite")
         return
+    yield from fresh_postgres_database()
+
+
+def fresh_postgres_database(prefix: str = "bm_test"):
+    """A new PostgreSQL database on the test server, dropped afterwards (a generator for fixtures);
+    required in CI, skipped elsewhere when there is no server."""
     if not POSTGRES_URL:
         if REQUIRE_POSTGRES:
             pytest.fail("BUDGET_MONITOR_REQUIRE_POSTGRES=1 but BUDGET_MONITOR_TEST_POSTGRES_URL is not set")
         pytest.skip("PostgreSQL not available (set BUDGET_MONITOR_TEST_POSTGRES_URL)")
-    name = f"bm_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))

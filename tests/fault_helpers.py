@@ -289,23 +289,6 @@ def outbox(database_url: str) -> list[tuple[int, str, str]]:
 def postgres_url():
     """A fresh PostgreSQL database, for the tests that are about PostgreSQL only (as conftest.py's
     ``database_url``: required in CI, skipped elsewhere when there is no server)."""
-    import uuid
+    from tests.conftest import fresh_postgres_database
 
-    from sqlalchemy.engine import make_url
-
-    from tests.conftest import POSTGRES_URL, REQUIRE_POSTGRES
-
-    if not POSTGRES_URL:
-        if REQUIRE_POSTGRES:
-            pytest.fail("BUDGET_MONITOR_REQUIRE_POSTGRES=1 but BUDGET_MONITOR_TEST_POSTGRES_URL is not set")
-        pytest.skip("PostgreSQL not available (set BUDGET_MONITOR_TEST_POSTGRES_URL)")
-    name = f"bm_faults_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    yield from fresh_postgres_database("bm_faults")

@@ -306,7 +306,7 @@ def _read_csv(data: bytes) -> Grid:
     for row, cells in enumerate(head, start=1):  # before the parser copies a huge cell twice over
         longest = max(cells, key=len, default="")
         if len(longest) > MAX_CELL_CHARS:
-            raise Refused([problem("cell_too_long", row=row, column=_letter(cells.index(longest)),
+            raise Refused([problem("cell_too_long", row=row, column=column_letter(cells.index(longest)),
                                    length=len(longest), limit=MAX_CELL_CHARS)])
     try:
         # Bytes, not a StringIO: pandas re-encodes a text stream chunk by chunk, which is slow
@@ -350,11 +350,11 @@ def _check_cell_lengths(frame: pd.DataFrame) -> None:
         lengths = frame[position].str.len()
         if lengths.max() > MAX_CELL_CHARS:
             row = lengths.idxmax()
-            raise Refused([problem("cell_too_long", row=int(row), column=_letter(position),
+            raise Refused([problem("cell_too_long", row=int(row), column=column_letter(position),
                                    length=int(lengths[row]), limit=MAX_CELL_CHARS)])
 
 
-def _letter(position: int) -> str:
+def column_letter(position: int) -> str:
     """0 → A, 25 → Z, 26 → AA: the column as Excel names it."""
     letters = ""
     position += 1
@@ -599,7 +599,7 @@ def _sheet_grid(sheet, suffix: str, name: str) -> Grid | None:
         if not blank and any(cells):
             longest = max(cells, key=len)
             if len(longest) > MAX_CELL_CHARS:
-                raise Refused([problem("cell_too_long", row=count, column=_letter(cells.index(longest)),
+                raise Refused([problem("cell_too_long", row=count, column=column_letter(cells.index(longest)),
                                        length=len(longest), limit=MAX_CELL_CHARS)])
             kept.append(cells)
             numbers.append(count)

@@ -19,7 +19,7 @@ from monitor.money import from_fen
 from jobs.ingest.columns import ProblemLog, parse_column
 from jobs.ingest.headers import KEY_FIELD, find_header, header_scale, map_columns, vocabulary
 from jobs.ingest.problems import Refused, problem
-from jobs.ingest.reader import Grid
+from jobs.ingest.reader import Grid, column_letter
 from jobs.ingest.records import KIND_RULES, Context
 from jobs.ingest.target_records import RULES as TARGET_RULES
 from jobs.ingest.target_refs import FINISH, Catalog
@@ -72,7 +72,7 @@ def parse_export(
     for field_name, positions in columns.items():
         if len(positions) > 1:
             log.add(problem("duplicate_column", field=_label(kind, field_name, synonyms),
-                            columns="、".join(f"{_letter(p)}（{header.texts[p]}）" for p in positions)))
+                            columns="、".join(f"{column_letter(p)}（{header.texts[p]}）" for p in positions)))
     columns = {f: p[0] for f, p in columns.items()}
 
     body = grid.rows.loc[header.last + 2:]
@@ -226,13 +226,6 @@ def _label(kind: str, field_name: str, synonyms) -> str:
     return vocabulary(kind, synonyms)[field_name][0]
 
 
-def _letter(position: int) -> str:
-    letters = ""
-    position += 1
-    while position:
-        position, rem = divmod(position - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def _display(text: str) -> str:
