@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pandas as pd
-from sqlalchemy import BigInteger, Date, exists, select, type_coerce, update
+from sqlalchemy import BigInteger, Date, String, and_, any_, bindparam, exists, func, select, type_coerce, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from db.models import Adjustment, Department, Import, Payment, Project, QuotaLine, QuotaSnapshot, Unit
@@ -60,7 +61,8 @@ def ensure_dimensions(session: Session, records: pd.DataFrame) -> tuple[dict[str
     projects = _upsert_named(session, Project, _pairs(records, "project_code", "project_name"))
     owners = records[["project_code", "unit_code"]].dropna().drop_duplicates("project_code")
     ownerless = {pid for chunk in _chunks(list(projects.values()))
-                 for pid in session.scalars(select(Project.id).where(Project.id.in_(chunk), Project.unit_id.is_(None)))}
+                 for pid in session.scalars(select(Project.id).where(_among(session, Project.id, chunk),
+                                                                     Project.unit_id.is_(None)))}
     links = [{"id": projects[p], "unit_id": units[u]} for p, u in owners.itertuples(index=False)
              if projects[p] in ownerless]
     if links:
@@ -79,7 +81,7 @@ def _upsert_named(session: Session, model, names: dict[str, str | None]) -> dict
     ids: dict[str, int] = {}
     codes = list(names)
     for chunk in _chunks(codes):
-        for row in session.execute(select(model.id, model.code, model.name).where(model.code.in_(chunk))):
+        for row in session.execute(select(model.id, model.code, model.name).where(_among(session, model.code, chunk))):
             ids[row.code] = row.id
             new_name = names[row.code]
             if new_name and new_name != row.name:
@@ -88,8 +90,18 @@ def _upsert_named(session: Session, model, names: dict[str, str | None]) -> dict
     if missing:
         session.execute(model.__table__.insert(), [{"code": c, "name": names[c] or c} for c in missing])
         for chunk in _chunks(missing):
-            ids.update((code, id_) for code, id_ in session.execute(select(model.code, model.id).where(model.code.in_(chunk))))
+            ids.update((code, id_) for code, id_ in session.execute(
+                select(model.code, model.id).where(_among(session, model.code, chunk))))
     return ids
+
+
+def _among(session: Session, column, values: list):
+    """``column IN (values)``; on PostgreSQL ``column = ANY(:array)``, one parameter instead of
+    5,000: psycopg parses a statement's placeholders in Python, about 50 ms for 5,000, which was
+    most of the dimensions' 0.3 s per weekly export (bench/RESULTS.md)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    return column.in_(values)
 
 
 # --- quota lines -------------------------------------------------------------------------------
@@ -110,33 +122,48 @@ def store_quota_lines(session: Session, records: pd.DataFrame, import_row: Impor
         for line in session.scalars(select(QuotaLine).where(QuotaLine.quota_no.in_(chunk)))
     }
     inserted = updated = unchanged = 0
+    new_lines: list[dict] = []
+    snapshots: list[tuple[tuple[int, str], dict]] = []  # ((year, quota_no), amounts) of every row
     for row in records.itertuples(index=False):
         values = {name: getattr(row, name) for name in QUOTA_FIELDS}
         values.update({name: _fen(getattr(row, name)) for name in QUOTA_AMOUNTS})
         values["reported_available"] = values.pop("available")
         values["unit_id"] = units[row.unit_code]
         values["project_id"] = projects.get(row.project_code) if row.project_code else None
-        line = existing.get((int(row.budget_year), row.quota_no))
+        key = (int(row.budget_year), row.quota_no)
+        line = existing.get(key)
         if line is None:
-            line = QuotaLine(budget_year=int(row.budget_year), quota_no=row.quota_no,
-                             observed_on=import_row.observed_on, last_import_id=import_row.id, **values)
-            session.add(line)
+            new_lines.append({"budget_year": key[0], "quota_no": key[1], "observed_on": import_row.observed_on,
+                              "last_import_id": import_row.id, **values})
             inserted += 1
         elif line.observed_on <= import_row.observed_on:
             changed = {k: v for k, v in values.items() if getattr(line, k) != v}
-            for key, value in changed.items():
-                setattr(line, key, value)
+            for name, value in changed.items():
+                setattr(line, name, value)
             line.observed_on, line.last_import_id = import_row.observed_on, import_row.id
             updated += bool(changed)
             unchanged += not changed
         else:
             unchanged += 1
-        session.flush()
-        if (inserted + updated + unchanged) % 500 == 0:
-            progress(inserted + updated + unchanged, len(records))
-        session.add(QuotaSnapshot(quota_line_id=line.id, import_id=import_row.id,
-                                  observed_on=import_row.observed_on, initial=values["initial"],
-                                  adjustment=values["adjustment"], current=values["current"]))
+        snapshots.append((key, values))
+    # In bulk, not one flush per line (on PostgreSQL 50,000 lines were 100,000 round trips;
+    # bench/RESULTS.md): the changed lines' UPDATEs, the new lines through the driver, their ids
+    # read back, then every snapshot. Ids follow the rows' order, as one line at a time did.
+    session.flush()
+    ids = {key: line.id for key, line in existing.items()}
+    for chunk in _chunks(new_lines):
+        bulk_insert(session, QuotaLine.__table__, chunk, fen_columns=set())
+        for year in {line["budget_year"] for line in chunk}:
+            numbers = [line["quota_no"] for line in chunk if line["budget_year"] == year]
+            ids.update(((year, number), id_) for number, id_ in session.execute(
+                select(QuotaLine.quota_no, QuotaLine.id)
+                .where(QuotaLine.budget_year == year, QuotaLine.quota_no.in_(numbers))))
+        progress(len(ids), len(records))
+    for chunk in _chunks(snapshots):
+        bulk_insert(session, QuotaSnapshot.__table__, [
+            {"quota_line_id": ids[key], "import_id": import_row.id, "observed_on": import_row.observed_on,
+             "initial": values["initial"], "adjustment": values["adjustment"], "current": values["current"]}
+            for key, values in chunk], fen_columns=set())
     return Counts(inserted, updated, unchanged)
 
 
@@ -224,10 +251,20 @@ def _existing(session: Session, model, key: str, fields: tuple[str, ...], chunk:
     columns = [type_coerce(getattr(model, f), BigInteger).label(f) if f == "amount" else getattr(model, f)
                for f in fields]
     found = {}
+    postgres = session.get_bind().dialect.name == "postgresql"
     for year in {r["budget_year"] for r in chunk}:
         keys = [r[key] for r in chunk if r["budget_year"] == year]
-        query = (select(model.id, model.observed_on, getattr(model, key), *columns)
-                 .where(model.budget_year == year, getattr(model, key).in_(keys)))
+        query = select(model.id, model.observed_on, getattr(model, key), *columns)
+        if postgres:
+            # The keys as a joined array, one search of the unique index each: PostgreSQL plans
+            # "IN (5,000 keys)" as a scan of the whole table once it has statistics of a few
+            # hundred thousand rows, a scan per chunk that grows with the table (bench/RESULTS.md).
+            listed = (func.unnest(bindparam("keys", keys, type_=ARRAY(String)))
+                      .table_valued("key").render_derived())
+            query = query.join_from(listed, model, and_(model.budget_year == year,
+                                                        getattr(model, key) == listed.c.key))
+        else:  # SQLite searches the index for each key of an IN list
+            query = query.where(model.budget_year == year, getattr(model, key).in_(keys))
         # Core rows, compared as whole tuples: (id, observed_on, key, *fields)
         for r in session.connection().execute(query):
             found[(year, r[2])] = r
