@@ -38,11 +38,9 @@ def main() -> int:
         print(f"no province at {source}: run bench/status.py{' --small' if args.small else ''} first", file=sys.stderr)
         return 2
 
-    from alerts.routing import Directory, Person
     from alerts.slack import SlackNotifier
-    from db.engine import make_engine, session_factory, sqlite_url, transaction
+    from db.engine import make_engine, session_factory, sqlite_url
     from db.migrate import upgrade
-    from db.models import Department, Unit
     from jobs.clock import BEIJING
     from jobs.deliver import deliver
     from jobs.engine import EngineSettings
@@ -56,14 +54,10 @@ def main() -> int:
         engine = make_engine(sqlite_url(target))
         upgrade(engine)
         factory = session_factory(engine)
-        with transaction(factory) as session:
-            departments = [c for (c,) in session.execute(Department.__table__.select().with_only_columns(Department.code))]
-            units = [c for (c,) in session.execute(Unit.__table__.select().with_only_columns(Unit.code))]
-        people = tuple(Person(f"D{c}", "department_leader", slack_user=f"UD{c}", departments=frozenset({c}))
-                       for c in departments) + tuple(
-            Person(f"U{c}", "unit_leader", slack_user=f"UU{c}", units=frozenset({c})) for c in units)
-        config = AlertConfig(directory=Directory(people, fallback=None), quiet_hours=None, quiet_on_rest_days=False,
-                             charts=False)
+        from bench.scale import leaders
+
+        directory, _ = leaders(factory)
+        config = AlertConfig(directory=directory, quiet_hours=None, quiet_on_rest_days=False, charts=False)
         slack = FakeSlack().start()
         notifiers = {"slack": SlackNotifier("xoxb-bench", base_url=slack.base_url, timeout=10)}
         first = dt.date.fromisoformat(args.as_of)
