@@ -140,6 +140,11 @@ def behind_checkpoint(snapshot: Snapshot, settings: AlertSettings) -> list[Findi
     return found
 
 
+def indicator_inputs(card: ScoreCard, key: str) -> dict:
+    """The figures one indicator of a score card was computed from, by name."""
+    return {i.name: i.value for i in next(i for i in card.indicators if i.key == key).inputs}
+
+
 def _paid_at(card: ScoreCard, day: dt.date) -> Decimal | None:
     """Cumulative paid at a passed checkpoint, as the score card measured it."""
     for indicator in card.indicators:
@@ -246,8 +251,7 @@ def adjustment_rate(snapshot: Snapshot, settings: AlertSettings) -> list[Finding
         card = snapshot.cards.get(status.entity.key)
         if card is None or not settings.applies("adjustment_rate", status.entity.level):
             continue
-        indicator = next(i for i in card.indicators if i.key == "adjustment_rate")
-        inputs = {i.name: i.value for i in indicator.inputs}
+        inputs = indicator_inputs(card, "adjustment_rate")
         achieved = inputs["rate"]
         if achieved is None or achieved < settings.adjustment_warning:
             continue

@@ -168,25 +168,35 @@ def target_silent(snapshot, settings) -> list:
     return found
 
 
-def delivery_gap(snapshot, settings) -> list:
-    """Execution rate against the mean completion of the project's counted targets."""
+def project_completions(targets: Sequence[WatchedTarget]) -> dict[str, list[Decimal]]:
+    """Per project code, the completion of each cumulative target measured by reports, capped at
+    100% (delivering more of one thing does not make up for another)."""
     by_project: dict[str, list[Decimal]] = {}
-    for watched in snapshot.targets:
+    for watched in targets:
         status, project = watched.status, watched.routing.get("project")
         if (project and status.mode == "cumulative" and not status.target.measured_from_payments
                 and status.completion is not None):
-            by_project.setdefault(project, []).append(status.completion)
+            by_project.setdefault(project, []).append(min(status.completion, Decimal(100)))
+    return by_project
+
+
+def _mean(completions: Sequence[Decimal]) -> Decimal:
+    return (sum(completions) / len(completions)).quantize(FEN)
+
+
+def delivery_gap(snapshot, settings) -> list:
+    """Execution rate against the mean completion of the project's counted targets."""
+    by_project = project_completions(snapshot.targets)
     found = []
     for status in snapshot.statuses:
         entity = status.entity
         if entity.level != "project" or entity.code not in by_project or entity.execution_rate is None:
             continue
-        gap = gap_of(entity.execution_rate, by_project[entity.code])
+        completions = by_project[entity.code]
+        gap = gap_of(entity.execution_rate, completions)
         if gap is None or abs(gap) < settings.delivery_gap_points:
             continue
-        completions = [min(c, Decimal(100)) for c in by_project[entity.code]]
-        delivered = (sum(completions) / len(completions)).quantize(FEN)
-        facts = {"rate": f"{entity.execution_rate:.2f}", "delivered": f"{delivered:.2f}",
+        facts = {"rate": f"{entity.execution_rate:.2f}", "delivered": f"{_mean(completions):.2f}",
                  "points": f"{abs(gap):.2f}", "targets": str(len(completions)),
                  "state": "money_ahead" if gap > 0 else "delivery_ahead"}
         found.append(entity_finding("delivery_gap", "yellow" if gap > 0 else "blue", status, str(snapshot.year),
@@ -198,19 +208,14 @@ def current_facts(targets: Sequence[WatchedTarget]) -> dict[tuple[str, str], dic
     """Each target's figures today, and each project's mean completion, for "back on track"
     notices (and so that a target still there is not taken for one gone from the data)."""
     facts: dict[tuple[str, str], dict[str, str]] = {}
-    by_project: dict[str, list[Decimal]] = {}
     for watched in targets:
         status, spec = watched.status, watched.status.target.spec
         today = _facts(watched)
         if status.mode == "cap" and status.actual is not None:
             today |= {"spent_text": amount(status.actual, spec.measure), "cap_text": amount(spec.value, spec.measure)}
         facts[("target", watched.code)] = today
-        project = watched.routing.get("project")
-        if (project and status.mode == "cumulative" and not status.target.measured_from_payments
-                and status.completion is not None):
-            by_project.setdefault(project, []).append(min(status.completion, Decimal(100)))
-    for project, completions in by_project.items():
-        facts[("project", project)] = {"delivered": f"{sum(completions) / len(completions):.2f}"}
+    for project, completions in project_completions(targets).items():
+        facts[("project", project)] = {"delivered": f"{_mean(completions):.2f}"}
     return facts
 
 

@@ -15,7 +15,7 @@ import datetime as dt
 
 from alerts.notify import AlertItem, Recipient
 from alerts.routing import Directory
-from alerts.rules import fact
+from alerts.rules import fact, indicator_inputs
 from db.alert_store import add_evaluation, add_message
 from db.engine import transaction
 from jobs.engine import status_and_scores
@@ -37,8 +37,7 @@ def _recipients(directory: Directory, department: str | None) -> list[Recipient]
 def _met(card) -> str:
     if card is None:
         return ""
-    progress = next(i for i in card.indicators if i.key == "payment_progress")
-    values = {i.name: i.value for i in progress.inputs}
+    values = indicator_inputs(card, "payment_progress")
     passed = [k for k in values if k.endswith(".projected") and values[k] is False]
     met = sum(1 for k in passed if values[k.replace(".projected", ".met")])
     return f"{met}/{len(passed)}" if passed else ""

@@ -16,7 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from alerts import target_rules
 from alerts.notify import AlertItem
 from alerts.routing import Directory, Draft, group, release_time
-from alerts.rules import PACING_RULES, AlertSettings, Finding, Snapshot, covered_keys, fact, find, inhibited
+from alerts.rules import (PACING_RULES, AlertSettings, Finding, Snapshot, covered_keys, fact, find, inhibited,
+                          indicator_inputs)
 from alerts.state import Event, Policy, State, step
 from db.alert_store import (
     add_evaluation,
@@ -115,7 +116,7 @@ def _adjustment_facts(seen: Snapshot, key: tuple[str, str]) -> dict[str, str]:
     card = seen.cards.get(key)
     if card is None:
         return {}
-    inputs = {i.name: i.value for i in next(i for i in card.indicators if i.key == "adjustment_rate").inputs}
+    inputs = indicator_inputs(card, "adjustment_rate")
     return {"rate": fact(inputs["rate"]), "limit": fact(inputs["limit"]), "adjusted": fact(inputs["adjusted"]),
             "initial": fact(inputs["initial"])}
 
