@@ -18,7 +18,7 @@ from monitor.calendar import WorkCalendar
 from monitor.execution import LineFigures
 from monitor.money import ZERO, rate, two
 from monitor.pacing import next_checkpoint
-from monitor.rules import Rules
+from monitor.rulebook import Rules
 
 PACING_RULES = frozenset({"behind_checkpoint", "checkpoint_missed", "behind_schedule", "stalled"})
 # Rules whose end is good news ("back on schedule"); the others simply close.

@@ -43,7 +43,7 @@ def main() -> int:
     from db.migrate import upgrade
     from jobs.clock import BEIJING
     from jobs.deliver import deliver
-    from jobs.engine import EngineSettings
+    from jobs.execution import ExecutionSettings
     from jobs.evaluate import AlertConfig, evaluate
     from tests.fake_slack import FakeSlack
 
@@ -66,7 +66,7 @@ def main() -> int:
                                  ("next day", first + dt.timedelta(days=1), 9)):
             now = dt.datetime.combine(day, dt.time(hour), tzinfo=BEIJING)
             t0 = time.perf_counter()
-            result = evaluate(factory, engine=EngineSettings(), alerts=config, now=now)
+            result = evaluate(factory, execution=ExecutionSettings(), alerts=config, now=now)
             t1 = time.perf_counter()
             report = deliver(factory, notifiers, now=now)
             t2 = time.perf_counter()
@@ -75,7 +75,9 @@ def main() -> int:
         slack.close()
         engine.dispose()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"province: {len(departments):,} departments, {len(units):,} units ({source})")
+    roles = [p.role for p in directory.people]
+    print(f"province: {roles.count('department_leader'):,} department leaders, "
+          f"{roles.count('unit_leader'):,} unit leaders ({source})")
     print(f"{'step':30} {'as_of':>10} {'evaluate s':>11} {'findings':>9} {'events':>7} {'messages':>9} "
           f"{'deliver s':>10} {'sent':>6} {'msg/s':>7}")
     for label, day, seconds, found, events, messages, sending, sent in rows:

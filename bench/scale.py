@@ -390,7 +390,7 @@ def step_evaluate(args) -> dict:
     """One real evaluation (states, messages and the evaluation row written) at the last export's
     date: every rule, every entity, routed to the leaders."""
     from jobs.clock import BEIJING
-    from jobs.engine import EngineSettings
+    from jobs.execution import ExecutionSettings
     from jobs.evaluate import AlertConfig, evaluate
 
     meta = load_meta(args)
@@ -400,7 +400,7 @@ def step_evaluate(args) -> dict:
     as_of = dt.date.fromisoformat(meta["as_of"])
     now = dt.datetime.combine(as_of, dt.time(20), tzinfo=BEIJING)
     with Timer(args, "evaluate") as timer:
-        result = evaluate(factory, engine=EngineSettings(), alerts=config, now=now, as_of=as_of)
+        result = evaluate(factory, execution=ExecutionSettings(), alerts=config, now=now, as_of=as_of)
     engine.dispose()
     ok = result.evaluation_id is not None and len(result.findings) > 0
     return {"step": "evaluate", "seconds": round(timer.seconds, 3), "people": people,
@@ -410,14 +410,14 @@ def step_evaluate(args) -> dict:
 
 
 def step_status(args, step: str) -> dict:
-    from jobs.engine import EngineSettings, status
+    from jobs.execution import ExecutionSettings, status
 
     meta = load_meta(args)
     engine, factory = _factory(args)
     unit_code = meta["unit_code"] if step == "status-unit" else None
     as_of = dt.date.fromisoformat(meta["as_of"])
     with Timer(args, step) as timer:
-        report = status(factory, year=meta["year"], as_of=as_of, settings=EngineSettings(), unit_code=unit_code)
+        report = status(factory, year=meta["year"], as_of=as_of, settings=ExecutionSettings(), unit_code=unit_code)
     engine.dispose()
     per_unit = {s.entity.code: [int(s.entity.budget * 100), int(s.entity.paid * 100)]
                 for s in report.statuses if s.entity.level == "unit"}

@@ -479,7 +479,7 @@ def _unit_figures(statuses) -> dict[str, tuple[int, int]]:
 def step_engine(args, step: str) -> dict:
     from db.engine import make_engine, session_factory, transaction
     from db.figures import line_figures
-    from jobs.engine import EngineSettings, scores, status
+    from jobs.execution import ExecutionSettings, scores, status
 
     meta = load_meta(args)
     what, scope = step.split("-")
@@ -487,7 +487,7 @@ def step_engine(args, step: str) -> dict:
     as_of = dt.date.fromisoformat(args.as_of)
     engine = make_engine(db_url(args))
     factory = session_factory(engine)
-    settings = EngineSettings()
+    settings = ExecutionSettings()
 
     def figures():
         with transaction(factory) as session:
@@ -667,7 +667,7 @@ def explain(engine, statement: str, parameters) -> str:
 
 def step_explain(args) -> dict:
     from db.engine import make_engine, session_factory
-    from jobs.engine import EngineSettings, status
+    from jobs.execution import ExecutionSettings, status
 
     meta = load_meta(args)
     as_of = dt.date.fromisoformat(args.as_of)
@@ -676,7 +676,7 @@ def step_explain(args) -> dict:
     plans = []
     for scope, unit_code in (("whole province", None), ("one unit", meta["unit_code"])):
         statements = capture_statements(factory, lambda: status(
-            factory, year=meta["year"], as_of=as_of, settings=EngineSettings(), unit_code=unit_code))
+            factory, year=meta["year"], as_of=as_of, settings=ExecutionSettings(), unit_code=unit_code))
         for caller, statement, parameters in statements:
             plans.append({"scope": scope, "caller": caller, "sql": statement,
                           "plan": explain(engine, statement, parameters)})
@@ -690,13 +690,13 @@ def step_profile(args) -> dict:
     import pstats
 
     from db.engine import make_engine, session_factory
-    from jobs.engine import EngineSettings, scores, status
+    from jobs.execution import ExecutionSettings, scores, status
 
     meta = load_meta(args)
     as_of = dt.date.fromisoformat(args.as_of)
     engine = make_engine(db_url(args))
     factory = session_factory(engine)
-    settings = EngineSettings()
+    settings = ExecutionSettings()
     what, scope = args.profile_target.split("-")
     call = {"status": status, "scores": scores}[what]
     unit_code = meta["unit_code"] if scope == "unit" else None
@@ -856,7 +856,7 @@ def print_report(args, meta: dict, results: dict[str, dict]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description="Benchmark jobs.engine.status and scores on a generated province, against a DuckDB floor. "
+        description="Benchmark jobs.execution.status and scores on a generated province, against a DuckDB floor. "
                     "Each step runs in its own process.")
     parser.add_argument("--units", type=int, default=5000,
                         help=f"budget units (default 5,000; {UNITS_PER_DEPARTMENT} per department, "

@@ -95,7 +95,7 @@ def engine_charts(factory, engine) -> ChartMaker:
     department that is alone in it) at the message's date."""
 
     def make(spec: dict, year: int, as_of: dt.date, language: str, folder: Path) -> Path | None:
-        from jobs.engine import curve
+        from jobs.execution import curve
         from jobs.reports.chart import render_chart
 
         figures = curve(factory, year=year, as_of=as_of, settings=engine, unit_code=spec.get("unit"))

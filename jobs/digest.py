@@ -18,7 +18,7 @@ from alerts.routing import Directory
 from alerts.rules import fact, indicator_inputs
 from db.alert_store import add_evaluation, add_message
 from db.engine import transaction
-from jobs.engine import status_and_scores
+from jobs.execution import status_and_scores
 from jobs.targets_eval import watch_targets
 
 
@@ -114,11 +114,11 @@ def _send(rt, now: dt.datetime, kind: str, batches: list[tuple[Recipient, list[A
 def send_digest(rt, now: dt.datetime) -> dict:
     settings = rt.settings
     year, week, _ = now.date().isocalendar()
-    report, cards = status_and_scores(rt.factory, year=now.year, as_of=now.date(), settings=settings.engine)
+    report, cards = status_and_scores(rt.factory, year=now.year, as_of=now.date(), settings=settings.execution)
     period = f"{year}-W{week:02d}"
     per_department = digest_items(report.statuses, cards, period)
     departments = {s.entity.code: s.entity.department_code for s in report.statuses if s.entity.level == "unit"}
-    watched = watch_targets(rt.factory, year=now.year, as_of=now.date(), engine=settings.engine,
+    watched = watch_targets(rt.factory, year=now.year, as_of=now.date(), execution=settings.execution,
                             alerts=settings.alerts.rules, departments=departments)
     for department, items in target_items(watched, period).items():
         per_department.setdefault(department, []).extend(items)

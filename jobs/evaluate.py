@@ -31,7 +31,7 @@ from db.alert_store import (
 )
 from db.engine import transaction
 from jobs.exceptions import EvaluationConflict
-from jobs.engine import EngineSettings, rules_by_department, status_and_scores
+from jobs.execution import ExecutionSettings, rules_by_department, status_and_scores
 from jobs.targets_eval import watch_targets
 
 CHART_RULES = ("behind_checkpoint", "checkpoint_missed")
@@ -68,9 +68,9 @@ class EvaluationResult:
     evaluation_id: int | None  # None on a dry run
 
 
-def snapshot(factory, *, year: int, as_of: dt.date, engine: EngineSettings,
+def snapshot(factory, *, year: int, as_of: dt.date, execution: ExecutionSettings,
              settings: AlertSettings = AlertSettings()) -> Snapshot:
-    report, cards = status_and_scores(factory, year=year, as_of=as_of, settings=engine)
+    report, cards = status_and_scores(factory, year=year, as_of=as_of, settings=execution)
     with transaction(factory) as session:
         by_line = last_payment_by_line(session, year, as_of)
         latest = latest_payment_export(session, year)
@@ -84,10 +84,10 @@ def snapshot(factory, *, year: int, as_of: dt.date, engine: EngineSettings,
             key = ("project", line.project_code)
             last_payment[key] = max(day, last_payment.get(key, day))
     departments = {s.entity.code: s.entity.department_code for s in report.statuses if s.entity.level == "unit"}
-    targets = watch_targets(factory, year=year, as_of=as_of, engine=engine, alerts=settings,
+    targets = watch_targets(factory, year=year, as_of=as_of, execution=execution, alerts=settings,
                             departments=departments)
     return Snapshot(year, as_of, report.statuses, {(c.level, c.code): c for c in cards}, report.lines,
-                    last_payment, latest, engine.calendar, rules_by_department(engine.rule_book, year), targets)
+                    last_payment, latest, execution.calendar, rules_by_department(execution.rule_book, year), targets)
 
 
 def _current_facts(seen: Snapshot) -> dict[tuple[str, str], dict[str, str]]:
@@ -160,7 +160,7 @@ def _chart_of(items: tuple[AlertItem, ...], departments: set[str]) -> dict | Non
     return None
 
 
-def evaluate(factory, *, engine: EngineSettings, alerts: AlertConfig, now: dt.datetime,
+def evaluate(factory, *, execution: ExecutionSettings, alerts: AlertConfig, now: dt.datetime,
              as_of: dt.date | None = None, dry_run: bool = False,
              remind: frozenset[str] = frozenset()) -> EvaluationResult:
     """One evaluation at ``as_of`` (default: today in ``now``'s zone). ``now`` is when messages are
@@ -168,17 +168,17 @@ def evaluate(factory, *, engine: EngineSettings, alerts: AlertConfig, now: dt.da
     ``remind``: rules whose firing alerts are told again today (a checkpoint countdown)."""
     as_of = as_of or now.date()
     year = as_of.year
-    seen = snapshot(factory, year=year, as_of=as_of, engine=engine, settings=alerts.rules)
+    seen = snapshot(factory, year=year, as_of=as_of, execution=execution, settings=alerts.rules)
     findings = find(seen, alerts.rules)
     departments = {s.entity.code for s in seen.statuses if s.entity.level == "department"}
     try:
-        return _evaluate(factory, seen, findings, departments, engine=engine, alerts=alerts, now=now,
+        return _evaluate(factory, seen, findings, departments, execution=execution, alerts=alerts, now=now,
                          dry_run=dry_run, remind=remind)
     except IntegrityError as exc:  # two evaluations raced to create the same alert key
         raise EvaluationConflict("another evaluation wrote the same alerts at the same time; run again") from exc
 
 
-def _evaluate(factory, seen: Snapshot, findings: list[Finding], departments: set[str], *, engine: EngineSettings,
+def _evaluate(factory, seen: Snapshot, findings: list[Finding], departments: set[str], *, execution: ExecutionSettings,
               alerts: AlertConfig, now: dt.datetime, dry_run: bool, remind: frozenset[str]) -> EvaluationResult:
     as_of, year = seen.as_of, seen.year
     with transaction(factory) as session:
@@ -190,7 +190,7 @@ def _evaluate(factory, seen: Snapshot, findings: list[Finding], departments: set
         drafts, unrouted = group(events, alerts.directory)
         planned = [PlannedMessage(d, release_time(now, d.urgent, quiet=alerts.quiet_hours,
                                                   rest_days_quiet=alerts.quiet_on_rest_days,
-                                                  is_working_day=engine.calendar.is_working_day),
+                                                  is_working_day=execution.calendar.is_working_day),
                                   _chart_of(d.items, departments) if alerts.charts else None)
                    for d in drafts]
         evaluation_id = None

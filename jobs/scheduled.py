@@ -26,7 +26,7 @@ from db.exceptions import StorageError
 from db.job_runs import beat, claim, finish
 from db.migrate import upgrade
 from db.models import JobRun
-from jobs.config import Settings, load_settings
+from jobs.config.settings import Settings, load_settings
 from jobs.deliver import DbEmailCache, DeliveryReport, deliver, engine_charts
 from jobs.evaluate import EvaluationResult, evaluate
 
@@ -118,7 +118,7 @@ def _let_go(rt: Runtime, run_id: int) -> None:
 
 def _evaluate_and_deliver(rt: Runtime, now: dt.datetime, remind: frozenset[str] = frozenset()) -> dict:
     settings = rt.settings
-    result: EvaluationResult = evaluate(rt.factory, engine=settings.engine, alerts=settings.alerts, now=now,
+    result: EvaluationResult = evaluate(rt.factory, execution=settings.execution, alerts=settings.alerts, now=now,
                                         remind=remind)
     report = deliver_now(rt, now)
     return {"as_of": result.as_of.isoformat(), "findings": len(result.findings), "events": len(result.events),
@@ -132,7 +132,7 @@ _DELIVERING = threading.Lock()
 
 
 def deliver_now(rt: Runtime, now: dt.datetime) -> DeliveryReport:
-    charts = engine_charts(rt.factory, rt.settings.engine) if rt.settings.alerts.charts else None
+    charts = engine_charts(rt.factory, rt.settings.execution) if rt.settings.alerts.charts else None
     with _DELIVERING:
         report = deliver(rt.factory, rt.notifiers, now=now, chart_maker=charts)
     for listener in rt.on_delivered:
@@ -148,7 +148,7 @@ def deliver_now(rt: Runtime, now: dt.datetime) -> DeliveryReport:
 
 def scan_inbox(config_path: str | None = None, now: dt.datetime | None = None):
     """Import what is complete in the inbox; after an import, evaluate and deliver at once."""
-    from jobs.inbox import process_inbox
+    from jobs.ingest.inbox import process_inbox
 
     rt = runtime(config_path)
     inbox = rt.settings.daemon.inbox
@@ -168,7 +168,7 @@ def evaluate_job(config_path: str | None = None, now: dt.datetime | None = None)
     """The daily evaluation, on working days only, once a day."""
     rt = runtime(config_path)
     now = now or rt.now()
-    if not rt.settings.engine.calendar.is_working_day(now.date()):
+    if not rt.settings.execution.calendar.is_working_day(now.date()):
         return None
     return _fenced(rt, "evaluate", now.date().isoformat(), lambda: _evaluate_and_deliver(rt, now))
 
@@ -179,7 +179,7 @@ def countdown_job(config_path: str | None = None, now: dt.datetime | None = None
     now = now or rt.now()
     today = now.date()
     days = rt.settings.daemon.countdown_days
-    ahead = [d for d in rt.settings.engine.rule_book.checkpoint_dates(today.year) if (d - today).days in days]
+    ahead = [d for d in rt.settings.execution.rule_book.checkpoint_dates(today.year) if (d - today).days in days]
     if not ahead:
         return None
     period = f"{ahead[0].isoformat()}-{(ahead[0] - today).days}d"
@@ -215,7 +215,7 @@ def calendar_check_job(config_path: str | None = None, now: dt.datetime | None =
     rt = runtime(config_path)
     now = now or rt.now()
     following = now.year + 1
-    if now.month != 12 or rt.settings.engine.calendar.covers(following):
+    if now.month != 12 or rt.settings.execution.calendar.covers(following):
         return None
     return _fenced(rt, "calendar-check", str(following), lambda: send_calendar_warning(rt, now, following))
 

@@ -14,7 +14,7 @@ from alerts.rules import AlertSettings
 from alerts.target_rules import WatchedTarget
 from db.engine import transaction
 from db.target_queries import TargetFacts, load_targets
-from jobs.engine import EngineSettings
+from jobs.execution import ExecutionSettings
 from monitor.target_values import TargetValue
 from monitor.targets import Report, Target, evaluate_target, score_target
 
@@ -27,7 +27,7 @@ def target_of(facts: TargetFacts) -> Target:
                   measured_from_payments=facts.spent is not None)
 
 
-def watch_targets(factory, *, year: int, as_of: dt.date, engine: EngineSettings,
+def watch_targets(factory, *, year: int, as_of: dt.date, execution: ExecutionSettings,
                   alerts: AlertSettings = AlertSettings(),
                   departments: Mapping[str, str] | None = None) -> list[WatchedTarget]:
     """Every target of ``year`` evaluated at ``as_of``. ``departments``: unit code → department
@@ -37,9 +37,9 @@ def watch_targets(factory, *, year: int, as_of: dt.date, engine: EngineSettings,
     watched = []
     for facts in stored:
         department = (departments or {}).get(facts.unit_code)
-        rules = engine.rule_book.rules_for(year, department)
+        rules = execution.rule_book.rules_for(year, department)
         status = evaluate_target(target_of(facts), [Report(r.reported_on, r.actual) for r in facts.reports], as_of,
-                                 spent=facts.spent, calendar=engine.calendar, schedule=rules.schedule,
+                                 spent=facts.spent, calendar=execution.calendar, schedule=rules.schedule,
                                  cap_warn=alerts.target_cap_warning, window_notice_days=alerts.target_window_days,
                                  report_grace_days=alerts.target_report_grace_days)
         routing = {"unit": facts.unit_code}

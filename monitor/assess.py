@@ -11,7 +11,7 @@ from monitor.calendar import WorkCalendar
 from monitor.execution import Entity
 from monitor.money import FEN, ZERO
 from monitor.pacing import History, NextCheckpoint, Projection, next_checkpoint, project
-from monitor.rules import Rules
+from monitor.rulebook import Rules
 from monitor.schedule import schedule_rate
 from monitor.scores import (
     AdjustmentRecord,

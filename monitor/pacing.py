@@ -20,7 +20,7 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 from monitor.calendar import WorkCalendar
 from monitor.money import FEN, ZERO, rate
-from monitor.rules import Checkpoint
+from monitor.rulebook import Checkpoint
 from monitor.schedule import year_fraction
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from monitor.money import FEN, ZERO, rate
-from monitor.rules import Checkpoint, Rules
+from monitor.rulebook import Checkpoint, Rules
 
 FINAL, HEADING, NOT_MEASURABLE = "final", "heading", "not_measurable"
 

@@ -1,6 +1,6 @@
 """Test-only crash points: kill -9 a process at the N-th point of its database work.
 
-    python -c "import tests.crashpoint as c; c.arm(N); from jobs.cli import main; main()" --db URL ingest FILE
+    python -c "import tests.crashpoint as c; c.arm(N); from jobs.cli.app import main; main()" --db URL ingest FILE
 
 Points, counted over every engine of the process in the order they happen:
 
@@ -106,8 +106,8 @@ def serve() -> None:
     {"exit": code} or {"signal": number}. A request: {"n": N, "call": "module:function",
     "args": [...], "out": path for the child's stdout (its stderr: path + ".err"), "trace": path or null,
     "files": bool}."""
-    import jobs.cli  # noqa: F401  the heavy imports, once, before any fork
-    import jobs.inbox  # noqa: F401
+    import jobs.cli.app  # noqa: F401  the heavy imports, once, before any fork
+    import jobs.ingest.inbox  # noqa: F401
     import db.migrate  # noqa: F401
     import psycopg  # noqa: F401
     import sqlite3  # noqa: F401

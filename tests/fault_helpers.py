@@ -108,7 +108,7 @@ def no_proxy_env(**extra: str) -> dict[str, str]:
 class Daemon:
     """One `budget-monitor run` process; its log lines (JSON, stdout and stderr merged) are read by
     a thread. ``preload``: Python run before the CLI in the same process (a test-only hook, e.g.
-    tests/fault_hooks.py), as ``python -c "<preload>; from jobs.cli import main; main()" …``."""
+    tests/fault_hooks.py), as ``python -c "<preload>; from jobs.cli.app import main; main()" …``."""
 
     def __init__(self, database_url: str, config: Path, slack_url: str | None, preload: str = ""):
         env = no_proxy_env(PYTHONUNBUFFERED="1")
@@ -116,7 +116,7 @@ class Daemon:
             env.pop(name, None)  # never the Slack of whoever runs the tests
         if slack_url is not None:
             env |= {"BUDGET_MONITOR_SLACK_TOKEN": TOKEN, "BUDGET_MONITOR_SLACK_BASE_URL": slack_url}
-        code = f"{preload}; from jobs.cli import main; main()" if preload else "from jobs.cli import main; main()"
+        code = f"{preload}; from jobs.cli.app import main; main()" if preload else "from jobs.cli.app import main; main()"
         self.process = subprocess.Popen(
             [sys.executable, "-c", code, "--db", database_url, "--config", str(config), "run"],
             cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -244,7 +244,7 @@ def load(database_url: str, config: Path):
     """Settings and a session factory on a migrated database (the caller disposes the engine)."""
     from db.engine import make_engine, session_factory
     from db.migrate import upgrade
-    from jobs.config import load_settings
+    from jobs.config.settings import load_settings
 
     settings = load_settings(str(config), database=database_url, environ={})
     engine = make_engine(settings.database_url)
@@ -262,7 +262,7 @@ def prepare_alerts(database_url: str, config: Path, folder: Path, units: int, da
     try:
         outcomes = ingest_paths(factory, alert_data(folder, units), now=at("2023-01-03"))
         assert {o.status for o in outcomes} == {"ingested"}, [o.problems for o in outcomes]
-        return sum(len(evaluate(factory, engine=settings.engine, alerts=settings.alerts, now=at(day)).messages)
+        return sum(len(evaluate(factory, execution=settings.execution, alerts=settings.alerts, now=at(day)).messages)
                    for day in days)
     finally:
         engine.dispose()

@@ -1,6 +1,6 @@
 """Test-only hooks for a daemon started by a fault test, run before the CLI in the same process:
 
-    python -c "import tests.fault_hooks as h; h.sqlite_busy_timeout(300); from jobs.cli import main; main()" run
+    python -c "import tests.fault_hooks as h; h.sqlite_busy_timeout(300); from jobs.cli.app import main; main()" run
 
 - ``sqlite_busy_timeout(ms)``: SQLite gives up on a lock after ``ms`` instead of db/engine.py's
   30 s, so a lock held "past the busy timeout" takes a test seconds, not minutes.

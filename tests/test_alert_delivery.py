@@ -23,7 +23,7 @@ from db.models import AlertState, DeliveryAttempt, OutboxMessage
 from jobs.clock import BEIJING
 from jobs.deliver import DbEmailCache, deliver, engine_charts
 from jobs.demo.run import demo_settings, run_demo
-from jobs.engine import status
+from jobs.execution import status
 from jobs.evaluate import AlertConfig, evaluate
 from jobs.ingest import ingest_paths
 from monitor.money import to_wan
@@ -84,7 +84,7 @@ def slack(fake_slack, demo):
 def run(factory, notifiers, day: str, *, alerts: AlertConfig = ALERTS, hour: int = 9, charts: bool = False):
     """One evaluation and one delivery, as the daemon runs them at ``day`` ``hour``:00."""
     now = at(day, hour)
-    result = evaluate(factory, engine=ENGINE, alerts=alerts, now=now)
+    result = evaluate(factory, execution=ENGINE, alerts=alerts, now=now)
     report = deliver(factory, notifiers, now=now, chart_maker=engine_charts(factory, ENGINE) if charts else None)
     return result, report
 
@@ -222,7 +222,7 @@ def test_a_refused_token_stops_the_run_and_keeps_every_message_for_later(demo, s
 def test_a_crash_between_sending_and_recording_causes_one_duplicate_after_the_lease_never_a_loss(
         demo, slack, fake_slack):
     now = at("2023-03-01")
-    result = evaluate(demo, engine=ENGINE, alerts=ALERTS, now=now)
+    result = evaluate(demo, execution=ENGINE, alerts=ALERTS, now=now)
 
     def crash(message_id):
         raise KeyboardInterrupt("killed after the send, before the record")
@@ -241,7 +241,7 @@ def test_each_persons_messages_arrive_in_order_when_an_earlier_one_has_to_wait(d
     fake_slack.down()
     run(demo, slack, "2023-03-01")
     fake_slack.up()
-    evaluate(demo, engine=ENGINE, alerts=ALERTS, now=at("2023-03-31"))
+    evaluate(demo, execution=ENGINE, alerts=ALERTS, now=at("2023-03-31"))
     deliver(demo, slack, now=at("2023-03-31"))
     leader = posts_to(fake_slack, "DULEAD")
     assert len(leader) == 2 and "预计达不到考核进度" in leader[0] and "考核节点未达标" in leader[1]
@@ -320,7 +320,7 @@ def test_without_a_token_the_evaluate_command_prints_the_messages_on_the_console
 
 
 def _cli():
-    from jobs.cli import cli
+    from jobs.cli.app import cli
 
     return cli
 
@@ -344,7 +344,7 @@ def test_two_evaluations_at_the_same_time_tell_each_alert_once(demo):
     def one():
         start.wait()
         try:
-            results.append(evaluate(demo, engine=ENGINE, alerts=ALERTS, now=at("2023-03-01")))
+            results.append(evaluate(demo, execution=ENGINE, alerts=ALERTS, now=at("2023-03-01")))
         except Exception as exc:  # noqa: BLE001 — reported by the assertion below
             errors.append(exc)
 

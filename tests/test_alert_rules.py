@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from alerts.rules import AlertSettings, find
-from jobs.engine import EngineSettings
+from jobs.execution import ExecutionSettings
 from jobs.evaluate import snapshot
 from tests.conftest import NOW
 from tests.helpers import (
@@ -45,7 +45,7 @@ def department(factory, tmp_path):
 
 
 def findings(factory, day: str, **settings):
-    seen = snapshot(factory, year=2023, as_of=dt.date.fromisoformat(day), engine=EngineSettings())
+    seen = snapshot(factory, year=2023, as_of=dt.date.fromisoformat(day), execution=ExecutionSettings())
     return {f.key: f for f in find(seen, AlertSettings(**settings))}
 
 
@@ -91,7 +91,7 @@ def test_counted_adjustments_warn_from_the_warning_level_and_are_red_at_the_limi
 def test_behind_schedule_needs_more_than_the_configured_points_and_gives_way_to_the_checkpoint_alert(department):
     from alerts.rules import behind_schedule
 
-    seen = snapshot(department, year=2023, as_of=dt.date(2023, 3, 1), engine=EngineSettings())
+    seen = snapshot(department, year=2023, as_of=dt.date(2023, 3, 1), execution=ExecutionSettings())
     behind = {f.key: f for f in behind_schedule(seen, AlertSettings())}["behind_schedule:unit:901001:2023"]
     assert Decimal(behind.facts["points_behind"]) > 5 and behind.facts["points_allowed"] == "5.00"
     lenient = behind_schedule(seen, AlertSettings(behind_schedule_points=Decimal(50)))

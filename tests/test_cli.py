@@ -6,7 +6,7 @@ import os
 from click.testing import CliRunner
 
 from tests.helpers import payment, payment_rows, write_csv
-from jobs.cli import cli
+from jobs.cli.app import cli
 
 
 def invoke(*args, env=None):

@@ -1,4 +1,4 @@
-"""The real daemon as a subprocess (`python -m jobs.cli … run`) against a temporary database, a
+"""The real daemon as a subprocess (`python -m jobs.cli.app … run`) against a temporary database, a
 temporary inbox and the fake Slack server: a dropped export becomes an alert at Slack; SIGTERM
 stops it cleanly; a restart sends nothing twice; on PostgreSQL a standby takes over from a
 killed leader. Waiting is on the daemon's own log lines and on the fake server's records, each
@@ -35,7 +35,7 @@ class Daemon:
         for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
             env.pop(name, None)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "jobs.cli", "--db", database_url, "--config", str(config), "run"],
+            [sys.executable, "-m", "jobs.cli.app", "--db", database_url, "--config", str(config), "run"],
             cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []

@@ -12,8 +12,8 @@ from alerts.routing import Directory
 from db.engine import transaction
 from db.job_runs import runs
 from jobs import scheduled
-from jobs.config import Settings
-from jobs.config_daemon import DaemonSettings
+from jobs.config.settings import Settings
+from jobs.config.daemon import DaemonSettings
 from jobs.evaluate import AlertConfig
 from tests.test_alert_delivery import ENGINE, PEOPLE, at, demo, demo_folder, posts_to, slack  # noqa: F401
 
@@ -23,7 +23,7 @@ ALERTS = AlertConfig(directory=Directory(PEOPLE, fallback=None), quiet_hours=Non
 
 @pytest.fixture
 def rt(demo, slack, database_url):  # noqa: F811
-    settings = Settings(database_url, engine=ENGINE, alerts=ALERTS, daemon=DaemonSettings())
+    settings = Settings(database_url, execution=ENGINE, alerts=ALERTS, daemon=DaemonSettings())
     runtime = scheduled.Runtime(settings, demo, slack, clock=lambda: at("2023-03-01"))
     scheduled.install("test.toml", runtime)
     yield runtime
@@ -73,11 +73,11 @@ def test_the_weekly_digest_goes_once_a_week_to_the_department_leader_ranked_by_t
 
 
 def test_in_december_a_missing_calendar_for_next_year_is_said_once(rt, fake_slack):
-    rt.settings = Settings(rt.settings.database_url, engine=ENGINE,
+    rt.settings = Settings(rt.settings.database_url, execution=ENGINE,
                            alerts=AlertConfig(directory=Directory(PEOPLE), quiet_hours=None,
                                               quiet_on_rest_days=False),
                            daemon=DaemonSettings())
-    covered = rt.settings.engine.calendar.covers
+    covered = rt.settings.execution.calendar.covers
     year = next(y for y in range(2024, 2100) if not covered(y))
     assert scheduled.calendar_check_job("test.toml", now=at(f"{year - 1}-11-30")) is None, "only in December"
     assert scheduled.calendar_check_job("test.toml", now=at(f"{year - 1}-12-01"))["messages"] >= 1
@@ -89,7 +89,7 @@ def test_in_december_a_missing_calendar_for_next_year_is_said_once(rt, fake_slac
 
 
 def test_jobs_are_registered_by_reference_with_fixed_ids_and_kept_across_restarts(rt, tmp_path):
-    from jobs.daemon import build_scheduler, job_specs, register
+    from jobs.daemon.run import build_scheduler, job_specs, register
 
     daemon = DaemonSettings(inbox=tmp_path / "inbox")
     engine = rt.factory.kw["bind"]
@@ -109,7 +109,7 @@ def test_a_daemon_down_over_its_run_time_catches_up_once_on_start(rt, monkeypatc
     runs once, not once per missed day, and its fence row says so."""
     from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_ERROR
 
-    from jobs.daemon import build_scheduler, job_specs, register
+    from jobs.daemon.run import build_scheduler, job_specs, register
 
     daemon = DaemonSettings()
     engine = rt.factory.kw["bind"]
@@ -122,7 +122,7 @@ def test_a_daemon_down_over_its_run_time_catches_up_once_on_start(rt, monkeypatc
     _store_next_run(engine, "evaluate", dt.datetime.now(daemon.zone) - dt.timedelta(days=2))  # as a down daemon left it
 
     rt.clock = lambda: dt.datetime.now(daemon.zone)
-    monkeypatch.setattr(rt.settings.engine.calendar.__class__, "is_working_day", lambda self, day: True)
+    monkeypatch.setattr(rt.settings.execution.calendar.__class__, "is_working_day", lambda self, day: True)
     scheduler = build_scheduler(engine, daemon)
     scheduler.add_listener(lambda event: ran.set(), EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
     scheduler.start(paused=True)
@@ -154,7 +154,7 @@ def _store_next_run(engine, job_id: str, when: dt.datetime) -> None:
 def test_the_example_server_config_in_deploy_is_valid():
     from pathlib import Path
 
-    from jobs.config import load_settings
+    from jobs.config.settings import load_settings
 
     settings = load_settings(str(Path(__file__).parents[1] / "deploy" / "budget-monitor.toml"), environ={})
     assert settings.daemon.inbox is not None and settings.daemon.timezone == "Asia/Shanghai"
@@ -168,7 +168,7 @@ def test_health_fails_until_the_daemon_beats_fresh_data_is_in_and_nothing_is_stu
 
     from db.engine import make_engine, session_factory
     from db.migrate import upgrade
-    from jobs.cli import cli
+    from jobs.cli.app import cli
     from jobs.clock import BEIJING
     from jobs.ingest import ingest_paths
     from tests.helpers import payment, payment_rows, quota_export, quota_line, write_csv
@@ -204,8 +204,8 @@ def test_replay_prints_what_the_monitor_would_have_said_and_leaves_the_database_
     from click.testing import CliRunner
 
     from db.engine import make_engine
-    from jobs.cli import cli
-    from jobs.replay import copy_sqlite
+    from jobs.cli.app import cli
+    from jobs.daemon.replay import copy_sqlite
     from tests.helpers import snapshot as database_snapshot
 
     database = copy_sqlite(demo_folder / "demo.sqlite", tmp_path / "copy.sqlite")

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from click.testing import CliRunner
 
-from jobs.cli import cli
+from jobs.cli.app import cli
 from jobs.demo.run import run_demo
 
 

@@ -15,8 +15,8 @@ import pytest
 
 from db.engine import make_engine, session_factory, sqlite_url
 from jobs.demo.run import demo_settings, run_demo
-from jobs.engine import EngineSettings, curve, scores, status
-from monitor.rules import RuleBook
+from jobs.execution import ExecutionSettings, curve, scores, status
+from monitor.rulebook import RuleBook
 from tests.conftest import NOW
 from tests.helpers import (
     adjustment,
@@ -29,7 +29,7 @@ from tests.helpers import (
 )
 
 D = Decimal
-DEFAULT = EngineSettings()
+DEFAULT = ExecutionSettings()
 A = "901001 - 市测试局本级"
 B = "901002 - 市测试中心"
 JAN3, JUN30, DEC31 = dt.date(2023, 1, 3), dt.date(2023, 6, 30), dt.date(2023, 12, 31)
@@ -273,7 +273,7 @@ def test_a_unit_past_its_next_checkpoint_target_needs_nothing_more(factory, tmp_
 def test_the_next_checkpoint_counts_the_adjusted_sunday_before_labour_day_as_a_working_day(factory, tmp_path):
     import_pacing_department(factory, tmp_path)
     book = RuleBook(base={"checkpoints": {"05-10": 30, "06-30": 50, "09-30": 75, "12-31": 95}})
-    report = status(factory, year=2023, as_of=dt.date(2023, 4, 20), settings=EngineSettings(rule_book=book))
+    report = status(factory, year=2023, as_of=dt.date(2023, 4, 20), settings=ExecutionSettings(rule_book=book))
     upcoming = entity(report, "department", "901").next_checkpoint
     assert (upcoming.date, upcoming.gap) == (dt.date(2023, 5, 10), D("50000.00"))
     # 21 Apr, 23 Apr (Sunday, 调休), 24–28 Apr, 4–5 May, 6 May (Saturday, 调休), 8–10 May;
@@ -495,7 +495,7 @@ def test_the_adjustment_rate_counts_only_adjustments_that_are_not_exempt_and_say
 
 def test_the_net_adjustment_rate_counts_the_net_change(factory, tmp_path):
     import_adjusted_department(factory, tmp_path)
-    settings = EngineSettings(rule_book=RuleBook(base={"adjustment_measure": "net"}))
+    settings = ExecutionSettings(rule_book=RuleBook(base={"adjustment_measure": "net"}))
     rate = indicator(card(scores(factory, year=2023, as_of=JUN30, settings=settings), "department", "901"),
                      "adjustment_rate")
     assert (inputs(rate)["adjusted"], inputs(rate)["rate"]) == (D("30000.00"), D("3.00"))
@@ -528,7 +528,7 @@ def test_a_unit_s_adjustment_rate_counts_what_a_transfer_moved_out_of_it(factory
 
 def test_only_the_categories_the_rules_exempt_are_left_out_of_the_adjustment_rate(factory, tmp_path):
     import_adjusted_department(factory, tmp_path)
-    settings = EngineSettings(rule_book=RuleBook(base={"adjustment_exempt": ["policy"]}))
+    settings = ExecutionSettings(rule_book=RuleBook(base={"adjustment_exempt": ["policy"]}))
     rate = indicator(card(scores(factory, year=2023, as_of=JUN30, settings=settings), "department", "901"),
                      "adjustment_rate")
     assert inputs(rate)["counted"] == ("TZ1", "TZ3", "TZ4", "TZ5", "TZ6")
@@ -551,7 +551,7 @@ def import_three_public(factory, tmp_path, *, last_year: bool):
         payment("P2", "2023-09-01", "60,000.00", unit=A, quota="ZB3P")), now=NOW)
 
 
-TEN_WAN = EngineSettings(rule_book=RuleBook(base={"previous_three_public_budget": 10}))
+TEN_WAN = ExecutionSettings(rule_book=RuleBook(base={"previous_three_public_budget": 10}))
 
 
 def test_three_public_control_uses_last_year_s_budget_from_last_year_s_quota_lines(factory, tmp_path):

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from jobs.cli import cli
+from jobs.cli.app import cli
 from tests.helpers import payment, payment_rows, quota_export, quota_line, write_csv
 
 A = "901001 - 市测试局本级"
@@ -141,7 +141,7 @@ def test_an_empty_unit_is_refused_rather_than_read_as_every_unit(db):
     (["--lang", "en", "status", "--level", "line"], "en", "'line' is not one of"),
 ])
 def test_a_usage_error_is_one_line_in_the_users_language_with_exit_code_2(capsys, args, language, words):
-    from jobs.cli import main
+    from jobs.cli.app import main
 
     with pytest.raises(SystemExit) as stopped:
         main(["--db", "sqlite://", *args])

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from jobs.config import load_settings
-from jobs.engine import EngineSettings, scores, status
+from jobs.config.settings import load_settings
+from jobs.execution import ExecutionSettings, scores, status
 from jobs.exceptions import ConfigError
 from monitor.calendar import WorkCalendar
 from monitor.schedule import year_fraction
@@ -24,8 +24,8 @@ def settings_from(tmp_path, text: str):
     return load_settings(str(path), environ={})
 
 
-def engine_from(tmp_path, text: str) -> EngineSettings:
-    return settings_from(tmp_path, text).engine
+def engine_from(tmp_path, text: str) -> ExecutionSettings:
+    return settings_from(tmp_path, text).execution
 
 
 def target_rates(rules) -> list[Decimal]:
@@ -191,7 +191,7 @@ def import_pacing_department(factory, tmp_path, year: int = 2023):
 def test_a_holiday_in_the_config_takes_a_working_day_away_from_the_next_checkpoint(factory, tmp_path):
     import_pacing_department(factory, tmp_path)
     as_of = dt.date(2023, 6, 20)
-    plain = entity(status(factory, year=2023, as_of=as_of, settings=EngineSettings()), "unit", "901001")
+    plain = entity(status(factory, year=2023, as_of=as_of, settings=ExecutionSettings()), "unit", "901001")
     settings = engine_from(tmp_path, '[calendar]\nholidays = ["2023-06-21"]')
     closed = entity(status(factory, year=2023, as_of=as_of, settings=settings), "unit", "901001")
     assert (plain.next_checkpoint.working_days_left, closed.next_checkpoint.working_days_left) == (7, 6)
@@ -233,10 +233,10 @@ def test_holidays_in_the_config_make_a_later_year_known(tmp_path):
 
 def test_status_of_a_year_the_calendar_does_not_know_says_so_and_counts_weekdays(factory, tmp_path):
     import_pacing_department(factory, tmp_path, year=2027)
-    report = status(factory, year=2027, as_of=dt.date(2027, 3, 22), settings=EngineSettings())
+    report = status(factory, year=2027, as_of=dt.date(2027, 3, 22), settings=ExecutionSettings())
     assert report.uncovered_years == [2027]
     upcoming = entity(report, "unit", "901001").next_checkpoint
     assert upcoming.working_days_left == 7  # 23–26 and 29–31 March 2027
     assert status(factory, year=2027, as_of=dt.date(2027, 3, 22),
                   settings=engine_from(tmp_path, '[calendar]\nholidays = ["2027-01-01"]')).uncovered_years == []
-    assert status(factory, year=2023, as_of=dt.date(2023, 3, 22), settings=EngineSettings()).uncovered_years == []
+    assert status(factory, year=2023, as_of=dt.date(2023, 3, 22), settings=ExecutionSettings()).uncovered_years == []

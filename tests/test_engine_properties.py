@@ -24,7 +24,7 @@ from monitor.calendar import WorkCalendar
 from monitor.execution import LineFigures, breakdown, roll_up
 from monitor.money import FEN, ZERO, rate
 from monitor.pacing import next_checkpoint, project
-from monitor.rules import SCHEDULE_METHODS, build_rules
+from monitor.rulebook import SCHEDULE_METHODS, build_rules
 from monitor.schedule import schedule_rate, year_fraction
 from monitor.scores import CheckpointFigure, payment_progress
 from tests.conftest import NOW

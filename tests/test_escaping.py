@@ -27,7 +27,7 @@ from db.engine import transaction
 from db.models import Department, Project, Unit
 from jobs.clock import BEIJING
 from jobs.deliver import deliver
-from jobs.engine import EngineSettings, curve, status
+from jobs.execution import ExecutionSettings, curve, status
 from jobs.evaluate import AlertConfig, evaluate
 from jobs.ingest import ingest_file
 from jobs.ingest.report import outcome_lines
@@ -38,7 +38,7 @@ from tests.helpers import ingest_rows, payment, payment_rows, quota_export, quot
 from tests.hostile_files import HOSTILE_NAMES as N
 from tests.reliability import record
 
-ENGINE = EngineSettings()
+ENGINE = ExecutionSettings()
 AS_OF = dt.date(2023, 6, 1)
 DEPARTMENT = f"901 - {N['channel']}"
 UNITS = {  # code → name, as the export writes them
@@ -143,7 +143,7 @@ def test_names_from_files_reach_slack_escaped_and_mention_nobody(hostile, fake_s
     people = (Person("部门领导", "department_leader", slack_user="UDEP", departments=frozenset({"901"})),
               *(Person(f"{code} 领导", "unit_leader", slack_user=f"U{code}", units=frozenset({code})) for code in UNITS))
     alerts = AlertConfig(directory=Directory(people, fallback=None), quiet_hours=None, quiet_on_rest_days=False)
-    result = evaluate(hostile, engine=ENGINE, alerts=alerts, now=at(AS_OF))
+    result = evaluate(hostile, execution=ENGINE, alerts=alerts, now=at(AS_OF))
     assert result.messages
     notifier = SlackNotifier("xoxb-escape-test", base_url=fake_slack.base_url, timeout=2.0)
     deliver(hostile, {"slack": notifier}, now=at(AS_OF))

@@ -226,7 +226,7 @@ INBOX_ROWS = 40
 
 def inbox_pass(database_url: str, inbox: str) -> int:
     """One pass of the daemon's inbox job over ``inbox`` (run in the armed child)."""
-    from jobs.inbox import process_inbox
+    from jobs.ingest.inbox import process_inbox
 
     engine = make_engine(database_url)
     upgrade(engine)

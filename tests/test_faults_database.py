@@ -29,10 +29,10 @@ from db import engine as db_engine
 from db.exceptions import DatabaseUnavailable
 from db.migrate import upgrade
 from jobs import scheduled
-from jobs.cli import cli
-from jobs.daemon import build_scheduler, job_specs, register
+from jobs.cli.app import cli
+from jobs.daemon.run import build_scheduler, job_specs, register
 from jobs.clock import BEIJING
-from jobs.inbox import process_inbox
+from jobs.ingest.inbox import process_inbox
 from tests.fault_helpers import (Daemon, at, load, numbered_payments, outbox, postgres_url,  # noqa: F401
                                  prepare_alerts, query, until, write_config)
 from tests.helpers import payment, payment_rows, snapshot, write_csv

@@ -13,11 +13,11 @@ import pytest
 import watchfiles
 from sqlalchemy import func, select
 
-import jobs.inbox
+import jobs.ingest.inbox
 from db.engine import transaction
 from db.models import Payment
 from jobs.ingest import ingest_file
-from jobs.inbox import concerns_inbox, process_inbox, watch_inbox
+from jobs.ingest.inbox import concerns_inbox, process_inbox, watch_inbox
 from tests.helpers import payment, payment_rows, snapshot, write_csv, write_xlsx
 
 CLOCK = 1_700_000_000.0  # the fake clock's "now", in seconds since the epoch
@@ -166,7 +166,7 @@ def test_a_file_that_vanishes_between_listing_and_import_is_an_error_and_the_pas
             path.unlink()
         return ingest_file(factory, path, **options)
 
-    monkeypatch.setattr(jobs.inbox, "ingest_file", vanishing)
+    monkeypatch.setattr(jobs.ingest.inbox, "ingest_file", vanishing)
     report = run(factory, inbox, now)
 
     assert report.errors == [("a_gone.csv", "无法读取，留在收件箱：文件不存在")]
@@ -222,7 +222,7 @@ def test_an_on_change_that_fails_is_logged_and_the_watcher_keeps_watching(inbox,
 
     stop, thread = watching(inbox, on_change, debounce_ms=50)
     try:
-        with caplog.at_level(logging.ERROR, logger="jobs.inbox"):
+        with caplog.at_level(logging.ERROR, logger="jobs.ingest.inbox"):
             assert keep_dropping_until(second, inbox)
     finally:
         stop.set()
@@ -231,7 +231,7 @@ def test_an_on_change_that_fails_is_logged_and_the_watcher_keeps_watching(inbox,
 
 
 def test_a_folder_that_cannot_be_watched_is_a_warning_and_the_watcher_returns(tmp_path, caplog):
-    with caplog.at_level(logging.WARNING, logger="jobs.inbox"):
+    with caplog.at_level(logging.WARNING, logger="jobs.ingest.inbox"):
         watch_inbox(tmp_path / "unmounted", lambda: None, threading.Event())
     assert "relying on the periodic scan" in caplog.text
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from db.engine import transaction
 from db.models import Payment
-from jobs.cli import cli
+from jobs.cli.app import cli
 from jobs.ingest import ingest_file, ingest_paths
 from tests.helpers import (
     PAYMENT_HEADER,

@@ -25,7 +25,7 @@ import pytest
 
 from db.engine import sqlite_url
 from db.exceptions import DatabaseUnavailable
-from jobs.leader import (LEADER_LOCK, THE_LOCK, PostgresLeadership, SqliteLeadership, leadership_for,
+from jobs.daemon.leader import (LEADER_LOCK, THE_LOCK, PostgresLeadership, SqliteLeadership, leadership_for,
                          wait_for_leadership)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,7 +35,7 @@ TAKEOVER_SECONDS = 10  # "within seconds": a standby polling every 0.1 s needs f
 
 CHILD = """
 import sys
-from jobs.leader import PostgresLeadership, leadership_for
+from jobs.daemon.leader import PostgresLeadership, leadership_for
 leadership = {make}
 assert leadership.try_acquire(), leadership.holder()
 print("held", flush=True)
@@ -260,7 +260,7 @@ def test_a_server_that_cannot_be_reached_is_a_database_error_and_a_standby_keeps
     stop = threading.Event()
     timer = threading.Timer(0.5, stop.set)
     timer.start()
-    with caplog.at_level(logging.WARNING, logger="jobs.leader"):
+    with caplog.at_level(logging.WARNING, logger="jobs.daemon.leader"):
         assert wait_for_leadership(leadership, stop, poll_seconds=0.05, on_wait=told.append) is False
     assert told == [None]
     assert len([r for r in caplog.records if "cannot reach the database" in r.getMessage()]) == 1, "once an outage"

@@ -10,7 +10,7 @@ import logging
 
 import pytest
 
-from jobs.logs import RedactingHandler, setup_logging
+from jobs.daemon.logs import RedactingHandler, setup_logging
 
 TOKEN = "xoxb-1234-5678-secret-token"
 PASSWORD = 'p@ss"wörd/1'  # needs escaping in JSON, a repr and a URL
@@ -44,10 +44,10 @@ def records(stream: io.StringIO) -> list[dict]:
 def test_off_a_terminal_each_record_is_one_json_object_with_beijing_time_and_its_extra_fields():
     stream = io.StringIO()
     setup_logging(stream=stream)
-    logging.getLogger("jobs.daemon").info("leader: %s", "host:1", extra={"unit": "158001", "amount": 12})
+    logging.getLogger("jobs.daemon.run").info("leader: %s", "host:1", extra={"unit": "158001", "amount": 12})
     (entry,) = records(stream)
     assert list(entry)[:4] == ["time", "level", "logger", "message"]
-    assert entry["level"] == "INFO" and entry["logger"] == "jobs.daemon" and entry["message"] == "leader: host:1"
+    assert entry["level"] == "INFO" and entry["logger"] == "jobs.daemon.run" and entry["message"] == "leader: host:1"
     assert entry["unit"] == "158001" and entry["amount"] == 12
     assert dt.datetime.fromisoformat(entry["time"]).utcoffset() == dt.timedelta(hours=8)
     assert "exc_info" not in entry
@@ -69,28 +69,28 @@ def test_an_exception_is_logged_as_its_traceback_text_in_the_same_json_line():
 def test_chinese_stays_readable_in_json_lines():
     stream = io.StringIO()
     setup_logging(stream=stream)
-    logging.getLogger("jobs.inbox").warning("已拒绝 %s", "2_支付.csv")
+    logging.getLogger("jobs.ingest.inbox").warning("已拒绝 %s", "2_支付.csv")
     assert "已拒绝 2_支付.csv" in stream.getvalue()
 
 
 def test_on_a_terminal_records_are_readable_text_unless_json_is_asked_for():
     terminal = Terminal()
     setup_logging(stream=terminal)
-    logging.getLogger("jobs.daemon").info("stopped")
+    logging.getLogger("jobs.daemon.run").info("stopped")
     (line,) = lines(terminal)
     stamp, rest = line.split(" ", 1)
-    assert rest == "INFO jobs.daemon: stopped"
+    assert rest == "INFO jobs.daemon.run: stopped"
     assert dt.datetime.fromisoformat(stamp).utcoffset() == dt.timedelta(hours=8)
 
     forced = Terminal()
     setup_logging(stream=forced, json_lines=True)
-    logging.getLogger("jobs.daemon").info("stopped")
+    logging.getLogger("jobs.daemon.run").info("stopped")
     assert records(forced)[0]["message"] == "stopped"
 
     piped = io.StringIO()
     setup_logging(stream=piped, json_lines=False)
-    logging.getLogger("jobs.daemon").info("stopped")
-    assert lines(piped)[0].endswith("INFO jobs.daemon: stopped")
+    logging.getLogger("jobs.daemon.run").info("stopped")
+    assert lines(piped)[0].endswith("INFO jobs.daemon.run: stopped")
 
 
 def test_calling_setup_twice_installs_one_handler_and_the_later_settings_win():

@@ -18,9 +18,9 @@ from sqlalchemy import update
 
 from db.engine import make_engine, session_factory, sqlite_url, transaction
 from db.models import Project, Unit
-from jobs.cli import cli
+from jobs.cli.app import cli
 from jobs.demo.run import run_demo
-from jobs.engine import EngineSettings, curve, status
+from jobs.execution import ExecutionSettings, curve, status
 from jobs.reports.chart import headline, render_chart
 from jobs.reports.excel import COLUMNS, write_status_xlsx
 from jobs.reports.fonts import find_cjk_font
@@ -52,8 +52,8 @@ def factory_for(path: Path):
     return session_factory(make_engine(sqlite_url(path)))
 
 
-def engine_settings() -> EngineSettings:
-    return EngineSettings()  # the evaluation's default rules, whatever config file is around
+def engine_settings() -> ExecutionSettings:
+    return ExecutionSettings()  # the evaluation's default rules, whatever config file is around
 
 
 @pytest.fixture(scope="module")
@@ -286,9 +286,9 @@ def test_the_xlsx_header_is_english_with_lang_en(demo_db, tmp_path):
 def test_a_year_without_budget_or_payments_and_one_paid_beyond_its_budget_still_draw(tmp_path):
     from decimal import Decimal
 
-    from jobs.engine import ExecutionCurve
+    from jobs.execution import ExecutionCurve
     from monitor.calendar import WorkCalendar
-    from monitor.rules import RuleBook
+    from monitor.rulebook import RuleBook
 
     rules = RuleBook().rules_for(2023)
     empty = ExecutionCurve(2023, dt.date(2023, 1, 1), "某单位", Decimal("0"), (), rules.checkpoints, "months",

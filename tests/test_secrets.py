@@ -3,7 +3,7 @@
 traceback. Inbox files are only read — never written, executed or followed through a link — and
 a config or secret file that others can change or read is warned about.
 
-The commands run as real subprocesses (`python -m jobs.cli`), against PostgreSQL (the password is
+The commands run as real subprocesses (`python -m jobs.cli.app`), against PostgreSQL (the password is
 in the URL; the test server trusts the connection whatever the password) and the fake Slack.
 """
 
@@ -25,8 +25,8 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from jobs.clock import BEIJING
-from jobs.config import load_settings, permission_warnings
-from jobs.inbox import process_inbox
+from jobs.config.settings import load_settings, permission_warnings
+from jobs.ingest.inbox import process_inbox
 from jobs.ingest import ingest_file
 from tests.helpers import payment, payment_rows, quota_export, quota_line, snapshot, write_csv
 from tests.reliability import record
@@ -110,7 +110,7 @@ def environment(world, variant: str) -> dict[str, str]:
 
 
 def run(env, *args, cwd) -> tuple[int, str, str]:
-    done = subprocess.run([sys.executable, "-m", "jobs.cli", *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+    done = subprocess.run([sys.executable, "-m", "jobs.cli.app", *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                           capture_output=True, text=True, timeout=120)
     return done.returncode, done.stdout, done.stderr
 
@@ -122,7 +122,7 @@ from jobs import cli_base
 def broken(self):  # a bug that puts the secrets into an exception's message
     raise RuntimeError(f"cannot go on with {self.settings.database_url} and {slack_token(os.environ)}")
 cli_base.Context.factory = broken
-from jobs.cli import main
+from jobs.cli.app import main
 main(sys.argv[1:])
 """
 
@@ -140,7 +140,7 @@ def run_daemon(env, cwd, world) -> str:
     past = dt.datetime.now().timestamp() - 60
     for path in world["inbox"].iterdir():
         os.utime(path, (past, past))
-    process = subprocess.Popen([sys.executable, "-m", "jobs.cli", "run"], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+    process = subprocess.Popen([sys.executable, "-m", "jobs.cli.app", "run"], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
     seen = threading.Event()
@@ -377,7 +377,7 @@ def test_the_warning_reaches_standard_error_before_the_command_runs(tmp_path):
     config.write_text(f'database_url = "sqlite:///{tmp_path / "m.sqlite"}"\n', encoding="utf-8")
     config.chmod(0o666)
     env = {k: v for k, v in os.environ.items() if not k.startswith("BUDGET_MONITOR_")} | {"PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-m", "jobs.cli", "--config", str(config), "--lang", "en", "migrate"],
+    done = subprocess.run([sys.executable, "-m", "jobs.cli.app", "--config", str(config), "--lang", "en", "migrate"],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert f"warning: the config file {config} has mode 0666" in done.stderr

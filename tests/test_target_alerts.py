@@ -13,7 +13,7 @@ from alerts.render import render_text
 from alerts.routing import Directory, Person
 from alerts.rules import AlertSettings
 from jobs.clock import BEIJING
-from jobs.engine import EngineSettings
+from jobs.execution import ExecutionSettings
 from jobs.evaluate import AlertConfig, evaluate
 from jobs.ingest import ingest_file
 from tests.helpers import payment, payment_rows, write_xlsx
@@ -41,7 +41,7 @@ CONFIG = AlertConfig(rules=AlertSettings(target_silent_weeks=0),  # target_silen
 def run(factory, day: str, config: AlertConfig = CONFIG) -> dict[str, list[tuple[str, str, str]]]:
     """Evaluate on ``day``; per recipient the (rule, event, severity) of each target item."""
     as_of = dt.date.fromisoformat(day)
-    result = evaluate(factory, engine=EngineSettings(), alerts=config, as_of=as_of,
+    result = evaluate(factory, execution=ExecutionSettings(), alerts=config, as_of=as_of,
                       now=dt.datetime.combine(as_of, dt.time(9), tzinfo=BEIJING))
     told: dict[str, list[tuple[str, str, str]]] = {}
     for plan in result.messages:
@@ -172,7 +172,7 @@ def test_the_weekly_digest_counts_each_units_targets_and_names_those_needing_att
     from jobs.targets_eval import watch_targets
 
     report(factory, now, tmp_path, "q2.csv", [UNIT, ELDER_CODE, "开展科普讲座科技培训场次", "2024-06-30", "8", ""])
-    watched = watch_targets(factory, year=2024, as_of=dt.date(2024, 7, 1), engine=EngineSettings(),
+    watched = watch_targets(factory, year=2024, as_of=dt.date(2024, 7, 1), execution=ExecutionSettings(),
                             departments={"158001": "158"})
     [item] = target_items(watched, "2024-W27")["158"]
     assert (item.rule, item.code, item.name) == ("digest_targets", "158001", "乌鲁木齐市科学技术协会")
@@ -196,7 +196,7 @@ def test_back_within_the_adjustment_limit_shows_the_adjustment_rate_not_the_exec
                 now=now)
     ingest_rows(factory, tmp_path / "p.csv", payment_rows(payment("P1", "2023-02-10", "300,000.00", unit=unit,
                                                                   quota="ZB1")), now=now)
-    seen = snapshot(factory, year=2023, as_of=dt.date(2023, 3, 1), engine=EngineSettings())
+    seen = snapshot(factory, year=2023, as_of=dt.date(2023, 3, 1), execution=ExecutionSettings())
     was = Finding("adjustment_rate", "red", "unit", "901001", "市测试局本级", "2023",
                   {"rate": "12.00", "limit": "10.00", "adjusted": "120000.00", "initial": "1000000.00"},
                   {"department": "901", "unit": "901001"})

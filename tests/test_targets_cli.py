@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from db.engine import transaction
 from db.models import PerformanceTarget, TargetProgress
-from jobs.cli import cli
+from jobs.cli.app import cli
 from jobs.ingest import ingest_file
 from tests.helpers import snapshot
 from tests.target_helpers import (  # noqa: F401  (fixtures)

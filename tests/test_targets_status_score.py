@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from jobs.cli import cli
+from jobs.cli.app import cli
 from tests.helpers import write_csv
 from tests.target_helpers import (  # noqa: F401  (fixtures)
     ELDER_CODE,

@@ -23,8 +23,8 @@ from jobs.clock import beijing_now
 from jobs.demo import seed2023
 from jobs.demo.exports import week_span, write_demo_exports
 from jobs.demo.targets import write_progress, write_targets
-from jobs.engine import EngineSettings, scores, status
-from jobs.engine_json import scores_json
+from jobs.execution import ExecutionSettings, scores, status
+from jobs.cli.execution_json import scores_json
 from jobs.ingest import ingest_paths
 from jobs.ingest.report import print_outcomes
 from monitor.i18n import render
@@ -103,14 +103,14 @@ def drop_day(path: Path, year: int = DEMO_YEAR) -> dt.date:
     return dt.date(year, 1, 3)  # the year's adjustments: dated inside, imported at the start
 
 
-def demo_settings() -> EngineSettings:
+def demo_settings() -> ExecutionSettings:
     """The engine settings of the demo's config file, read the way every command reads one."""
     import tempfile
 
-    from jobs.config import load_settings
+    from jobs.config.settings import load_settings
 
     with tempfile.TemporaryDirectory() as folder:
-        return load_settings(str(write_demo_config(Path(folder))), database="sqlite://").engine
+        return load_settings(str(write_demo_config(Path(folder))), database="sqlite://").execution
 
 
 def run_demo(folder: Path, *, language: str = "zh", database: str | None = None,
@@ -182,7 +182,7 @@ def run_demo(folder: Path, *, language: str = "zh", database: str | None = None,
         units_table.add_row(f"{u['code']} {u['name']}", f"{to_wan(D(u['budget'])):,}", f"{to_wan(D(u['paid'])):,}",
                             f"{u['execution_rate']}%")
     console.print(units_table)
-    from jobs.engine_cli import _print_card
+    from jobs.cli.execution import _print_card
 
     _print_card(console, language, department)
     if db_file is not None:
@@ -219,8 +219,8 @@ def _replay(config: Path, factory, paths: list[Path], language: str, console: Co
     import io
 
     from alerts.console import ConsoleNotifier
-    from jobs.config import load_settings
-    from jobs.replay import replay
+    from jobs.config.settings import load_settings
+    from jobs.daemon.replay import replay
     from jobs.scheduled import Runtime
 
     settings = load_settings(str(config), database="sqlite://", language=language)

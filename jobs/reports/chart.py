@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from jobs.engine import ExecutionCurve
+from jobs.execution import ExecutionCurve
 from jobs.reports.fonts import CjkFont, find_cjk_font, has_bold, renders
 from monitor.i18n import render
 from monitor.money import ZERO, rate, to_wan

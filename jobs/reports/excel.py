@@ -19,7 +19,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from jobs.engine import StatusReport
+from jobs.execution import StatusReport
 from jobs.reports.table import StatusRow, level_text, method_text, status_rows
 from monitor.i18n import render
 

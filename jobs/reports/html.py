@@ -13,7 +13,7 @@ import html
 import io
 from decimal import Decimal
 
-from jobs.engine import ExecutionCurve, StatusReport
+from jobs.execution import ExecutionCurve, StatusReport
 from jobs.reports.chart import rate_text, render_chart
 from jobs.reports.table import StatusRow, level_text, method_text, schedule_text, status_rows
 from monitor.i18n import render

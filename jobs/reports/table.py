@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from jobs.engine import StatusReport
+from jobs.execution import StatusReport
 from monitor.assess import EntityStatus, rank
 from monitor.i18n import render
 from monitor.money import ZERO

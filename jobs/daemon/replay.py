@@ -23,7 +23,7 @@ from pathlib import Path
 
 from alerts.console import ConsoleNotifier
 from jobs import scheduled
-from jobs.config_daemon import WEEKDAYS
+from jobs.config.daemon import WEEKDAYS
 
 REPLAY_KEY = "<replay>"
 

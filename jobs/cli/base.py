@@ -12,8 +12,8 @@ from db.engine import make_engine, session_factory
 from db.exceptions import StorageError
 from db.migrate import upgrade
 from jobs.clock import beijing_now
-from jobs.config import Settings
-from jobs.engine import default_as_of
+from jobs.config.settings import Settings
+from jobs.execution import default_as_of
 from jobs.ingest.values import CellError, parse_date
 from monitor.i18n import render
 

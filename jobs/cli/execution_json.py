@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from alerts.target_rules import amount
-from jobs.engine import StatusReport
+from jobs.execution import StatusReport
 from jobs.targets_eval import TargetScore
 from monitor.assess import EntityStatus, ScoreCard
 from monitor.execution import BREAKDOWNS, breakdown

@@ -29,7 +29,7 @@ from jobs import scheduled
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_NOT_LEADER, EXIT_LOST_LEADERSHIP, EXIT_STUCK = 0, 3, 4, 5
-SETTLE_SECONDS = 2.0  # jobs.inbox.process_inbox's default: a file unchanged this long is complete
+SETTLE_SECONDS = 2.0  # jobs.ingest.inbox.process_inbox's default: a file unchanged this long is complete
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ def register(scheduler, specs: list[JobSpec]) -> dict[str, str]:
 def run_daemon(config_path: str | None, runtime: scheduled.Runtime, *, stop: threading.Event | None = None,
                install_signals: bool = True) -> int:
     """Run until stopped. Returns the exit code."""
-    from jobs.leader import leadership_for, wait_for_leadership
+    from jobs.daemon.leader import leadership_for, wait_for_leadership
 
     stop = stop or threading.Event()
     if install_signals:
@@ -177,7 +177,7 @@ def _lead(config_path, runtime, leadership, stop: threading.Event, who: str) -> 
 def _watch(scheduler, daemon, stop: threading.Event) -> threading.Thread | None:
     if daemon.inbox is None:
         return None
-    from jobs.inbox import watch_inbox
+    from jobs.ingest.inbox import watch_inbox
 
     daemon.inbox.mkdir(parents=True, exist_ok=True)
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import click
 
 from db.exceptions import StorageError
-from jobs.cli_base import CliError, Context, as_of_option, resolve_period, unit_option
-from jobs.engine import ExecutionCurve, StatusReport, curve, status
+from jobs.cli.base import CliError, Context, as_of_option, resolve_period, unit_option
+from jobs.execution import ExecutionCurve, StatusReport, curve, status
 from monitor.i18n import render
 
 # matplotlib takes about half a second to import: the chart modules are imported by the two
@@ -64,7 +64,7 @@ def _cannot_write(obj: Context, path: Path, exc: OSError) -> CliError:
 def _load(obj: Context, year: int, as_of: dt.date, unit_code: str | None, *,
           with_status: bool) -> tuple[StatusReport | None, ExecutionCurve]:
     factory = obj.factory()
-    engine = obj.settings.engine
+    engine = obj.settings.execution
     try:
         report = status(factory, year=year, as_of=as_of, settings=engine, unit_code=unit_code) if with_status else None
         figures = curve(factory, year=year, as_of=as_of, settings=engine, unit_code=unit_code, report=report)

@@ -50,7 +50,7 @@ class JsonLinesFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
-    """``2024-03-01T09:00:00.123+08:00 INFO jobs.daemon: leader: …``, then any traceback."""
+    """``2024-03-01T09:00:00.123+08:00 INFO jobs.daemon.run: leader: …``, then any traceback."""
 
     def __init__(self):
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")

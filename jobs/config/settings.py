@@ -41,15 +41,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from db.engine import DEFAULT_SQLITE_FILE, normalize_url
-from jobs.config_alerts import alert_config
-from jobs.config_daemon import DaemonSettings, daemon_settings
-from jobs.engine import EngineSettings
+from jobs.config.alerts import alert_config
+from jobs.config.daemon import DaemonSettings, daemon_settings
+from jobs.execution import ExecutionSettings
 from jobs.evaluate import AlertConfig
 from jobs.exceptions import ConfigError
 from jobs.ingest.headers import BY_KIND, COMMON
 from monitor.calendar import WorkCalendar
 from monitor.i18n import LANGUAGES
-from monitor.rules import RuleBook, RuleError
+from monitor.rulebook import RuleBook, RuleError
 
 ENV_DATABASE_URL = "BUDGET_MONITOR_DATABASE_URL"
 ENV_CONFIG = "BUDGET_MONITOR_CONFIG"
@@ -63,7 +63,7 @@ class Settings:
     language: str = "zh"
     synonyms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     source: str | None = None  # the config file read, if any
-    engine: EngineSettings = field(default_factory=EngineSettings)
+    execution: ExecutionSettings = field(default_factory=ExecutionSettings)
     alerts: AlertConfig = field(default_factory=AlertConfig)
     daemon: DaemonSettings = field(default_factory=DaemonSettings)
     warnings: tuple[str, ...] = ()  # for standard error: a config or secret file others can read or change
@@ -98,9 +98,9 @@ def load_settings(config_path: str | None = None, *, database: str | None = None
     lang = (language or environ.get(ENV_LANGUAGE) or data.get("language", "zh")).lower()[:2]
     if lang not in LANGUAGES:
         raise ConfigError(f"language must be one of {', '.join(LANGUAGES)}, not {lang!r}")
-    engine = EngineSettings(_rule_book(data.get("evaluation", {})), _calendar(data.get("calendar", {})))
+    execution = ExecutionSettings(_rule_book(data.get("evaluation", {})), _calendar(data.get("calendar", {})))
     warnings = permission_warnings(Path(path) if path else None, data, environ, lang)
-    return Settings(normalize_url(url), lang, _synonyms(data), str(path) if path else None, engine,
+    return Settings(normalize_url(url), lang, _synonyms(data), str(path) if path else None, execution,
                     alert_config(data, lang), daemon_settings(data), warnings)
 
 

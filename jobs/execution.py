@@ -22,13 +22,13 @@ from monitor.calendar import WorkCalendar
 from monitor.execution import Entity, LineFigures, roll_up
 from monitor.money import ZERO
 from monitor.pacing import History
-from monitor.rules import Checkpoint, RuleBook, Rules
+from monitor.rulebook import Checkpoint, RuleBook, Rules
 
 HISTORY_YEARS = 3  # earlier years whose shape a projection may follow
 
 
 @dataclass(frozen=True)
-class EngineSettings:
+class ExecutionSettings:
     rule_book: RuleBook = field(default_factory=RuleBook)
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
 
@@ -108,7 +108,7 @@ class _Read:
     checkpoint_dates: list[dt.date]
 
 
-def _read(factory, year: int, as_of: dt.date, settings: EngineSettings, unit_code: str | None,
+def _read(factory, year: int, as_of: dt.date, settings: ExecutionSettings, unit_code: str | None,
           with_scores: bool) -> _Read:
     book = settings.rule_book
     checkpoint_dates = [d for d in book.checkpoint_dates(year) if d <= as_of] if with_scores else []
@@ -124,19 +124,19 @@ def _read(factory, year: int, as_of: dt.date, settings: EngineSettings, unit_cod
     return _Read(lines, unit_paid, entities, histories, latest, records, previous_lines, checkpoint_dates)
 
 
-def _report(read: _Read, year: int, as_of: dt.date, settings: EngineSettings) -> StatusReport:
+def _report(read: _Read, year: int, as_of: dt.date, settings: ExecutionSettings) -> StatusReport:
     statuses = assess(read.entities, year=year, as_of=as_of, rules_for=rules_by_department(settings.rule_book, year),
                       calendar=settings.calendar, histories=read.histories)
     return StatusReport(year, as_of, statuses, read.lines, read.latest, settings.calendar.uncovered_years({year}))
 
 
-def status(factory, *, year: int, as_of: dt.date, settings: EngineSettings,
+def status(factory, *, year: int, as_of: dt.date, settings: ExecutionSettings,
            unit_code: str | None = None) -> StatusReport:
     return _report(_read(factory, year, as_of, settings, unit_code, False), year, as_of, settings)
 
 
 def status_and_scores(factory, *, year: int, as_of: dt.date,
-                      settings: EngineSettings) -> tuple[StatusReport, list[ScoreCard]]:
+                      settings: ExecutionSettings) -> tuple[StatusReport, list[ScoreCard]]:
     """Both at once, from one read of the database (the alert evaluation needs both)."""
     read = _read(factory, year, as_of, settings, None, True)
     return _report(read, year, as_of, settings), _cards(read, year, as_of, settings)
@@ -161,13 +161,13 @@ def rules_by_department(book: RuleBook, year: int):
     return rules_for
 
 
-def scores(factory, *, year: int, as_of: dt.date, settings: EngineSettings,
+def scores(factory, *, year: int, as_of: dt.date, settings: ExecutionSettings,
            unit_code: str | None = None) -> list[ScoreCard]:
     """Score cards of every department and unit (or of one unit) at ``as_of``."""
     return _cards(_read(factory, year, as_of, settings, unit_code, True), year, as_of, settings)
 
 
-def _cards(read: _Read, year: int, as_of: dt.date, settings: EngineSettings) -> list[ScoreCard]:
+def _cards(read: _Read, year: int, as_of: dt.date, settings: ExecutionSettings) -> list[ScoreCard]:
     rules_for = rules_by_department(settings.rule_book, year)
     previous = _three_public_budgets(read.previous_lines)
     members: dict[tuple[str, str], list[LineFigures]] = {}
@@ -224,7 +224,7 @@ class ExecutionCurve:
     calendar: WorkCalendar
 
 
-def curve(factory, *, year: int, as_of: dt.date, settings: EngineSettings, unit_code: str | None = None,
+def curve(factory, *, year: int, as_of: dt.date, settings: ExecutionSettings, unit_code: str | None = None,
           report: StatusReport | None = None) -> ExecutionCurve:
     """The curve of one unit, or of everything in the database; ``report`` is the status of the
     same year, date and unit when the caller has it already."""

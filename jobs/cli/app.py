@@ -17,9 +17,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from db.exceptions import StorageError
-from jobs.cli_base import CliError, Context, _package_version, as_of_option, say
+from jobs.cli.base import CliError, Context, _package_version, as_of_option, say
 from jobs.clock import beijing_now
-from jobs.config import ENV_LANGUAGE, load_settings
+from jobs.config.settings import ENV_LANGUAGE, load_settings
 from jobs.exceptions import ConfigError
 from jobs.ingest import ingest_paths
 from jobs.ingest.headers import KINDS
@@ -61,7 +61,7 @@ def _remember_secrets(settings) -> None:
     """What an unexpected traceback must not show (main() masks it)."""
     from sqlalchemy.engine import make_url
 
-    from jobs.logs import remember_secrets
+    from jobs.daemon.logs import remember_secrets
 
     try:
         remember_secrets(make_url(settings.database_url).password)
@@ -171,32 +171,32 @@ def demo(obj: Context, folder: Path, as_json: bool, replay: bool) -> None:
         raise CliError(say(obj.language, "database", url=str(folder), reason=exc), obj.language, 2) from exc
 
 
-from jobs.engine_cli import score, status  # noqa: E402
+from jobs.cli.execution import score, status  # noqa: E402
 
 cli.add_command(status)
 cli.add_command(score)
 
 
-from jobs.reports.commands import chart, report  # noqa: E402
+from jobs.cli.reports import chart, report  # noqa: E402
 
 cli.add_command(chart)
 cli.add_command(report)
 
 
-from jobs.alerts_cli import alerts, evaluate  # noqa: E402
+from jobs.cli.alerts import alerts, evaluate  # noqa: E402
 
 cli.add_command(evaluate)
 cli.add_command(alerts)
 
 
-from jobs.daemon_cli import health, replay, run  # noqa: E402
+from jobs.cli.daemon import health, replay, run  # noqa: E402
 
 cli.add_command(run)
 cli.add_command(health)
 cli.add_command(replay)
 
 
-from jobs.targets_cli import progress, targets  # noqa: E402
+from jobs.cli.targets import progress, targets  # noqa: E402
 
 cli.add_command(progress)
 cli.add_command(targets)
@@ -232,7 +232,7 @@ def main(argv: list[str] | None = None) -> None:
     except Exception:  # a bug: its traceback, with every secret this process holds masked
         import traceback
 
-        from jobs.logs import environment_secrets, redact
+        from jobs.daemon.logs import environment_secrets, redact
 
         sys.stderr.write(redact(traceback.format_exc(), environment_secrets(os.environ, args)))
         sys.exit(1)

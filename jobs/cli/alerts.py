@@ -22,7 +22,7 @@ from db.alert_store import acknowledge, add_silence
 from db.engine import transaction
 from db.exceptions import StorageError
 from db.models import AlertState, DeliveryAttempt, OutboxMessage, Silence
-from jobs.cli_base import CliError, Context, as_of_option
+from jobs.cli.base import CliError, Context, as_of_option
 from jobs.clock import beijing_now
 from jobs.deliver import DbEmailCache, DeliveryReport, deliver, engine_charts
 from jobs.evaluate import evaluate as run_evaluation
@@ -110,7 +110,7 @@ def evaluate(obj: Context, as_of: dt.date | None, dry_run: bool, as_json: bool) 
     now = beijing_now()
     settings = obj.settings
     try:
-        result = run_evaluation(factory, engine=settings.engine, alerts=settings.alerts, now=now, as_of=as_of,
+        result = run_evaluation(factory, execution=settings.execution, alerts=settings.alerts, now=now, as_of=as_of,
                                 dry_run=dry_run)
     except (EvaluationConflict, StorageError) as exc:
         raise CliError(str(exc), obj.language) from exc
@@ -126,7 +126,7 @@ def evaluate(obj: Context, as_of: dt.date | None, dry_run: bool, as_json: bool) 
             click.echo(render_text(message) + "\n", err=as_json)
     else:
         chosen = notifiers(obj, factory, quiet=as_json, stream=sys.stderr if as_json else None)
-        report = deliver(factory, chosen, now=now, chart_maker=engine_charts(factory, settings.engine)
+        report = deliver(factory, chosen, now=now, chart_maker=engine_charts(factory, settings.execution)
                          if settings.alerts.charts else None)
     if as_json:
         click.echo(json.dumps(_result_json(result, report, dry_run), ensure_ascii=False, indent=2))

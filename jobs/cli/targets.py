@@ -23,7 +23,7 @@ from db.exceptions import StorageError
 from db.models import PerformanceTarget, TargetProgress, Unit
 from db.target_queries import TargetFacts, load_targets
 from db.target_store import KnownProject, KnownTarget, KnownUnit, record_progress
-from jobs.cli_base import CliError, Context, as_of_option, unit_option
+from jobs.cli.base import CliError, Context, as_of_option, unit_option
 from jobs.clock import beijing_now
 from jobs.ingest.problems import problem
 from jobs.ingest.target_records import Actual, fraction_of_percent, name_key, parse_actual, read_ref

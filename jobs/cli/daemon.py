@@ -14,7 +14,7 @@ from db.engine import transaction
 from db.exceptions import StorageError
 from db.job_runs import last_beat
 from db.models import OutboxMessage
-from jobs.cli_base import CliError, Context
+from jobs.cli.base import CliError, Context
 from monitor.i18n import render
 
 HEARTBEATS_MISSED = 4  # this many heartbeat intervals without one: the scheduler is not running
@@ -58,8 +58,8 @@ def run(obj: Context) -> None:
 
     后台服务：监视收件箱自动导入，工作日定时及每次导入后评估并发送预警，考核节点前提醒，每周摘要。
     """
-    from jobs.daemon import run_daemon
-    from jobs.logs import setup_logging
+    from jobs.daemon.run import run_daemon
+    from jobs.daemon.logs import setup_logging
     from jobs.scheduled import runtime_for
 
     settings = obj.settings
@@ -115,7 +115,7 @@ def health(obj: Context, as_json: bool) -> None:
     if latest is None:
         checks["imports"] = (False, say(language, "import_none", year=now.year))
     else:
-        days = settings.engine.calendar.working_days(latest, now.date())
+        days = settings.execution.calendar.working_days(latest, now.date())
         checks["imports"] = (days < limit, say(language, "import_ok" if days < limit else "import_old",
                                               date=latest, days=days, limit=limit))
     good = not failed and not stuck
@@ -153,8 +153,8 @@ def replay(obj: Context, start: dt.date, end: dt.date) -> None:
     from alerts.console import ConsoleNotifier
     from db.engine import make_engine, session_factory, sqlite_url
     from db.migrate import upgrade
-    from jobs.replay import copy_sqlite
-    from jobs.replay import replay as run_replay
+    from jobs.daemon.replay import copy_sqlite
+    from jobs.daemon.replay import replay as run_replay
     from jobs.scheduled import Runtime
 
     language, settings = obj.language, obj.settings

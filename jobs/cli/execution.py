@@ -23,10 +23,10 @@ from rich.text import Text
 
 from alerts.target_rules import WatchedTarget, amount
 from db.exceptions import StorageError
-from jobs.cli_base import CliError, Context, as_of_option, resolve_period, unit_option
-from jobs.engine import scores as load_scores
-from jobs.engine import status as load_status
-from jobs.engine_json import needs_judgement, scores_json, status_json, target_text, targets_total
+from jobs.cli.base import CliError, Context, as_of_option, resolve_period, unit_option
+from jobs.execution import scores as load_scores
+from jobs.execution import status as load_status
+from jobs.cli.execution_json import needs_judgement, scores_json, status_json, target_text, targets_total
 from jobs.targets_eval import TargetScore, summary, target_scores, watch_targets
 from monitor.assess import EntityStatus, ScoreCard, rank
 from monitor.i18n import render
@@ -163,7 +163,7 @@ def _wan(value) -> str:
 
 
 def _storage(obj: Context, exc: StorageError) -> CliError:
-    from jobs.cli_base import say as base_say
+    from jobs.cli.base import say as base_say
 
     return CliError(base_say(obj.language, "database", url=obj.settings.redacted_url(), reason=exc), obj.language, 2)
 
@@ -211,7 +211,7 @@ def status(obj: Context, year, as_of, unit_code, levels, limit, as_json, xlsx) -
     year, as_of = resolve_period(obj, year, as_of)
     language = obj.language
     try:
-        report = load_status(obj.factory(), year=year, as_of=as_of, settings=obj.settings.engine,
+        report = load_status(obj.factory(), year=year, as_of=as_of, settings=obj.settings.execution,
                              unit_code=unit_code)
     except StorageError as exc:
         raise _storage(obj, exc) from exc
@@ -248,7 +248,7 @@ def _watched(obj: Context, year: int, as_of, departments: dict[str, str],
     """The year's performance targets at ``as_of`` (of ``unit_code`` only, when given); none
     when the database has none."""
     try:
-        watched = watch_targets(obj.factory(), year=year, as_of=as_of, engine=obj.settings.engine,
+        watched = watch_targets(obj.factory(), year=year, as_of=as_of, engine=obj.settings.execution,
                                 alerts=obj.settings.alerts.rules, departments=departments)
     except StorageError as exc:
         raise _storage(obj, exc) from exc
@@ -350,7 +350,7 @@ def score(obj: Context, year, as_of, unit_code, as_json) -> None:
     year, as_of = resolve_period(obj, year, as_of)
     language = obj.language
     try:
-        cards = load_scores(obj.factory(), year=year, as_of=as_of, settings=obj.settings.engine,
+        cards = load_scores(obj.factory(), year=year, as_of=as_of, settings=obj.settings.execution,
                             unit_code=unit_code)
     except StorageError as exc:
         raise _storage(obj, exc) from exc

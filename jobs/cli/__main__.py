@@ -1,0 +1,3 @@
+from jobs.cli.app import main
+
+main()
