@@ -1,5 +1,6 @@
 """Alert rules: each a small function ``rule(snapshot, settings) -> list[Finding]`` over the
-engine's results, listed in ``RULES``; ``find`` runs them all (STYLE.md habit 3).
+engine's results, listed in ``EXECUTION_RULES``; alerts/catalog.py runs them all with the
+performance-target rules (alerts/target_rules.py).
 
 A finding says "this is wrong now" for one entity and one period; alerts/state.py turns the
 findings of one evaluation into fire / repeat / upgrade / escalate / resolve events. Pure: the
@@ -9,108 +10,13 @@ date comes in the snapshot, the thresholds in ``AlertSettings``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from decimal import Decimal
 
+from alerts.findings import AlertSettings, Finding, Snapshot, entity_finding, fact
 from monitor.assess import EntityStatus, ScoreCard
-from monitor.calendar import WorkCalendar
-from monitor.execution import LineFigures
-from monitor.money import ZERO, rate, two
-from monitor.pacing import next_checkpoint
-from monitor.rulebook import Rules
-
-PACING_RULES = frozenset({"behind_checkpoint", "checkpoint_missed", "behind_schedule", "stalled"})
-# Rules whose end is good news ("back on schedule"); the others simply close.
-RECOVERING_RULES = frozenset({"behind_checkpoint", "behind_schedule", "stalled", "overspent", "adjustment_rate",
-                              "stale_data", "target_behind", "target_cap", "target_window", "target_silent",
-                              "delivery_gap"})
-DEFAULT_LEVELS = {
-    "behind_checkpoint": ("department", "unit"),
-    "checkpoint_missed": ("department", "unit"),
-    "behind_schedule": ("unit", "project"),
-    "stalled": ("project", "quota_line"),
-    "overspent": ("project", "quota_line"),
-    "adjustment_rate": ("department", "unit"),
-}
-
-
-@dataclass(frozen=True)
-class AlertSettings:
-    """Thresholds of the rules ([alerts] in the config)."""
-
-    blue_days: int = 30  # behind_checkpoint: blue while the checkpoint is more than this many days away
-    orange_days: int = 15  # … orange from this many days before it; yellow in between
-    behind_schedule_points: Decimal = Decimal(5)  # execution this many points under the time schedule
-    stalled_working_days: int = 30  # no payment for this many working days, with budget left
-    stale_working_days: int = 7  # no payment export for this many working days
-    adjustment_warning: Decimal = Decimal(8)  # percent; the limit itself is the evaluation's (10)
-    min_amount: Decimal = Decimal(1000)  # yuan: a gap or a remainder smaller than this is not worth a message
-    target_cap_warning: Decimal = Decimal(90)  # target_cap: warn when this percent of a cost cap is spent
-    target_window_days: int = 14  # target_window: remind this many days before a timeliness window opens
-    target_report_grace_days: int = 10  # a milestone's progress report may come this many days after it
-    target_silent_weeks: int = 15  # target_silent: no progress report for this many weeks (a quarter and its grace)
-    delivery_gap_points: Decimal = Decimal(30)  # delivery_gap: execution rate vs target completion, in points
-    levels: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_LEVELS))
-
-    def applies(self, rule: str, level: str) -> bool:
-        return level in self.levels.get(rule, ())
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """What one evaluation sees: the engine's status and score cards at ``as_of``."""
-
-    year: int
-    as_of: dt.date
-    statuses: Sequence[EntityStatus]
-    cards: Mapping[tuple[str, str], ScoreCard]  # by (level, code): departments and units
-    lines: Sequence[LineFigures]
-    last_payment: Mapping[tuple[str, str], dt.date]  # by (level, code): projects and quota lines
-    latest_export: dt.date | None  # the date of the latest payment export of the year
-    calendar: WorkCalendar
-    rules_for: Callable[[str | None], Rules]
-    targets: Sequence = ()  # alerts.target_rules.WatchedTarget: the performance targets at as_of
-
-
-@dataclass(frozen=True)
-class Finding:
-    rule: str
-    severity: str  # blue | yellow | orange | red
-    level: str
-    code: str
-    name: str
-    period: str
-    facts: Mapping[str, str]
-    routing: Mapping[str, str]  # department, unit and project codes the entity belongs to
-
-    @property
-    def key(self) -> str:
-        return f"{self.rule}:{self.level}:{self.code}:{self.period}"
-
-
-def fact(value: Decimal | None) -> str:
-    """An amount (yuan) or a rate (percent) as a fact: two decimals, "" when unknown."""
-    return two(value) or ""
-
-
-def routing_of(status: EntityStatus, project_of: Mapping[str, str] | None = None) -> dict[str, str]:
-    entity = status.entity
-    codes = {"department": entity.department_code}
-    if entity.unit_code:
-        codes["unit"] = entity.unit_code
-    if entity.level == "project":
-        codes["project"] = entity.code
-    elif entity.level == "quota_line" and project_of and entity.code in project_of:
-        codes["project"] = project_of[entity.code]
-    return codes
-
-
-def _finding(rule: str, severity: str, status: EntityStatus, period: str, facts: dict[str, str],
-             project_of: Mapping[str, str] | None = None) -> Finding:
-    entity = status.entity
-    return Finding(rule, severity, entity.level, entity.code, entity.name, period, facts,
-                   routing_of(status, project_of))
+from monitor.money import ZERO, rate
+from monitor.pacing import next_checkpoint, shortfall
 
 
 def _base_facts(status: EntityStatus) -> dict[str, str]:
@@ -136,7 +42,7 @@ def behind_checkpoint(snapshot: Snapshot, settings: AlertSettings) -> list[Findi
             "gap": fact(upcoming.gap), "working_days_left": str(upcoming.working_days_left),
             "days_left": str(days_left), "daily_needed": fact(upcoming.daily_needed),
             "projected_rate": fact(upcoming.projection.rate), "projection_method": upcoming.projection.method}
-        found.append(_finding("behind_checkpoint", severity, status, upcoming.date.isoformat(), facts))
+        found.append(entity_finding("behind_checkpoint", severity, status, upcoming.date.isoformat(), facts))
     return found
 
 
@@ -175,17 +81,16 @@ def checkpoint_missed(snapshot: Snapshot, settings: AlertSettings) -> list[Findi
         achieved = rate(paid, entity.budget)
         if achieved >= checkpoint.target_rate:
             continue
-        target = (entity.budget * checkpoint.target_rate / 100)
         facts = {"checkpoint_date": checkpoint.date.isoformat(), "target_rate": fact(checkpoint.target_rate),
                  "rate": fact(achieved), "paid": fact(paid), "budget": fact(entity.budget),
-                 "gap": fact(max(ZERO, target - paid).quantize(Decimal("0.01")))}
+                 "gap": fact(shortfall(paid, entity.budget, checkpoint.target_rate))}
         later = tuple(c for c in rules.checkpoints if c.date > checkpoint.date)
         upcoming = next_checkpoint(entity.paid, entity.budget, snapshot.as_of, later, year=snapshot.year,
                                    schedule=rules.schedule, calendar=snapshot.calendar)
         if upcoming is not None:
             facts |= {"next_date": upcoming.date.isoformat(), "next_target_rate": fact(upcoming.target_rate),
                       "next_gap": fact(upcoming.gap), "next_daily_needed": fact(upcoming.daily_needed)}
-        found.append(_finding("checkpoint_missed", "red", status, checkpoint.date.isoformat(), facts))
+        found.append(entity_finding("checkpoint_missed", "red", status, checkpoint.date.isoformat(), facts))
     return found
 
 
@@ -199,12 +104,12 @@ def behind_schedule(snapshot: Snapshot, settings: AlertSettings) -> list[Finding
         behind = status.behind
         if behind <= settings.behind_schedule_points:
             continue
-        gap = max(ZERO, (entity.budget * status.schedule_rate / 100).quantize(Decimal("0.01")) - entity.paid)
+        gap = shortfall(entity.paid, entity.budget, status.schedule_rate)
         if gap < settings.min_amount:
             continue
         facts = _base_facts(status) | {"schedule_rate": fact(status.schedule_rate), "points_behind": fact(behind),
                                        "points_allowed": fact(settings.behind_schedule_points), "gap": fact(gap)}
-        found.append(_finding("behind_schedule", "yellow", status, str(snapshot.year), facts))
+        found.append(entity_finding("behind_schedule", "yellow", status, str(snapshot.year), facts))
     return found
 
 
@@ -226,7 +131,7 @@ def stalled(snapshot: Snapshot, settings: AlertSettings) -> list[Finding]:
             continue
         facts = _base_facts(status) | {"last_payment": last.isoformat() if last else "",
                                        "idle_working_days": str(idle), "remaining": fact(entity.budget - entity.paid)}
-        found.append(_finding("stalled", "yellow", status, str(snapshot.year), facts))
+        found.append(entity_finding("stalled", "yellow", status, str(snapshot.year), facts))
     return found
 
 
@@ -239,7 +144,7 @@ def overspent(snapshot: Snapshot, settings: AlertSettings) -> list[Finding]:
         if not settings.applies("overspent", entity.level) or entity.paid <= entity.budget:
             continue
         facts = _base_facts(status) | {"over": fact(entity.paid - entity.budget)}
-        found.append(_finding("overspent", "red", status, str(snapshot.year), facts, project_of))
+        found.append(entity_finding("overspent", "red", status, str(snapshot.year), facts, project_of))
     return found
 
 
@@ -260,7 +165,7 @@ def adjustment_rate(snapshot: Snapshot, settings: AlertSettings) -> list[Finding
                  "rate": fact(achieved), "limit": fact(inputs["limit"]),
                  "warning": fact(settings.adjustment_warning), "counted": str(len(inputs["counted"])),
                  "exempt": str(len(inputs["excluded"]))}
-        found.append(_finding("adjustment_rate", severity, status, str(snapshot.year), facts))
+        found.append(entity_finding("adjustment_rate", severity, status, str(snapshot.year), facts))
     return found
 
 
@@ -279,39 +184,5 @@ def stale_data(snapshot: Snapshot, settings: AlertSettings) -> list[Finding]:
     return [Finding("stale_data", "orange", "data", "payments", "", str(snapshot.year), facts, {})]
 
 
-RULES: tuple[Callable[[Snapshot, AlertSettings], list[Finding]], ...] = (
+EXECUTION_RULES: tuple[Callable[[Snapshot, AlertSettings], list[Finding]], ...] = (
     checkpoint_missed, overspent, behind_checkpoint, adjustment_rate, behind_schedule, stalled, stale_data)
-
-
-# A finding that says more about the same entity speaks for these rules: one problem, one item.
-SPOKEN_FOR_BY = {"checkpoint_missed": ("behind_schedule",), "behind_checkpoint": ("behind_schedule",),
-                 "stalled": ("behind_schedule",)}
-
-
-def covered_keys(findings: Sequence[Finding], year: int) -> set[str]:
-    """Keys another finding speaks for: behind_checkpoint of a checkpoint that is now missed, and
-    behind_schedule of an entity with a checkpoint or stalled finding; a target's lesser findings
-    when it is missed. They close silently."""
-    from alerts import target_rules  # it builds on this module's Finding
-
-    covered = target_rules.covered(findings)
-    for f in findings:
-        if f.rule == "checkpoint_missed":
-            covered.add(f"behind_checkpoint:{f.level}:{f.code}:{f.period}")
-        for rule in SPOKEN_FOR_BY.get(f.rule, ()):
-            covered.add(f"{rule}:{f.level}:{f.code}:{year}")
-    return covered
-
-
-def find(snapshot: Snapshot, settings: AlertSettings) -> list[Finding]:
-    """Every rule's findings, the performance targets' too, less those another finding speaks for."""
-    from alerts import target_rules  # it builds on this module's Finding
-
-    found = [finding for rule in (*RULES, *target_rules.RULES) for finding in rule(snapshot, settings)]
-    covered = covered_keys(found, snapshot.year)
-    return [f for f in found if f.key not in covered]
-
-
-def inhibited(findings: Sequence[Finding]) -> bool:
-    """True when stale data mutes the pacing rules of this evaluation."""
-    return any(f.rule == "stale_data" for f in findings)

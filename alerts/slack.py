@@ -33,8 +33,7 @@ from typing import Protocol
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
-from alerts.notify import (AuthError, DeliveryError, Message, PermanentError, Recipient, Sent,
-                           TransientError)
+from alerts.notify import AuthError, DeliveryError, Message, PermanentError, Recipient, Sent, TransientError
 from alerts.render import escape_mrkdwn, render_blocks, render_chart_title, render_text
 
 ENV_TOKEN = "BUDGET_MONITOR_SLACK_TOKEN"

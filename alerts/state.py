@@ -26,8 +26,9 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from alerts.catalog import RECOVERING_RULES
+from alerts.findings import Finding
 from alerts.notify import SEVERITIES, AlertItem
-from alerts.rules import RECOVERING_RULES, Finding
 
 FIRING, RESOLVED, CLOSED = "firing", "resolved", "closed"
 ESCALATING_LEVELS = ("project", "quota_line", "target")

@@ -20,15 +20,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from alerts.rules import Finding
-from alerts.rules import _finding as entity_finding
+from alerts.findings import Finding, entity_finding
 from monitor.money import FEN
 from monitor.target_values import MONEY_YUAN, TargetValue
 from monitor.targets import TargetStatus
 from monitor.targets import delivery_gap as gap_of
-
-TARGET_RULES = ("target_missed", "target_cap", "target_window", "target_behind", "target_silent", "delivery_gap")
-RECOVERING = frozenset({"target_behind", "target_cap", "target_window", "target_silent", "delivery_gap"})
 
 
 @dataclass(frozen=True)
@@ -219,22 +215,4 @@ def current_facts(targets: Sequence[WatchedTarget]) -> dict[tuple[str, str], dic
     return facts
 
 
-RULES = (target_missed, target_cap, target_window, target_behind, target_silent, delivery_gap)
-# one problem, one item: a missed target says what "behind" and "silent" would
-SPOKEN_FOR_BY = {"target_missed": ("target_behind", "target_silent"), "target_behind": ("target_silent",)}
-
-
-SLOW_PAYMENT_RULES = ("behind_schedule", "stalled", "behind_checkpoint", "checkpoint_missed")
-
-
-def covered(findings: Sequence[Finding]) -> set[str]:
-    """Keys another finding speaks for. A project whose slow payments a pacing rule already
-    reports hears nothing more from "delivered, money not out"."""
-    keys = set()
-    slow = {f.code for f in findings if f.rule in SLOW_PAYMENT_RULES and f.level == "project"}
-    for f in findings:
-        for rule in SPOKEN_FOR_BY.get(f.rule, ()):
-            keys.add(f"{rule}:{f.level}:{f.code}:{f.period}")
-        if f.rule == "delivery_gap" and f.facts.get("state") == "delivery_ahead" and f.code in slow:
-            keys.add(f.key)
-    return keys
+TARGET_RULES = (target_missed, target_cap, target_window, target_behind, target_silent, delivery_gap)

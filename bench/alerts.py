@@ -43,8 +43,8 @@ def main() -> int:
     from db.migrate import upgrade
     from jobs.clock import BEIJING
     from jobs.deliver import deliver
-    from jobs.execution import ExecutionSettings
     from jobs.evaluate import AlertConfig, evaluate
+    from jobs.execution import ExecutionSettings
     from tests.fake_slack import FakeSlack
 
     with tempfile.TemporaryDirectory() as folder:

@@ -209,7 +209,7 @@ def step_generate(args) -> dict:
     gb_rest = rest.encode("gb18030")
     p["csv"].write_bytes(f"{TITLE}\r\n".encode("gb18030") + gb_rest)
     p["overlap_csv"].write_bytes(f"{OVERLAP_TITLE}\r\n".encode("gb18030") + gb_rest)
-    p["utf8_csv"].write_bytes(f"{TITLE}\r\n{rest}".encode("utf-8"))
+    p["utf8_csv"].write_bytes(f"{TITLE}\r\n{rest}".encode())
 
     per_unit = pd.Series(fen).groupby(unit_labels[q_unit[q]]).sum()
     meta = {

@@ -50,8 +50,8 @@ AS_OF = dt.date(YEAR, 12, 31)  # the evaluation's and status's date: the last ex
 ENCODING = "gbk"  # as the payment system writes them
 
 QUOTA_TITLE = "单位指标额度查询导出明细表"
-QUOTA_HEADER = ["指标明细号", "指标文号", "预算年度", "主管部门", "预算单位", "功能分类", "经济分类", "项目", "支出类型",
-                "资金性质", "三公经费", "年初预算数", "调整数", "调整后预算数"]
+QUOTA_HEADER = ["指标明细号", "指标文号", "预算年度", "主管部门", "预算单位", "功能分类", "经济分类", "项目",
+                "支出类型", "资金性质", "三公经费", "年初预算数", "调整数", "调整后预算数"]
 PAYMENT_TITLE = "支付明细导出表"
 PAYMENT_HEADER = ["支付申请号", "支付日期", "预算单位", "指标明细号", "功能分类", "经济分类", "项目", "收款人", "用途",
                   "支付金额", "支付状态", "结算方式"]
@@ -390,8 +390,8 @@ def step_evaluate(args) -> dict:
     """One real evaluation (states, messages and the evaluation row written) at the last export's
     date: every rule, every entity, routed to the leaders."""
     from jobs.clock import BEIJING
-    from jobs.execution import ExecutionSettings
     from jobs.evaluate import AlertConfig, evaluate
+    from jobs.execution import ExecutionSettings
 
     meta = load_meta(args)
     engine, factory = _factory(args)
@@ -694,9 +694,10 @@ def print_report(args, meta: dict, runs: dict, floors: dict, rows: list[dict]) -
     exports = [f for f in meta["files"] if f["kind"] == "payments"]
     size = sum(f["bytes"] for f in meta["files"]) / 1e6
     print()
-    print(f"Province {meta['year']}: {c['departments']:,} departments, {c['units']:,} units, {c['quota_lines']:,} quota "
-          f"lines, {c['payments']:,} payments in {len(exports)} weekly {meta['encoding'].upper()} CSV exports and 1 quota "
-          f"export ({size:,.1f} MB); as_of {meta['as_of']}; one unit = {meta['unit_code']}")
+    print(f"Province {meta['year']}: {c['departments']:,} departments, {c['units']:,} units, "
+          f"{c['quota_lines']:,} quota lines, {c['payments']:,} payments in {len(exports)} weekly "
+          f"{meta['encoding'].upper()} CSV exports and 1 quota export ({size:,.1f} MB); as_of {meta['as_of']}; "
+          f"one unit = {meta['unit_code']}")
     print(f"  data: {paths(args.out)['exports']}" + (" (reused)" if meta.get("reused")
                                                      else f" (generated in {meta['generate_seconds']}s)"))
     for backend, run in runs.items():

@@ -675,7 +675,7 @@ def step_explain(args) -> dict:
     factory = session_factory(engine)
     plans = []
     for scope, unit_code in (("whole province", None), ("one unit", meta["unit_code"])):
-        statements = capture_statements(factory, lambda: status(
+        statements = capture_statements(factory, lambda unit_code=unit_code: status(
             factory, year=meta["year"], as_of=as_of, settings=ExecutionSettings(), unit_code=unit_code))
         for caller, statement, parameters in statements:
             plans.append({"scope": scope, "caller": caller, "sql": statement,

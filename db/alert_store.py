@@ -16,12 +16,14 @@ from sqlalchemy.orm import Session
 
 from alerts.notify import AlertItem, Recipient
 from alerts.state import State
-from db.models import AlertState, DeliveryAttempt, Evaluation, Import, OutboxMessage, Payment, Silence, SlackUser
+from db.models import AlertState, DeliveryAttempt, Evaluation, OutboxMessage, Payment, Silence, SlackUser
 
 STATE_FIELDS = ("key", "rule", "level", "code", "name", "period", "severity", "status", "fired_on", "last_seen_on",
                 "first_notified_on", "last_notified_on", "notify_count", "escalated", "resolved_on", "ack_until", "ack_reason", "facts",
                 "routing")
 
+
+UNSENT = ("pending", "sending")  # outbox statuses of a message not yet delivered
 
 EVALUATION_LOCK = 0x626D_616C  # "bmal": the advisory lock key of the alert evaluation on PostgreSQL
 
@@ -176,8 +178,56 @@ def last_payment_by_line(session: Session, year: int, as_of: dt.date) -> dict[st
     return {quota_no: day for quota_no, day in session.execute(query)}
 
 
-def latest_payment_export(session: Session, year: int) -> dt.date | None:
-    """The date of the latest payment export of the year. One dated after the evaluation's date
-    (a replay of the past, or a whole-year export) means the figures of that date are in."""
-    return session.scalar(select(func.max(Import.observed_on))
-                          .where(Import.budget_year == year, Import.kind == "payments"))
+def alert_listing(session: Session, *, show_all: bool, today: dt.date) -> tuple[list[dict], list[dict], list[dict]]:
+    """What `budget-monitor alerts` shows: the alert states (firing only unless ``show_all``), every
+    message waiting or failed with its last error, and the silences still in force on ``today``."""
+    query = select(AlertState).order_by(AlertState.status, AlertState.key)
+    if not show_all:
+        query = query.where(AlertState.status == "firing")
+    states = [_state_json(s) for s in session.scalars(query)]
+    unsent = [_failure_json(m, session) for m in session.scalars(
+        select(OutboxMessage).where(OutboxMessage.status.in_((*UNSENT, "failed")))
+        .order_by(OutboxMessage.id))]
+    silences = [{"id": x.id, "pattern": x.pattern, "until": x.until.isoformat(), "reason": x.reason}
+                for x in session.scalars(select(Silence).where(Silence.until >= today)
+                                         .order_by(Silence.id))]
+    return states, unsent, silences
+
+
+def _state_json(state: AlertState) -> dict:
+    return {"key": state.key, "rule": state.rule, "severity": state.severity, "status": state.status,
+            "name": state.name, "fired_on": state.fired_on.isoformat(),
+            "last_notified_on": state.last_notified_on.isoformat() if state.last_notified_on else None,
+            "notify_count": state.notify_count, "escalated": state.escalated,
+            "ack_until": state.ack_until.isoformat() if state.ack_until else None, "ack_reason": state.ack_reason,
+            "facts": state.facts}
+
+
+def _failure_json(message: OutboxMessage, session: Session) -> dict:
+    attempts = session.scalar(select(DeliveryAttempt.id).where(DeliveryAttempt.outbox_id == message.id)
+                              .order_by(DeliveryAttempt.id.desc()).limit(1))
+    return {"id": message.id, "to": message.recipient_name or message.recipient_address, "status": message.status,
+            "attempts": message.attempts, "error": message.last_error,
+            "next_attempt_at": message.next_attempt_at.isoformat() if message.status == "pending" else None,
+            "last_attempt_id": attempts}
+
+
+
+def count_unsent(session: Session) -> int:
+    """Messages still waiting in the outbox (pending, or claimed by a sender)."""
+    return session.scalar(select(func.count()).where(OutboxMessage.status.in_(UNSENT))) or 0
+
+
+def delivery_trouble(session: Session, *, since: dt.datetime, attempts: int) -> tuple[int, int]:
+    """What `health` reports: messages failed for good since ``since``, and messages still unsent
+    after ``attempts`` tries (stuck)."""
+    failed = session.scalar(select(func.count()).where(OutboxMessage.status == "failed",
+                                                       OutboxMessage.created_at >= since)) or 0
+    stuck = session.scalar(select(func.count()).where(OutboxMessage.status.in_(UNSENT),
+                                                      OutboxMessage.attempts >= attempts)) or 0
+    return failed, stuck
+
+
+def matching_keys(session: Session, pattern: str) -> list[str]:
+    """The alert keys a silence pattern (shell-style) matches."""
+    return [key for key in session.scalars(select(AlertState.key)) if fnmatch.fnmatchcase(key, pattern)]

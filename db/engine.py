@@ -23,6 +23,17 @@ def sqlite_url(path: str | Path) -> str:
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 
 
+def url_password(url: str) -> str | None:
+    """The password of a database URL, if it has one (to mask it in logs and tracebacks)."""
+    return make_url(url).password
+
+
+def sqlite_file(url: str) -> str | None:
+    """The file of a SQLite URL; None for another backend or an in-memory database."""
+    parsed = make_url(url)
+    return parsed.database if parsed.get_backend_name() == "sqlite" and parsed.database else None
+
+
 def normalize_url(url_or_path: str) -> str:
     """Accept a SQLAlchemy URL, or a plain file path meaning a SQLite file. ``postgres://`` and
     ``postgresql://`` mean the psycopg 3 driver, the one this project installs."""
@@ -75,7 +86,10 @@ def check_connection(engine: Engine) -> None:
         raise DatabaseUnavailable(_describe(exc)) from exc
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
+SessionFactory = sessionmaker[Session]  # what every unit of work takes to open its transactions
+
+
+def session_factory(engine: Engine) -> SessionFactory:
     return sessionmaker(engine, expire_on_commit=False)
 
 

@@ -19,7 +19,7 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, and_, case, exists, func, select, type_coerce, union_all
 from sqlalchemy.orm import Session, aliased
 
-from db.models import Adjustment, Department, Payment, Project, QuotaLine, QuotaSnapshot, Unit
+from db.models import Adjustment, Department, Import, Payment, Project, QuotaLine, QuotaSnapshot, Unit
 from db.queries import counted_amount
 from db.types import Money
 from monitor.execution import LineFigures
@@ -268,3 +268,10 @@ def years_with_data(session: Session) -> list[int]:
 
 def years_with_payments(session: Session) -> list[int]:
     return _distinct_years(session, Payment.budget_year)
+
+
+def latest_payment_export(session: Session, year: int) -> dt.date | None:
+    """The date of the latest payment export of the year. One dated after the evaluation's date
+    (a replay of the past, or a whole-year export) means the figures of that date are in."""
+    return session.scalar(select(func.max(Import.observed_on))
+                          .where(Import.budget_year == year, Import.kind == "payments"))

@@ -27,6 +27,7 @@ import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alerts.notify import AuthError, DeliveryError, Message, Notifier, PermanentError, Recipient
 from db.alert_store import (
@@ -37,8 +38,11 @@ from db.alert_store import (
     record_attempt,
     unsent_messages,
 )
-from db.engine import transaction
+from db.engine import SessionFactory, transaction
 from db.models import OutboxMessage
+
+if TYPE_CHECKING:
+    from jobs.execution import ExecutionSettings
 
 log = logging.getLogger(__name__)
 
@@ -90,20 +94,27 @@ class DbEmailCache:
 ChartMaker = Callable[[dict, int, dt.date, str, Path], Path | None]  # spec, year, as_of, language, folder
 
 
-def engine_charts(factory, engine) -> ChartMaker:
-    """Charts from the engine: the execution curve of the unit (or of the whole database, for a
-    department that is alone in it) at the message's date."""
+def execution_charts(factory: SessionFactory, execution: ExecutionSettings) -> ChartMaker:
+    """Charts from the execution engine: the execution curve of the unit (or of the whole
+    database, for a department that is alone in it) at the message's date."""
 
     def make(spec: dict, year: int, as_of: dt.date, language: str, folder: Path) -> Path | None:
         from jobs.execution import curve
         from jobs.reports.chart import render_chart
 
-        figures = curve(factory, year=year, as_of=as_of, settings=engine, unit_code=spec.get("unit"))
+        figures = curve(factory, year=year, as_of=as_of, settings=execution, unit_code=spec.get("unit"))
         path = folder / f"chart-{spec.get('unit') or spec.get('department')}-{as_of.isoformat()}.png"
         render_chart(figures, path, language)
         return path
 
     return make
+
+
+def deliver_outbox(factory: SessionFactory, notifiers: Mapping[str, Notifier], *, now: dt.datetime,
+                   execution: ExecutionSettings, charts: bool) -> DeliveryReport:
+    """One delivery run as the daemon and the CLI make it: checkpoint alerts carry the execution
+    chart when ``charts`` ([alerts] charts) is on."""
+    return deliver(factory, notifiers, now=now, chart_maker=execution_charts(factory, execution) if charts else None)
 
 
 def _message(row: OutboxMessage, chart: Path | None) -> Message:

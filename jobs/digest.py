@@ -1,7 +1,8 @@
 """Notices that are not alerts: the weekly digest and the December calendar check.
 
 They have no state to step: the job's (job, period) fence makes each one go out once, and they
-reach people through the same outbox and notifiers as the alerts.
+reach people through the same outbox and notifiers as the alerts. Each function here writes its
+messages to the outbox and returns; the job that calls it (jobs/scheduled.py) delivers.
 
 The digest, per department, to its leader and finance staff (and its channels): the department
 and then its units ranked by the amount still to pay for the next checkpoint, each with its
@@ -15,9 +16,11 @@ import datetime as dt
 
 from alerts.notify import AlertItem, Recipient
 from alerts.routing import Directory
-from alerts.rules import fact, indicator_inputs
+from alerts.findings import fact
+from alerts.rules import indicator_inputs
 from db.alert_store import add_evaluation, add_message
-from db.engine import transaction
+from db.engine import SessionFactory, transaction
+from jobs.config.settings import Settings
 from jobs.execution import status_and_scores
 from jobs.targets_eval import watch_targets
 
@@ -97,38 +100,35 @@ def target_items(watched, period: str) -> dict[str, list[AlertItem]]:
     return result
 
 
-def _send(rt, now: dt.datetime, kind: str, batches: list[tuple[Recipient, list[AlertItem]]]) -> int:
-    settings = rt.settings
-    with transaction(rt.factory) as session:
+def _send(factory: SessionFactory, settings: Settings, now: dt.datetime, kind: str,
+          batches: list[tuple[Recipient, list[AlertItem]]]) -> int:
+    """Write one message per batch to the outbox, in one transaction."""
+    with transaction(factory) as session:
         evaluation = add_evaluation(session, now.date(), now, {"kind": kind, "messages": len(batches)})
         for recipient, items in batches:
             add_message(session, evaluation_id=evaluation.id, recipient=recipient,
                         language=settings.alerts.directory.language_of(recipient), year=now.year, as_of=now.date(),
                         items=items, chart=None, due=now, now=now)
-    from jobs.scheduled import deliver_now
-
-    deliver_now(rt, now)
     return len(batches)
 
 
-def send_digest(rt, now: dt.datetime) -> dict:
-    settings = rt.settings
+def send_digest(factory: SessionFactory, settings: Settings, now: dt.datetime) -> dict[str, int]:
     year, week, _ = now.date().isocalendar()
-    report, cards = status_and_scores(rt.factory, year=now.year, as_of=now.date(), settings=settings.execution)
+    report, cards = status_and_scores(factory, year=now.year, as_of=now.date(), settings=settings.execution)
     period = f"{year}-W{week:02d}"
     per_department = digest_items(report.statuses, cards, period)
     departments = {s.entity.code: s.entity.department_code for s in report.statuses if s.entity.level == "unit"}
-    watched = watch_targets(rt.factory, year=now.year, as_of=now.date(), execution=settings.execution,
+    watched = watch_targets(factory, year=now.year, as_of=now.date(), execution=settings.execution,
                             alerts=settings.alerts.rules, departments=departments)
     for department, items in target_items(watched, period).items():
         per_department.setdefault(department, []).extend(items)
     batches = [(recipient, items) for department, items in sorted(per_department.items())
                for recipient in _recipients(settings.alerts.directory, department)]
-    return {"departments": len(per_department), "messages": _send(rt, now, "digest", batches)}
+    return {"departments": len(per_department), "messages": _send(factory, settings, now, "digest", batches)}
 
 
-def send_calendar_warning(rt, now: dt.datetime, year: int) -> dict:
+def send_calendar_warning(factory: SessionFactory, settings: Settings, now: dt.datetime, year: int) -> dict[str, int]:
     item = AlertItem(f"calendar_missing:data:calendar:{year}", "calendar_missing", "fire", "orange", "data",
                      "calendar", "", str(year), {"year": str(year)})
-    batches = [(r, [item]) for r in _recipients(rt.settings.alerts.directory, None)]
-    return {"year": year, "messages": _send(rt, now, "calendar", batches)}
+    batches = [(r, [item]) for r in _recipients(settings.alerts.directory, None)]
+    return {"year": year, "messages": _send(factory, settings, now, "calendar", batches)}

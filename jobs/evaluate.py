@@ -9,27 +9,29 @@ doubled by the evaluation itself (jobs/deliver.py states the delivery's guarante
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import IntegrityError
 
 from alerts import target_rules
+from alerts.catalog import PACING_RULES, covered_keys, find, inhibited
+from alerts.findings import AlertSettings, Finding, Snapshot, fact
 from alerts.notify import AlertItem
 from alerts.routing import Directory, Draft, group, release_time
-from alerts.rules import (PACING_RULES, AlertSettings, Finding, Snapshot, covered_keys, fact, find, inhibited,
-                          indicator_inputs)
+from alerts.rules import indicator_inputs
 from alerts.state import Event, Policy, State, step
 from db.alert_store import (
     add_evaluation,
     add_message,
     last_payment_by_line,
-    latest_payment_export,
     load_states,
     lock_evaluations,
     save_states,
     silenced_keys,
 )
-from db.engine import transaction
+from db.engine import SessionFactory, transaction
+from jobs.deliver import DeliveryReport
 from jobs.exceptions import EvaluationConflict
 from jobs.execution import ExecutionSettings, rules_by_department, status_and_scores
 from jobs.targets_eval import watch_targets
@@ -73,7 +75,6 @@ def snapshot(factory, *, year: int, as_of: dt.date, execution: ExecutionSettings
     report, cards = status_and_scores(factory, year=year, as_of=as_of, settings=execution)
     with transaction(factory) as session:
         by_line = last_payment_by_line(session, year, as_of)
-        latest = latest_payment_export(session, year)
     last_payment: dict[tuple[str, str], dt.date] = {}
     for line in report.lines:
         day = by_line.get(line.quota_no)
@@ -87,7 +88,7 @@ def snapshot(factory, *, year: int, as_of: dt.date, execution: ExecutionSettings
     targets = watch_targets(factory, year=year, as_of=as_of, execution=execution, alerts=settings,
                             departments=departments)
     return Snapshot(year, as_of, report.statuses, {(c.level, c.code): c for c in cards}, report.lines,
-                    last_payment, latest, execution.calendar, rules_by_department(execution.rule_book, year), targets)
+                    last_payment, report.latest_export, execution.calendar, rules_by_department(execution.rule_book, year), targets)
 
 
 def _current_facts(seen: Snapshot) -> dict[tuple[str, str], dict[str, str]]:
@@ -204,3 +205,13 @@ def _evaluate(factory, seen: Snapshot, findings: list[Finding], departments: set
                             language=plan.draft.language, year=year, as_of=as_of, items=plan.draft.items,
                             chart=plan.chart, due=plan.due, now=now)
     return EvaluationResult(year, as_of, findings, events, planned, unrouted, muted, evaluation_id)
+
+
+def evaluate_and_deliver(factory: SessionFactory, *, execution: ExecutionSettings, alerts: AlertConfig,
+                         now: dt.datetime, deliver: Callable[[dt.datetime], DeliveryReport],
+                         as_of: dt.date | None = None,
+                         remind: frozenset[str] = frozenset()) -> tuple[EvaluationResult, DeliveryReport]:
+    """An evaluation, then a delivery run (``deliver(now)``): what the daemon's jobs and the
+    ``evaluate`` command both do, so the command does exactly what the daemon will."""
+    result = evaluate(factory, execution=execution, alerts=alerts, now=now, as_of=as_of, remind=remind)
+    return result, deliver(now)

@@ -12,11 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import func, select
-
 from db.engine import transaction
-from db.figures import adjustment_records, daily_paid, line_figures, unit_paid_at, years_with_payments
-from db.models import Import
+from db.figures import (
+    adjustment_records,
+    daily_paid,
+    latest_payment_export,
+    line_figures,
+    unit_paid_at,
+    years_with_payments,
+)
 from monitor.assess import EntityStatus, ScoreCard, ScoreInputs, assess, history_for, score_card
 from monitor.calendar import WorkCalendar
 from monitor.execution import Entity, LineFigures, roll_up
@@ -89,11 +93,6 @@ def _within(entities: list[Entity], unit_code: str | None) -> list[Entity]:
     return [e for e in entities if e.level != "department"]
 
 
-def _latest_export(session, year: int) -> dt.date | None:
-    return session.scalar(select(func.max(Import.observed_on))
-                          .where(Import.budget_year == year, Import.kind == "payments"))
-
-
 @dataclass(frozen=True)
 class _Read:
     """Everything status and scores read from the database in one transaction."""
@@ -116,7 +115,7 @@ def _read(factory, year: int, as_of: dt.date, settings: ExecutionSettings, unit_
         lines, unit_paid = line_figures(session, year, as_of, unit_code, paid_dates=checkpoint_dates)
         entities = _within(roll_up(lines), unit_code)
         histories = _histories(session, year, _history_dates(book, year, as_of, entities), entities, unit_code)
-        latest = _latest_export(session, year)
+        latest = latest_payment_export(session, year)
         records, previous_lines = [], []
         if with_scores:
             records = [r for r in adjustment_records(session, year, unit_code) if r.adjusted_on <= as_of]

@@ -27,8 +27,8 @@ from db.job_runs import beat, claim, finish
 from db.migrate import upgrade
 from db.models import JobRun
 from jobs.config.settings import Settings, load_settings
-from jobs.deliver import DbEmailCache, DeliveryReport, deliver, engine_charts
-from jobs.evaluate import EvaluationResult, evaluate
+from jobs.deliver import DbEmailCache, DeliveryReport, deliver_outbox
+from jobs.evaluate import evaluate_and_deliver
 
 log = logging.getLogger(__name__)
 
@@ -118,9 +118,8 @@ def _let_go(rt: Runtime, run_id: int) -> None:
 
 def _evaluate_and_deliver(rt: Runtime, now: dt.datetime, remind: frozenset[str] = frozenset()) -> dict:
     settings = rt.settings
-    result: EvaluationResult = evaluate(rt.factory, execution=settings.execution, alerts=settings.alerts, now=now,
-                                        remind=remind)
-    report = deliver_now(rt, now)
+    result, report = evaluate_and_deliver(rt.factory, execution=settings.execution, alerts=settings.alerts, now=now,
+                                          remind=remind, deliver=lambda when: deliver_now(rt, when))
     return {"as_of": result.as_of.isoformat(), "findings": len(result.findings), "events": len(result.events),
             "messages": len(result.messages), "sent": report.sent}
 
@@ -132,15 +131,21 @@ _DELIVERING = threading.Lock()
 
 
 def deliver_now(rt: Runtime, now: dt.datetime) -> DeliveryReport:
-    charts = engine_charts(rt.factory, rt.settings.execution) if rt.settings.alerts.charts else None
     with _DELIVERING:
-        report = deliver(rt.factory, rt.notifiers, now=now, chart_maker=charts)
+        report = deliver_outbox(rt.factory, rt.notifiers, now=now, execution=rt.settings.execution,
+                                charts=rt.settings.alerts.charts)
     for listener in rt.on_delivered:
         listener(report)
     if report.errors:
         log.warning("delivery: %s sent, %s to retry, %s failed: %s", report.sent, report.deferred, report.failed,
                     "; ".join(report.errors))
     return report
+
+
+def _then_deliver(rt: Runtime, now: dt.datetime, detail: dict) -> dict:
+    """Deliver at once what a notice job just wrote to the outbox."""
+    deliver_now(rt, now)
+    return detail
 
 
 # --- the jobs ----------------------------------------------------------------------------------
@@ -205,7 +210,8 @@ def digest_job(config_path: str | None = None, now: dt.datetime | None = None) -
     rt = runtime(config_path)
     now = now or rt.now()
     year, week, _ = now.date().isocalendar()
-    return _fenced(rt, "digest", f"{year}-W{week:02d}", lambda: send_digest(rt, now))
+    return _fenced(rt, "digest", f"{year}-W{week:02d}",
+                   lambda: _then_deliver(rt, now, send_digest(rt.factory, rt.settings, now)))
 
 
 def calendar_check_job(config_path: str | None = None, now: dt.datetime | None = None) -> dict | None:
@@ -217,6 +223,7 @@ def calendar_check_job(config_path: str | None = None, now: dt.datetime | None =
     following = now.year + 1
     if now.month != 12 or rt.settings.execution.calendar.covers(following):
         return None
-    return _fenced(rt, "calendar-check", str(following), lambda: send_calendar_warning(rt, now, following))
+    return _fenced(rt, "calendar-check", str(following),
+                   lambda: _then_deliver(rt, now, send_calendar_warning(rt.factory, rt.settings, now, following)))
 
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from alerts.rules import AlertSettings
+from alerts.findings import AlertSettings
 from alerts.target_rules import WatchedTarget
 from db.engine import transaction
 from db.target_queries import TargetFacts, load_targets

@@ -12,14 +12,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import chinese_calendar
 
 ONE_DAY = dt.timedelta(days=1)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _package_covers(year: int) -> bool:
     try:
         chinese_calendar.is_workday(dt.date(year, 6, 1))
@@ -31,7 +31,8 @@ def _package_covers(year: int) -> bool:
 @lru_cache(maxsize=8192)
 def _package_workday(day: dt.date) -> bool:
     if _package_covers(day.year):
-        return chinese_calendar.is_workday(day)
+        workday: bool = chinese_calendar.is_workday(day)  # the package is untyped; it returns a bool
+        return workday
     return day.weekday() < 5
 
 

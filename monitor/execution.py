@@ -11,8 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 
 from monitor.money import ZERO, rate
+
+_Item = TypeVar("_Item")
+_Key = TypeVar("_Key")
 
 LEVELS = ("department", "unit", "project", "quota_line")
 
@@ -69,10 +73,11 @@ def _sum(lines: Iterable[LineFigures]) -> tuple[Decimal, Decimal]:
     return budget, paid
 
 
-def _group(lines: Iterable[LineFigures], key: Callable[[LineFigures], object]) -> dict[object, list[LineFigures]]:
-    groups: dict[object, list[LineFigures]] = {}
-    for line in lines:
-        groups.setdefault(key(line), []).append(line)
+def _group(items: Iterable[_Item], key: Callable[[_Item], _Key]) -> dict[_Key, list[_Item]]:
+    """Quota lines or entities by ``key``, in the order they come."""
+    groups: dict[_Key, list[_Item]] = {}
+    for item in items:
+        groups.setdefault(key(item), []).append(item)
     return groups
 
 
@@ -80,7 +85,7 @@ def roll_up(lines: Sequence[LineFigures]) -> list[Entity]:
     """Every department, unit, project and quota line, in that order, each sorted by code."""
     entities: list[Entity] = []
     units = _group(lines, lambda l: l.unit_code)
-    unit_entities = {}
+    unit_entities: dict[str, Entity] = {}
     for code in sorted(units):
         first = units[code][0]
         unit_entities[code] = Entity("unit", code, first.unit_name, *_sum(units[code]), first.department_code, code)
@@ -93,11 +98,14 @@ def roll_up(lines: Sequence[LineFigures]) -> list[Entity]:
         entities.append(Entity("department", code, names[code], sum((u.budget for u in members), ZERO),
                                sum((u.paid for u in members), ZERO), code))
     entities.extend(unit_entities.values())
-    projects = _group((l for l in lines if l.project_code), lambda l: (l.unit_code, l.project_code))
+    projects: dict[tuple[str, str], list[LineFigures]] = {}
+    for line in lines:
+        if line.project_code:  # a line without a project is no project's
+            projects.setdefault((line.unit_code, line.project_code), []).append(line)
     for unit_code, code in sorted(projects):
-        members = projects[unit_code, code]
-        entities.append(Entity("project", code, members[0].project_name or code, *_sum(members),
-                               members[0].department_code, unit_code))
+        project_lines = projects[unit_code, code]
+        entities.append(Entity("project", code, project_lines[0].project_name or code, *_sum(project_lines),
+                               project_lines[0].department_code, unit_code))
     for line in sorted(lines, key=lambda l: (l.unit_code, l.quota_no)):
         name = line.economic_name or line.project_name or line.quota_no
         entities.append(Entity("quota_line", line.quota_no, name, line.budget, line.paid,

@@ -12,7 +12,7 @@ LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
 
 
-def render(catalog: Mapping[str, Mapping[str, str]], code: str, language: str, params: Mapping) -> str:
+def render(catalog: Mapping[str, Mapping[str, str]], code: str, language: str, params: Mapping[str, object]) -> str:
     templates = catalog[code]
     template = templates.get(language) or templates[DEFAULT_LANGUAGE]
     return template.format(**params)

@@ -90,7 +90,15 @@ def upcoming(checkpoints: tuple[Checkpoint, ...], as_of: dt.date) -> Checkpoint 
 
 
 def target_amount(budget: Decimal, target_rate: Decimal) -> Decimal:
+    """The amount paid that reaches ``target_rate`` percent of ``budget``: rounded *up* to the fen,
+    so paying it is enough (a half-even rounding could leave the rate a hair under the target)."""
     return (budget * target_rate / 100).quantize(FEN, rounding=ROUND_CEILING)
+
+
+def shortfall(paid: Decimal, budget: Decimal, target_rate: Decimal) -> Decimal:
+    """What is still to pay to reach ``target_rate`` percent of ``budget``: the one formula of a
+    checkpoint's (or the time schedule's) gap, never negative."""
+    return max(ZERO, target_amount(budget, target_rate) - paid)
 
 
 def next_checkpoint(paid: Decimal, budget: Decimal, as_of: dt.date, checkpoints: tuple[Checkpoint, ...], *,
@@ -100,7 +108,7 @@ def next_checkpoint(paid: Decimal, budget: Decimal, as_of: dt.date, checkpoints:
     if checkpoint is None:
         return None
     target = target_amount(budget, checkpoint.target_rate)
-    gap = max(ZERO, target - paid)
+    gap = shortfall(paid, budget, checkpoint.target_rate)
     days = calendar.working_days(as_of, checkpoint.date)
     daily = gap if days == 0 else (gap / days).quantize(FEN, rounding=ROUND_CEILING)
     projection = project(paid, budget, as_of, checkpoint.date, year=year, schedule=schedule,

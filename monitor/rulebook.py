@@ -19,12 +19,17 @@ EXEMPT_CATEGORIES = ("policy", "force_majeure", "higher_level")
 ADJUSTMENT_MEASURES = ("gross", "net")
 INDICATORS = ("payment_progress", "execution_rate", "adjustment_rate", "three_public_control")
 
+# Named on its own so that build_rules can fill in the indicators a config's weights leave out
+# (DEFAULTS' values are plain objects to the type checker).
+_DEFAULT_WEIGHTS: Mapping[str, object] = {
+    "payment_progress": 3, "execution_rate": 3, "adjustment_rate": 3, "three_public_control": 3}
+
 DEFAULTS: Mapping[str, object] = MappingProxyType({
     # 考核进度: cumulative paid ÷ full-year adjusted budget, by month-day (appendix: 25/50/75 at
     # the ends of Q1–Q3; 95 at year end is the execution-rate full band).
     "checkpoints": {"03-31": 25, "06-30": 50, "09-30": 75, "12-31": 95},
     "schedule": "months",  # 序时进度: months/12 (common practice); calendar | working_days
-    "weights": {"payment_progress": 3, "execution_rate": 3, "adjustment_rate": 3, "three_public_control": 3},
+    "weights": _DEFAULT_WEIGHTS,
     # 预算执行率: rate ≥ floor earns share × weight (≥95 full; [80,95) 90%; [75,80) 70%; [70,75) 50%)
     "execution_bands": {"95": 1, "80": 0.9, "75": 0.7, "70": 0.5},
     "adjustment_max_rate": 10,  # 预算调整率 ≥ this → 0
@@ -78,7 +83,7 @@ class Rules:
         return tuple(c for c in self.checkpoints if not c.is_year_end)
 
 
-def _decimal(name: str, value) -> Decimal:
+def _decimal(name: str, value: object) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
         raise RuleError(f"{name} must be a number, not {value!r}")
     try:
@@ -117,7 +122,7 @@ def build_rules(year: int, settings: Mapping[str, object]) -> Rules:
     raw_weights = merged["weights"]
     if not isinstance(raw_weights, Mapping):
         raise RuleError("weights must be a table of indicator = weight")
-    weights = {**DEFAULTS["weights"], **raw_weights}
+    weights = {**_DEFAULT_WEIGHTS, **raw_weights}
     bad = sorted(set(weights) - set(INDICATORS))
     if bad:
         raise RuleError(f"weights: unknown indicator(s) {', '.join(bad)}; known: {', '.join(INDICATORS)}")
@@ -149,21 +154,21 @@ def build_rules(year: int, settings: Mapping[str, object]) -> Rules:
     )
 
 
-def _rate(name: str, value) -> Decimal:
+def _rate(name: str, value: object) -> Decimal:
     number = _decimal(name, value)
     if not Decimal(0) <= number <= Decimal(100):
         raise RuleError(f"{name} must be a percentage between 0 and 100, not {value!r}")
     return number
 
 
-def _weight(name: str, value) -> Decimal:
+def _weight(name: str, value: object) -> Decimal:
     number = _decimal(name, value)
     if number < 0:
         raise RuleError(f"{name} must not be negative, not {value!r}")
     return number
 
 
-def _share(name: str, value) -> Decimal:
+def _share(name: str, value: object) -> Decimal:
     number = _decimal(name, value)
     if not Decimal(0) <= number <= Decimal(1):
         raise RuleError(f"{name} must be a share between 0 and 1, not {value!r}")
@@ -188,8 +193,9 @@ class RuleBook:
         weights: dict[str, object] = {}
         for layer in layers:
             merged.update(layer)
-            if isinstance(layer.get("weights"), Mapping):
-                weights.update(layer["weights"])  # a layer sets some weights and keeps the others
+            layer_weights = layer.get("weights")
+            if isinstance(layer_weights, Mapping):
+                weights.update(layer_weights)  # a layer sets some weights and keeps the others
         if weights:
             merged["weights"] = weights
         return build_rules(year, merged)
@@ -204,15 +210,14 @@ class RuleBook:
         """Build every layer once so that a bad setting fails at start, naming where it is."""
         self.rules_for(2000)
         for year in self.years:
-            _check(f"year {year}", lambda: self.rules_for(year))
+            self._check(f"year {year}", year)
         for dep in self.departments:
-            _check(f"department {dep}", lambda: self.rules_for(2000, dep))
+            self._check(f"department {dep}", 2000, dep)
         for year, dep in self.year_departments:
-            _check(f"year {year}, department {dep}", lambda: self.rules_for(year, dep))
+            self._check(f"year {year}, department {dep}", year, dep)
 
-
-def _check(where: str, build) -> None:
-    try:
-        build()
-    except RuleError as exc:
-        raise RuleError(f"{where}: {exc}") from exc
+    def _check(self, where: str, year: int, department: str | None = None) -> None:
+        try:
+            self.rules_for(year, department)
+        except RuleError as exc:
+            raise RuleError(f"{where}: {exc}") from exc

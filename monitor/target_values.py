@@ -188,7 +188,8 @@ def parse_target(text: str) -> TargetValue:
     except InvalidOperation:  # pragma: no cover - the pattern only matches numbers
         raise TargetParseError(text, "数值无效", "invalid number") from None
     spec = TargetValue(operator or ">=", value, measure, text, implied=operator is None)
-    if spec.is_money and spec.value * spec.yuan_per_unit * 100 != int(spec.value * spec.yuan_per_unit * 100):
+    yuan_per_unit = spec.yuan_per_unit  # None when not money
+    if yuan_per_unit is not None and value * yuan_per_unit * 100 != int(value * yuan_per_unit * 100):
         raise TargetParseError(text, "金额精确到分以下", "the amount is finer than one fen")
     return spec
 
@@ -292,7 +293,8 @@ def parse_milestones(text: str, year: int) -> tuple[tuple[dt.date, Decimal], ...
             try:
                 day = dt.date(year, int(match.group(2)), int(match.group(3)))
             except ValueError:
-                raise MilestoneError(f"节点「{entry}」的日期无效", f"the milestone {entry!r} has an invalid date") from None
+                raise MilestoneError(f"节点「{entry}」的日期无效",
+                                     f"the milestone {entry!r} has an invalid date") from None
             points.append((day, _milestone_value(match.group(4))))
     else:
         values = [_milestone_value(t) for t in re.split(r"[/;,、\n]+", body) if t]
@@ -307,5 +309,6 @@ def parse_milestones(text: str, year: int) -> tuple[tuple[dt.date, Decimal], ...
         if d1 <= d0:
             raise MilestoneError(f"节点日期须递增：{d1} 不晚于 {d0}", f"dates must increase: {d1} is not after {d0}")
         if v1 < v0:
-            raise MilestoneError(f"累计值不能减少：{d1} 的 {v1} 小于 {v0}", f"cumulative values cannot decrease: {v1} on {d1} < {v0}")
+            raise MilestoneError(f"累计值不能减少：{d1} 的 {v1} 小于 {v0}",
+                                 f"cumulative values cannot decrease: {v1} on {d1} < {v0}")
     return tuple(points)

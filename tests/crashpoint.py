@@ -106,13 +106,15 @@ def serve() -> None:
     {"exit": code} or {"signal": number}. A request: {"n": N, "call": "module:function",
     "args": [...], "out": path for the child's stdout (its stderr: path + ".err"), "trace": path or null,
     "files": bool}."""
-    import jobs.cli.app  # noqa: F401  the heavy imports, once, before any fork
-    import jobs.ingest.inbox  # noqa: F401
-    import db.migrate  # noqa: F401
-    import psycopg  # noqa: F401
     import sqlite3  # noqa: F401
+
+    import psycopg  # noqa: F401
     import sqlalchemy.dialects.postgresql.psycopg  # noqa: F401
     import sqlalchemy.dialects.sqlite.pysqlite  # noqa: F401
+
+    import db.migrate  # noqa: F401
+    import jobs.cli.app  # noqa: F401  the heavy imports, once, before any fork
+    import jobs.ingest.inbox  # noqa: F401
 
     for line in sys.stdin:
         request = json.loads(line)

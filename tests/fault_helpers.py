@@ -116,7 +116,8 @@ class Daemon:
             env.pop(name, None)  # never the Slack of whoever runs the tests
         if slack_url is not None:
             env |= {"BUDGET_MONITOR_SLACK_TOKEN": TOKEN, "BUDGET_MONITOR_SLACK_BASE_URL": slack_url}
-        code = f"{preload}; from jobs.cli.app import main; main()" if preload else "from jobs.cli.app import main; main()"
+        code = (f"{preload}; from jobs.cli.app import main; main()" if preload
+                else "from jobs.cli.app import main; main()")
         self.process = subprocess.Popen(
             [sys.executable, "-c", code, "--db", database_url, "--config", str(config), "run"],
             cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

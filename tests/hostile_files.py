@@ -97,7 +97,8 @@ def sheet_xml(rows: Sequence[Sequence[object]], *, start_row: int = 1, extra_row
             elif isinstance(value, (int, float)):
                 cells.append(f'<c r="{ref}"><v>{value}</v></c>')
             else:
-                cells.append(f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{_escape(str(value))}</t></is></c>')
+                cells.append(f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">'
+                             f'{_escape(str(value))}</t></is></c>')
         out.append(f'<row r="{r}">{"".join(cells)}</row>')
     out.append(extra_rows)
     out.append("</sheetData></worksheet>")
@@ -236,7 +237,7 @@ def pdf() -> bytes:
 def html_table() -> bytes:
     rows = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in GOOD[2:])
     return (f'<html xmlns:x="urn:schemas-microsoft-com:office:excel"><head><meta charset="utf-8"></head>'
-            f"<body><table>{rows}</table></body></html>").encode("utf-8")
+            f"<body><table>{rows}</table></body></html>").encode()
 
 
 def spreadsheet_2003() -> bytes:
@@ -244,7 +245,7 @@ def spreadsheet_2003() -> bytes:
                    for row in GOOD[2:])
     return ('<?xml version="1.0"?><?mso-application progid="Excel.Sheet"?><Workbook xmlns="urn:schemas-microsoft-'
             'com:office:spreadsheet" xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet ss:Name="S">'
-            f"<Table>{rows}</Table></Worksheet></Workbook>").encode("utf-8")
+            f"<Table>{rows}</Table></Worksheet></Workbook>").encode()
 
 
 def ods_bomb() -> bytes:
@@ -357,7 +358,8 @@ INJECTION_STORED = {
 def html_names_rows() -> list[list[str]]:
     names = HOSTILE_NAMES
     return [["支付明细导出表"], ["金额单位：元"], [*PAYMENT_HEADER, "收款人", "用途"],
-            [*payment("ZF005", "2023-03-05", "5.00", unit=f"158005 - {names['script']}"), names["img"], names["channel"]],
+            [*payment("ZF005", "2023-03-05", "5.00", unit=f"158005 - {names['script']}"),
+             names["img"], names["channel"]],
             [*payment("ZF006", "2023-03-06", "6.00", unit=f"158006 - {names['mention']}"), names["link"], names["amp"]]]
 
 
@@ -423,7 +425,8 @@ def control_characters() -> bytes:
 
 def unclosed_quote() -> bytes:
     good = text_csv(payment_rows(CHANGED, NEW))
-    return good + b'ZF011,2023-03-11,"158001 - \xe7\xa7\x91\xe5\x8d\x8f,ZB001,2060701,30201,1.00,\xe5\xb7\xb2\xe6\x94\xaf\xe4\xbb\x98\r\n' \
+    return good + (b'ZF011,2023-03-11,"158001 - \xe7\xa7\x91\xe5\x8d\x8f,ZB001,2060701,30201,1.00,'
+                   b'\xe5\xb7\xb2\xe6\x94\xaf\xe4\xbb\x98\r\n') \
         + text_csv([payment("ZF012", "2023-03-12", "1.00")], encoding="utf-8")
 
 
@@ -517,7 +520,8 @@ CASES: list[Case] = [
     Case("million-blank-rows.xlsx", lambda: blank_rows_workbook(1_000_000), stored=PAID_AT, memory_mb=400),
     Case("header-only.csv", lambda: text_csv(payment_rows()), [("no_rows", None, None)], note="a header only"),
     Case("header-and-total.xlsx", lambda: openpyxl_workbook(payment_rows(total="0.00")), [("no_rows", None, None)]),
-    Case("english-headers.csv", lambda: text_csv([["Payment No", "Date", "Unit", "Amount"], ["ZF001", "2023-03-01", UNIT, "1"]]),
+    Case("english-headers.csv",
+         lambda: text_csv([["Payment No", "Date", "Unit", "Amount"], ["ZF001", "2023-03-01", UNIT, "1"]]),
          [("no_header", None, None)], note="headers in English"),
     Case("japanese-headers.csv", lambda: text_csv([["支払番号", "支払日", "金額"], ["ZF001", "2023-03-01", "1"]]),
          [("no_header", None, None)]),

@@ -21,10 +21,10 @@ from db.engine import make_engine, session_factory, transaction
 from db.migrate import upgrade
 from db.models import AlertState, DeliveryAttempt, OutboxMessage
 from jobs.clock import BEIJING
-from jobs.deliver import DbEmailCache, deliver, engine_charts
+from jobs.deliver import DbEmailCache, deliver, execution_charts
 from jobs.demo.run import demo_settings, run_demo
-from jobs.execution import status
 from jobs.evaluate import AlertConfig, evaluate
+from jobs.execution import status
 from jobs.ingest import ingest_paths
 from monitor.money import to_wan
 from tests.helpers import payment, payment_rows, write_csv
@@ -85,7 +85,7 @@ def run(factory, notifiers, day: str, *, alerts: AlertConfig = ALERTS, hour: int
     """One evaluation and one delivery, as the daemon runs them at ``day`` ``hour``:00."""
     now = at(day, hour)
     result = evaluate(factory, execution=ENGINE, alerts=alerts, now=now)
-    report = deliver(factory, notifiers, now=now, chart_maker=engine_charts(factory, ENGINE) if charts else None)
+    report = deliver(factory, notifiers, now=now, chart_maker=execution_charts(factory, ENGINE) if charts else None)
     return result, report
 
 

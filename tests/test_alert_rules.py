@@ -8,9 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from alerts.rules import AlertSettings, find
-from jobs.execution import ExecutionSettings
+from alerts.catalog import find
+from alerts.findings import AlertSettings
 from jobs.evaluate import snapshot
+from jobs.execution import ExecutionSettings
 from tests.conftest import NOW
 from tests.helpers import (
     adjustment,

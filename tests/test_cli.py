@@ -5,8 +5,8 @@ import os
 
 from click.testing import CliRunner
 
-from tests.helpers import payment, payment_rows, write_csv
 from jobs.cli.app import cli
+from tests.helpers import payment, payment_rows, write_csv
 
 
 def invoke(*args, env=None):

@@ -8,12 +8,13 @@ import datetime as dt
 import threading
 
 import pytest
+
 from alerts.routing import Directory
 from db.engine import transaction
 from db.job_runs import runs
 from jobs import scheduled
-from jobs.config.settings import Settings
 from jobs.config.daemon import DaemonSettings
+from jobs.config.settings import Settings
 from jobs.evaluate import AlertConfig
 from tests.test_alert_delivery import ENGINE, PEOPLE, at, demo, demo_folder, posts_to, slack  # noqa: F401
 
@@ -107,7 +108,7 @@ def test_jobs_are_registered_by_reference_with_fixed_ids_and_kept_across_restart
 def test_a_daemon_down_over_its_run_time_catches_up_once_on_start(rt, monkeypatch):
     """Jobs stored with a run time two days past (the daemon was down): on start the evaluation
     runs once, not once per missed day, and its fence row says so."""
-    from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_ERROR
+    from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 
     from jobs.daemon.run import build_scheduler, job_specs, register
 

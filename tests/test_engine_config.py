@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from jobs.config.settings import load_settings
-from jobs.execution import ExecutionSettings, scores, status
 from jobs.exceptions import ConfigError
+from jobs.execution import ExecutionSettings, scores, status
 from monitor.calendar import WorkCalendar
 from monitor.schedule import year_fraction
 from tests.conftest import NOW

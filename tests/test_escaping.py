@@ -27,8 +27,8 @@ from db.engine import transaction
 from db.models import Department, Project, Unit
 from jobs.clock import BEIJING
 from jobs.deliver import deliver
-from jobs.execution import ExecutionSettings, curve, status
 from jobs.evaluate import AlertConfig, evaluate
+from jobs.execution import ExecutionSettings, curve, status
 from jobs.ingest import ingest_file
 from jobs.ingest.report import outcome_lines
 from jobs.reports.chart import render_chart

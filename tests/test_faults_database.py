@@ -30,11 +30,21 @@ from db.exceptions import DatabaseUnavailable
 from db.migrate import upgrade
 from jobs import scheduled
 from jobs.cli.app import cli
-from jobs.daemon.run import build_scheduler, job_specs, register
 from jobs.clock import BEIJING
+from jobs.daemon.run import build_scheduler, job_specs, register
 from jobs.ingest.inbox import process_inbox
-from tests.fault_helpers import (Daemon, at, load, numbered_payments, outbox, postgres_url,  # noqa: F401
-                                 prepare_alerts, query, until, write_config)
+from tests.fault_helpers import (  # noqa: F401
+    Daemon,
+    at,
+    load,
+    numbered_payments,
+    outbox,
+    postgres_url,
+    prepare_alerts,
+    query,
+    until,
+    write_config,
+)
 from tests.helpers import payment, payment_rows, snapshot, write_csv
 from tests.reliability import record
 from tests.tcp_proxy import TcpProxy, closed_port
@@ -165,7 +175,7 @@ def test_the_daemon_stays_up_through_a_sqlite_lock_held_past_the_busy_timeout(tm
         until(lambda: latest_beat(url) is not None, what="a first heartbeat")
         with exclusive(path):
             said = json.loads(daemon.wait_for("could not use its job store"))
-        released = dt.datetime.now(dt.timezone.utc)
+        released = dt.datetime.now(dt.UTC)
         until(lambda: (latest_beat(url) or released) > released, timeout=20, what="a heartbeat after the lock")
         assert daemon.process.poll() is None, "the daemon is still up"
         assert daemon.stop() == 0
@@ -247,7 +257,7 @@ def test_postgresql_unreachable_fails_the_job_cleanly_the_scheduler_stays_up_and
         until(lambda: any("job store" in r.getMessage() or "raised an exception" in r.getMessage()
                           for r in caplog.records[seen:]), what="the scheduler said the database was away")
         failed = [r.getMessage() for r in caplog.records[seen:] if r.levelname in ("WARNING", "ERROR")]
-        back = dt.datetime.now(dt.timezone.utc)
+        back = dt.datetime.now(dt.UTC)
         proxy.up()
         until(lambda: (latest_beat(postgres_url) or back) > back, timeout=20, what="a heartbeat once reachable")
         assert scheduler.running and scheduler._thread.is_alive()

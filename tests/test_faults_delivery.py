@@ -13,8 +13,8 @@ from collections import defaultdict
 from alerts.slack import SlackNotifier
 from jobs.clock import BEIJING
 from jobs.deliver import LEASE, deliver
-from tests.fault_helpers import TOKEN, Daemon, GatedSlack, load, outbox, prepare_alerts, until, write_config
 from tests.fake_slack import PROXY_VARIABLES
+from tests.fault_helpers import TOKEN, Daemon, GatedSlack, load, outbox, prepare_alerts, until, write_config
 from tests.reliability import record
 
 LEADERS, KILLS, ANSWERED_PER_ROUND = 12, 4, 2
@@ -38,7 +38,7 @@ def test_kill_9_of_the_daemon_with_posts_in_flight_loses_nothing_and_duplicates_
             daemon.wait_for('"leader:')
             start = slack.arrived()
             slack.let_through(start + ANSWERED_PER_ROUND)
-            until(lambda: slack.arrived() == start + ANSWERED_PER_ROUND + 1, what="a post in flight")
+            until(lambda start=start: slack.arrived() == start + ANSWERED_PER_ROUND + 1, what="a post in flight")
             daemon.kill()  # the post is at Slack, its answer not yet back at the daemon
             slack.let_through(start + ANSWERED_PER_ROUND + 1)  # answered into a closed connection
         in_flight = {address for _, address, status in outbox(database_url) if status == "sending"}

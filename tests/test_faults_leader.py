@@ -17,8 +17,18 @@ from alerts.slack import SlackNotifier
 from jobs.clock import BEIJING
 from jobs.deliver import LEASE, deliver
 from tests.fake_slack import PROXY_VARIABLES
-from tests.fault_helpers import (TOKEN, Daemon, GatedSlack, load, outbox, postgres_url,  # noqa: F401
-                                 prepare_alerts, query, until, write_config)
+from tests.fault_helpers import (  # noqa: F401
+    TOKEN,
+    Daemon,
+    GatedSlack,
+    load,
+    outbox,
+    postgres_url,
+    prepare_alerts,
+    query,
+    until,
+    write_config,
+)
 from tests.reliability import record
 
 LEADERS, KILLS, ANSWERED_PER_ROUND = 12, 5, 2
@@ -52,10 +62,11 @@ def test_two_daemons_with_the_leader_killed_again_and_again_run_each_period_once
         standby = start()
         standby.wait_for("standing by")
         for _ in range(KILLS):
-            until(lambda: ticks.is_file() and f" {leader.pid}\n" in ticks.read_text(), what="the leader ticks")
+            until(lambda leader=leader: ticks.is_file() and f" {leader.pid}\n" in ticks.read_text(),
+                  what="the leader ticks")
             begin = slack.arrived()
             slack.let_through(begin + ANSWERED_PER_ROUND)
-            until(lambda: slack.arrived() == begin + ANSWERED_PER_ROUND + 1, what="a post in flight")
+            until(lambda begin=begin: slack.arrived() == begin + ANSWERED_PER_ROUND + 1, what="a post in flight")
             killed = time.monotonic()
             leader.kill()
             slack.let_through(begin + ANSWERED_PER_ROUND + 1)  # answered into a closed connection

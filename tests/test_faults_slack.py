@@ -19,8 +19,8 @@ from alerts.console import ConsoleNotifier
 from alerts.slack import SlackNotifier
 from jobs import scheduled
 from jobs.deliver import MAX_BACKOFF
-from tests.fault_helpers import TOKEN, ScriptedSlack, alert_data, at, load, outbox, unit, write_config
 from tests.fake_slack import PROXY_VARIABLES
+from tests.fault_helpers import TOKEN, ScriptedSlack, alert_data, at, load, outbox, unit, write_config
 from tests.helpers import payment, payment_rows, write_csv
 from tests.reliability import record
 
@@ -109,7 +109,7 @@ def test_slack_failing_a_whole_day_of_evaluations_loses_nothing_and_keeps_each_p
     for message, attempted, outcome, error in attempts:
         by_message[message].append((_aware(attempted), outcome, error or ""))
     for tries in by_message.values():
-        for (when, outcome, error), (after, _, _) in zip(tries, tries[1:]):
+        for (when, _outcome, error), (after, _, _) in zip(tries, tries[1:]):
             if "ratelimited" in error:
                 assert after - when >= dt.timedelta(seconds=RETRY_AFTER)
 

@@ -25,8 +25,14 @@ import pytest
 
 from db.engine import sqlite_url
 from db.exceptions import DatabaseUnavailable
-from jobs.daemon.leader import (LEADER_LOCK, THE_LOCK, PostgresLeadership, SqliteLeadership, leadership_for,
-                         wait_for_leadership)
+from jobs.daemon.leader import (
+    LEADER_LOCK,
+    THE_LOCK,
+    PostgresLeadership,
+    SqliteLeadership,
+    leadership_for,
+    wait_for_leadership,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_URL = os.environ.get("BUDGET_MONITOR_TEST_POSTGRES_URL")

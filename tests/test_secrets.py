@@ -26,8 +26,8 @@ from sqlalchemy.engine import make_url
 
 from jobs.clock import BEIJING
 from jobs.config.settings import load_settings, permission_warnings
-from jobs.ingest.inbox import process_inbox
 from jobs.ingest import ingest_file
+from jobs.ingest.inbox import process_inbox
 from tests.helpers import payment, payment_rows, quota_export, quota_line, snapshot, write_csv
 from tests.reliability import record
 

@@ -13,8 +13,7 @@ import zlib
 import pytest
 
 from alerts.console import ConsoleNotifier
-from alerts.notify import (EVENTS, RULES, AlertItem, AuthError, Message, PermanentError, Recipient, Sent,
-                           TransientError)
+from alerts.notify import EVENTS, RULES, AlertItem, AuthError, Message, PermanentError, Recipient, Sent, TransientError
 from alerts.render import MAX_BLOCKS, MAX_SECTION_CHARS, render_blocks, render_text
 from alerts.slack import MemoryEmailCache, SlackNotifier, slack_notifier_from_env
 

@@ -1,11 +1,11 @@
+import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from db.engine import transaction
 from db.migrate import downgrade, is_current, upgrade
 from db.models import Payment, Unit
-from db.engine import transaction
-import datetime as dt
 
 
 def test_migrations_reach_head_and_can_be_undone_and_redone(engine):

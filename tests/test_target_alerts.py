@@ -11,22 +11,22 @@ import pytest
 from alerts.notify import Message
 from alerts.render import render_text
 from alerts.routing import Directory, Person
-from alerts.rules import AlertSettings
+from alerts.findings import AlertSettings
 from jobs.clock import BEIJING
-from jobs.execution import ExecutionSettings
 from jobs.evaluate import AlertConfig, evaluate
+from jobs.execution import ExecutionSettings
 from jobs.ingest import ingest_file
 from tests.helpers import payment, payment_rows, write_xlsx
 from tests.target_helpers import (  # noqa: F401 (fixtures)
-    quota,
-    targets_file,
     ELDER_CODE,
     MERGES,
     SCIENCE,
     UNIT,
     gbk_csv,
     progress_rows,
+    quota,
     target_table,
+    targets_file,
 )
 
 SCIENCE_CODE = SCIENCE.split(" - ")[0]
@@ -186,7 +186,7 @@ def test_the_weekly_digest_counts_each_units_targets_and_names_those_needing_att
 
 def test_back_within_the_adjustment_limit_shows_the_adjustment_rate_not_the_execution_rate(factory, now, tmp_path):
     """A bug found while trying issue 6's demo: the notice took today's execution rate as "rate"."""
-    from alerts.rules import Finding
+    from alerts.findings import Finding
     from alerts.state import Policy, step
     from jobs.evaluate import snapshot, transitions
     from tests.helpers import adjustment, adjustment_rows, ingest_rows, quota_export, quota_line

@@ -4,7 +4,6 @@ jobs/evaluate.py and jobs/deliver.py, run exactly as the daemon runs them."""
 from __future__ import annotations
 
 import datetime as dt
-import fnmatch
 import json
 import os
 import sys
@@ -12,20 +11,19 @@ import sys
 import click
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import func, select
 
 from alerts.console import ConsoleNotifier
 from alerts.notify import Message
 from alerts.render import render_text
 from alerts.slack import slack_notifier_from_env
-from db.alert_store import acknowledge, add_silence
+from db.alert_store import acknowledge, add_silence, alert_listing, count_unsent, matching_keys
 from db.engine import transaction
 from db.exceptions import StorageError
-from db.models import AlertState, DeliveryAttempt, OutboxMessage, Silence
 from jobs.cli.base import CliError, Context, as_of_option
 from jobs.clock import beijing_now
-from jobs.deliver import DbEmailCache, DeliveryReport, deliver, engine_charts
+from jobs.deliver import DbEmailCache, DeliveryReport, deliver_outbox
 from jobs.evaluate import evaluate as run_evaluation
+from jobs.evaluate import evaluate_and_deliver
 from jobs.exceptions import EvaluationConflict
 from monitor.i18n import render
 
@@ -109,13 +107,20 @@ def evaluate(obj: Context, as_of: dt.date | None, dry_run: bool, as_json: bool) 
     factory = obj.factory()
     now = beijing_now()
     settings = obj.settings
+    report = DeliveryReport()
     try:
-        result = run_evaluation(factory, execution=settings.execution, alerts=settings.alerts, now=now, as_of=as_of,
-                                dry_run=dry_run)
+        if dry_run:
+            result = run_evaluation(factory, execution=settings.execution, alerts=settings.alerts, now=now,
+                                    as_of=as_of, dry_run=True)
+        else:
+            chosen = notifiers(obj, factory, quiet=as_json, stream=sys.stderr if as_json else None)
+            result, report = evaluate_and_deliver(
+                factory, execution=settings.execution, alerts=settings.alerts, now=now, as_of=as_of,
+                deliver=lambda when: deliver_outbox(factory, chosen, now=when, execution=settings.execution,
+                                                    charts=settings.alerts.charts))
     except (EvaluationConflict, StorageError) as exc:
         raise CliError(str(exc), obj.language) from exc
     language = obj.language
-    report = DeliveryReport()
     if dry_run:
         for plan in result.messages:
             message = Message(0, plan.draft.recipient, plan.draft.language, result.as_of, result.year,
@@ -124,10 +129,6 @@ def evaluate(obj: Context, as_of: dt.date | None, dry_run: bool, as_json: bool) 
                        + (f" {say(language, 'due', due=plan.due.isoformat(timespec='minutes'))}"
                           if plan.due > now else ""), err=as_json)
             click.echo(render_text(message) + "\n", err=as_json)
-    else:
-        chosen = notifiers(obj, factory, quiet=as_json, stream=sys.stderr if as_json else None)
-        report = deliver(factory, chosen, now=now, chart_maker=engine_charts(factory, settings.execution)
-                         if settings.alerts.charts else None)
     if as_json:
         click.echo(json.dumps(_result_json(result, report, dry_run), ensure_ascii=False, indent=2))
         return
@@ -143,7 +144,7 @@ def evaluate(obj: Context, as_of: dt.date | None, dry_run: bool, as_json: bool) 
     if waiting:
         click.echo(say(language, "waiting", count=len(waiting), due=min(waiting).isoformat(timespec="minutes")))
     with transaction(factory) as session:
-        pending = session.scalar(select(func.count()).where(OutboxMessage.status.in_(("pending", "sending"))))
+        pending = count_unsent(session)
     if pending > len(waiting):
         click.echo(say(language, "pending_total", count=pending - len(waiting)))
     for error in report.errors:
@@ -204,35 +205,7 @@ def alerts(ctx: click.Context, show_all: bool, as_json: bool) -> None:
 
 def _listing(obj: Context, show_all: bool) -> tuple[list[dict], list[dict], list[dict]]:
     with transaction(obj.factory()) as session:
-        query = select(AlertState).order_by(AlertState.status, AlertState.key)
-        if not show_all:
-            query = query.where(AlertState.status == "firing")
-        states = [_state_json(s) for s in session.scalars(query)]
-        unsent = [_failure_json(m, session) for m in session.scalars(
-            select(OutboxMessage).where(OutboxMessage.status.in_(("pending", "sending", "failed")))
-            .order_by(OutboxMessage.id))]
-        silences = [{"id": x.id, "pattern": x.pattern, "until": x.until.isoformat(), "reason": x.reason}
-                    for x in session.scalars(select(Silence).where(Silence.until >= beijing_now().date())
-                                             .order_by(Silence.id))]
-    return states, unsent, silences
-
-
-def _state_json(state: AlertState) -> dict:
-    return {"key": state.key, "rule": state.rule, "severity": state.severity, "status": state.status,
-            "name": state.name, "fired_on": state.fired_on.isoformat(),
-            "last_notified_on": state.last_notified_on.isoformat() if state.last_notified_on else None,
-            "notify_count": state.notify_count, "escalated": state.escalated,
-            "ack_until": state.ack_until.isoformat() if state.ack_until else None, "ack_reason": state.ack_reason,
-            "facts": state.facts}
-
-
-def _failure_json(message: OutboxMessage, session) -> dict:
-    attempts = session.scalar(select(DeliveryAttempt.id).where(DeliveryAttempt.outbox_id == message.id)
-                              .order_by(DeliveryAttempt.id.desc()).limit(1))
-    return {"id": message.id, "to": message.recipient_name or message.recipient_address, "status": message.status,
-            "attempts": message.attempts, "error": message.last_error,
-            "next_attempt_at": message.next_attempt_at.isoformat() if message.status == "pending" else None,
-            "last_attempt_id": attempts}
+        return alert_listing(session, show_all=show_all, today=beijing_now().date())
 
 
 def _print_alerts(language: str, states: list[dict], unsent: list[dict], silences: list[dict]) -> None:
@@ -294,9 +267,9 @@ def silence(obj: Context, pattern: str, until: dt.date, reason: str) -> None:
     """
     with transaction(obj.factory()) as session:
         add_silence(session, pattern, until, reason, beijing_now())
-        keys = list(session.scalars(select(AlertState.key)))
+        matched = matching_keys(session, pattern)
     click.echo(say(obj.language, "silenced", pattern=pattern, until=until, reason=reason))
-    if not any(fnmatch.fnmatchcase(key, pattern) for key in keys):
+    if not matched:
         click.echo(say(obj.language, "no_match", pattern=pattern), err=True)
     if until < beijing_now().date():
         click.echo(say(obj.language, "past", until=until), err=True)

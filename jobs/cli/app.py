@@ -59,12 +59,11 @@ def cli(ctx: click.Context, database: str | None, config_path: str | None, langu
 
 def _remember_secrets(settings) -> None:
     """What an unexpected traceback must not show (main() masks it)."""
-    from sqlalchemy.engine import make_url
-
+    from db.engine import url_password
     from jobs.daemon.logs import remember_secrets
 
     try:
-        remember_secrets(make_url(settings.database_url).password)
+        remember_secrets(url_password(settings.database_url))
     except Exception:  # noqa: BLE001 — an unreadable URL is reported when it is used
         pass
 

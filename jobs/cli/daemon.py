@@ -7,13 +7,12 @@ import json
 import os
 
 import click
-from sqlalchemy import func, select
 
-from db.alert_store import latest_payment_export
+from db.alert_store import count_unsent, delivery_trouble
 from db.engine import transaction
 from db.exceptions import StorageError
+from db.figures import latest_payment_export
 from db.job_runs import last_beat
-from db.models import OutboxMessage
 from jobs.cli.base import CliError, Context
 from monitor.i18n import render
 
@@ -58,29 +57,24 @@ def run(obj: Context) -> None:
 
     后台服务：监视收件箱自动导入，工作日定时及每次导入后评估并发送预警，考核节点前提醒，每周摘要。
     """
-    from jobs.daemon.run import run_daemon
+    from alerts.slack import slack_token
+    from db.engine import url_password
     from jobs.daemon.logs import setup_logging
+    from jobs.daemon.run import run_daemon
     from jobs.scheduled import runtime_for
 
     settings = obj.settings
-    from alerts.slack import slack_token
 
     try:
         token = slack_token(os.environ)
     except ValueError as exc:
         raise CliError(str(exc), obj.language, 2) from exc
-    setup_logging(secrets=[s for s in (token, _password(settings.database_url)) if s])
+    setup_logging(secrets=[s for s in (token, url_password(settings.database_url)) if s])
     try:
         runtime = runtime_for(settings)
     except (StorageError, ValueError) as exc:
         raise CliError(str(exc), obj.language, 2) from exc
     raise SystemExit(run_daemon(settings.source, runtime))
-
-
-def _password(url: str) -> str | None:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).password
 
 
 @click.command()
@@ -97,11 +91,8 @@ def health(obj: Context, as_json: bool) -> None:
         with transaction(obj.factory()) as session:
             beat = last_beat(session)
             latest = latest_payment_export(session, now.year)
-            failed = session.scalar(select(func.count()).where(OutboxMessage.status == "failed",
-                                                               OutboxMessage.created_at >= now - dt.timedelta(days=7)))
-            stuck = session.scalar(select(func.count()).where(OutboxMessage.status.in_(("pending", "sending")),
-                                                              OutboxMessage.attempts >= STUCK_ATTEMPTS))
-            pending = session.scalar(select(func.count()).where(OutboxMessage.status.in_(("pending", "sending"))))
+            failed, stuck = delivery_trouble(session, since=now - dt.timedelta(days=7), attempts=STUCK_ATTEMPTS)
+            pending = count_unsent(session)
     except StorageError as exc:
         raise CliError(str(exc), language, 2) from exc
     checks = {}
@@ -148,24 +139,22 @@ def replay(obj: Context, start: dt.date, end: dt.date) -> None:
     import tempfile
     from pathlib import Path
 
-    from sqlalchemy.engine import make_url
-
     from alerts.console import ConsoleNotifier
-    from db.engine import make_engine, session_factory, sqlite_url
+    from db.engine import make_engine, session_factory, sqlite_file, sqlite_url
     from db.migrate import upgrade
     from jobs.daemon.replay import copy_sqlite
     from jobs.daemon.replay import replay as run_replay
     from jobs.scheduled import Runtime
 
     language, settings = obj.language, obj.settings
-    url = make_url(settings.database_url)
-    if url.get_backend_name() != "sqlite" or not url.database:
+    database = sqlite_file(settings.database_url)
+    if database is None:
         raise CliError(say(language, "replay_sqlite"), language, 2)
     if end < start:
         raise CliError(say(language, "replay_order"), language, 2)
     obj.factory()  # the schema is current before the copy
     with tempfile.TemporaryDirectory(prefix="budget-monitor-replay-") as folder:
-        copy = copy_sqlite(Path(url.database), Path(folder) / "replay.sqlite")
+        copy = copy_sqlite(Path(database), Path(folder) / "replay.sqlite")
         engine = make_engine(sqlite_url(copy))
         upgrade(engine)
         runtime = Runtime(settings, session_factory(engine), {"console": ConsoleNotifier()},

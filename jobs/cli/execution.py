@@ -24,9 +24,9 @@ from rich.text import Text
 from alerts.target_rules import WatchedTarget, amount
 from db.exceptions import StorageError
 from jobs.cli.base import CliError, Context, as_of_option, resolve_period, unit_option
+from jobs.cli.execution_json import needs_judgement, scores_json, status_json, target_text, targets_total
 from jobs.execution import scores as load_scores
 from jobs.execution import status as load_status
-from jobs.cli.execution_json import needs_judgement, scores_json, status_json, target_text, targets_total
 from jobs.targets_eval import TargetScore, summary, target_scores, watch_targets
 from monitor.assess import EntityStatus, ScoreCard, rank
 from monitor.i18n import render
@@ -172,13 +172,12 @@ def _no_data(obj: Context, year: int, unit_code: str | None) -> CliError:
     """Nothing for that year (or unit): say which years the database does have."""
     from db.engine import transaction
     from db.figures import years_with_data
-    from db.models import Department
-    from sqlalchemy import select
+    from db.lookups import department_name
 
     language = obj.language
     with transaction(obj.factory()) as session:
         if unit_code:
-            department = session.scalar(select(Department.name).where(Department.code == unit_code))
+            department = department_name(session, unit_code)
             code = "department_not_unit" if department is not None else "no_unit"
             return CliError(say(language, code, year=year, unit=unit_code), language)
         years = years_with_data(session)
@@ -364,7 +363,7 @@ def score(obj: Context, year, as_of, unit_code, as_json) -> None:
         return
     console = console_for_tables()
     for card in cards:
-        _print_card(console, language, card)
+        print_score_card(console, language, card)
         if card.level == "unit" and card.code in by_unit:
             _print_targets(console, language, card.code, card.name, as_of, by_unit[card.code])
     carded = {c.code for c in cards if c.level == "unit"}
@@ -377,14 +376,11 @@ def score(obj: Context, year, as_of, unit_code, as_json) -> None:
 def _departments(obj: Context) -> dict[str, str]:
     """unit code → department code (the targets' rules and routing follow the department)."""
     from db.engine import transaction
-    from db.models import Department, Unit
-    from sqlalchemy import select
+    from db.lookups import unit_departments
 
     try:
         with transaction(obj.factory()) as session:
-            rows = session.execute(select(Unit.code, Department.code)
-                                   .join(Department, Department.id == Unit.department_id)).all()
-        return {unit: department for unit, department in rows}
+            return unit_departments(session)
     except StorageError as exc:
         raise _storage(obj, exc) from exc
 
@@ -436,7 +432,9 @@ def _print_targets(console: Console, language: str, code: str, name: str, as_of,
     console.print(line, markup=False)
 
 
-def _print_card(console: Console, language: str, card: ScoreCard) -> None:
+def print_score_card(console: Console, language: str, card: ScoreCard) -> None:
+    """One score card as a table: each indicator with its weight, score, status and inputs (the
+    demo prints the department's card the same way)."""
     table = Table(title=say(language, "score_title", level=say(language, f"level.{card.level}"), code=card.code,
                             name=card.name, year=card.year, score=two(card.score), weight=two(card.weight),
                             as_of=card.as_of.isoformat()), title_justify="left")

@@ -16,11 +16,10 @@ import click
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import func, select
 
 from db.engine import transaction
 from db.exceptions import StorageError
-from db.models import PerformanceTarget, TargetProgress, Unit
+from db.lookups import latest_target_year, previous_report, stored_target, unit_id
 from db.target_queries import TargetFacts, load_targets
 from db.target_store import KnownProject, KnownTarget, KnownUnit, record_progress
 from jobs.cli.base import CliError, Context, as_of_option, unit_option
@@ -148,7 +147,9 @@ def _lower_than_before(session, target_id: int, reported_on: dt.date, actual) ->
     """(date, value) of the latest earlier report when ``actual`` is lower and the target's reports
     are cumulative (a count, a cost: not a rate or a satisfaction level, which may fall); else None.
     Accepted all the same: a lower figure may be a correction."""
-    stored = session.get(PerformanceTarget, target_id)
+    stored = stored_target(session, target_id)
+    if stored is None:
+        return None
     spec = TargetValue(stored.operator, stored.value, stored.measure, stored.target_text)
     if spec.operator == "improve":
         return None
@@ -156,13 +157,10 @@ def _lower_than_before(session, target_id: int, reported_on: dt.date, actual) ->
                     spec=spec, year=stored.budget_year, due=stored.due_on, window_start=stored.window_start)
     if not (mode_of(target) == "cumulative" or (mode_of(target) == "cap" and spec.is_money)):
         return None
-    earlier = session.execute(
-        select(TargetProgress.reported_on, TargetProgress.actual)
-        .where(TargetProgress.target_id == target_id, TargetProgress.reported_on < reported_on)
-        .order_by(TargetProgress.reported_on.desc()).limit(1)).first()
-    if earlier is None or actual >= earlier.actual:
+    earlier = previous_report(session, target_id, reported_on)
+    if earlier is None or actual >= earlier[1]:
         return None
-    return earlier.reported_on, earlier.actual
+    return earlier
 
 
 def _target(catalog: DbCatalog, language: str, unit_text: str, project_text: str | None, indicator: str,
@@ -235,13 +233,12 @@ def targets(obj: Context, unit: str | None, year: int | None, as_of: dt.date | N
         with transaction(obj.factory()) as session:
             unit_ids = None
             if unit is not None:
-                unit_id = session.scalar(select(Unit.id).where(Unit.code == unit))
-                if unit_id is None:
+                found = unit_id(session, unit)
+                if found is None:
                     raise CliError(say(language, "no_unit", unit=unit), language)
-                unit_ids = [unit_id]
+                unit_ids = [found]
             if year is None:
-                year = (as_of.year if as_of else None) or session.scalar(select(func.max(PerformanceTarget.budget_year))) \
-                    or beijing_now().year
+                year = (as_of.year if as_of else None) or latest_target_year(session) or beijing_now().year
             as_of = as_of or dt.date(year, 12, 31)
             facts = load_targets(session, year, as_of, unit_ids)
     except StorageError as exc:

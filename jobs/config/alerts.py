@@ -41,7 +41,7 @@ from decimal import Decimal, InvalidOperation
 
 from alerts.notify import SEVERITIES, Recipient
 from alerts.routing import ROLES, Channel, Directory, Person
-from alerts.rules import DEFAULT_LEVELS, AlertSettings
+from alerts.findings import DEFAULT_LEVELS, AlertSettings
 from alerts.state import Policy
 from jobs.evaluate import AlertConfig
 from jobs.exceptions import ConfigError

@@ -43,9 +43,9 @@ from pathlib import Path
 from db.engine import DEFAULT_SQLITE_FILE, normalize_url
 from jobs.config.alerts import alert_config
 from jobs.config.daemon import DaemonSettings, daemon_settings
-from jobs.execution import ExecutionSettings
 from jobs.evaluate import AlertConfig
 from jobs.exceptions import ConfigError
+from jobs.execution import ExecutionSettings
 from jobs.ingest.headers import BY_KIND, COMMON
 from monitor.calendar import WorkCalendar
 from monitor.i18n import LANGUAGES

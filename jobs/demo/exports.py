@@ -37,8 +37,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
 from jobs.demo import seed2023
-from jobs.demo.plan import (Adjustment, DemoPlan, Payment, Quota, build_plan, quarter_bounds,
-                            quarter_of, wan_to_fen)
+from jobs.demo.plan import Adjustment, DemoPlan, Payment, Quota, build_plan, quarter_bounds, quarter_of, wan_to_fen
 from monitor.money import from_fen
 
 QUOTA_TITLE = "单位指标额度查询导出明细表"

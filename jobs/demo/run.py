@@ -19,12 +19,12 @@ from rich.table import Table
 
 from db.engine import make_engine, session_factory, sqlite_url
 from db.migrate import upgrade
+from jobs.cli.execution_json import scores_json
 from jobs.clock import beijing_now
 from jobs.demo import seed2023
 from jobs.demo.exports import week_span, write_demo_exports
 from jobs.demo.targets import write_progress, write_targets
 from jobs.execution import ExecutionSettings, scores, status
-from jobs.cli.execution_json import scores_json
 from jobs.ingest import ingest_paths
 from jobs.ingest.report import print_outcomes
 from monitor.i18n import render
@@ -73,7 +73,8 @@ def demo_config_text(inbox: Path | None = None) -> str:
     """The demo's config file: the evaluation's default rules, with the one input the demo's
     exports cannot carry — last year's 三公 budget (表 1-11), in 万元 — no quiet hours (the
     demo replays the past), its inbox, and the leaders who hear the alerts."""
-    people = "".join(f'\n[[people]]\nname = "{name}"\nrole = "{role}"\n{kind} = {json.dumps(_codes(codes), ensure_ascii=False)}\n'
+    people = "".join(f'\n[[people]]\nname = "{name}"\nrole = "{role}"\n'
+                     f"{kind} = {json.dumps(_codes(codes), ensure_ascii=False)}\n"
                      for name, role, kind, codes in DEMO_PEOPLE)
     daemon = f"\n[daemon]\ninbox = {json.dumps(str(inbox))}\n" if inbox is not None else ""
     return (f"# budget-monitor demo settings (written by `budget-monitor demo`)\n"
@@ -182,9 +183,9 @@ def run_demo(folder: Path, *, language: str = "zh", database: str | None = None,
         units_table.add_row(f"{u['code']} {u['name']}", f"{to_wan(D(u['budget'])):,}", f"{to_wan(D(u['paid'])):,}",
                             f"{u['execution_rate']}%")
     console.print(units_table)
-    from jobs.cli.execution import _print_card
+    from jobs.cli.execution import print_score_card
 
-    _print_card(console, language, department)
+    print_score_card(console, language, department)
     if db_file is not None:
         console.print(say("next"), markup=False)
         for command in (f"status --as-of {DEMO_YEAR}-03-15", f"score --year {DEMO_YEAR}",

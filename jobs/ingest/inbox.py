@@ -54,7 +54,8 @@ NOT_READ = frozenset({"file_missing", "file_forbidden", "is_folder", "is_symlink
 TEXT = {
     "symlink": {"zh": "符号链接：不跟随链接，请放入文件本身",
                 "en": "a symbolic link: links are not followed; drop the file itself"},
-    "folder": {"zh": "文件夹：只读取收件箱中的文件，不读取子文件夹", "en": "a folder: only files in the inbox itself are read"},
+    "folder": {"zh": "文件夹：只读取收件箱中的文件，不读取子文件夹",
+               "en": "a folder: only files in the inbox itself are read"},
     "hidden": {"zh": "隐藏文件", "en": "a hidden file"},
     "lock": {"zh": "Office 锁文件（该文件正在 Excel 中打开）",
              "en": "an Office lock file (the workbook is open in Excel)"},

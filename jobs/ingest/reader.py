@@ -27,9 +27,9 @@ import math
 import re
 import zipfile
 import zlib
-from decimal import Decimal
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -130,8 +130,10 @@ def _is_text(data: bytes) -> bool:
 
 CONTENT = {  # what a file really is: (zh, en, advice zh, advice en)
     "csv": ("CSV 文本", "CSV text", "请把扩展名改为 .csv", "rename it to .csv"),
-    "pdf": ("PDF 文档", "a PDF document", "请从系统导出 Excel 或 CSV 文件", "export an Excel or CSV file from the system"),
-    "html": ("网页（HTML）", "a web page (HTML)", "请用 Excel 打开并另存为 .xlsx", "open it in Excel and save it as .xlsx"),
+    "pdf": ("PDF 文档", "a PDF document", "请从系统导出 Excel 或 CSV 文件",
+            "export an Excel or CSV file from the system"),
+    "html": ("网页（HTML）", "a web page (HTML)", "请用 Excel 打开并另存为 .xlsx",
+             "open it in Excel and save it as .xlsx"),
     "xml": ("XML 文本（如 Excel 2003 XML 表格）", "XML text (such as an Excel 2003 XML spreadsheet)",
             "请用 Excel 打开并另存为 .xlsx", "open it in Excel and save it as .xlsx"),
     "zip": ("Excel 工作簿（.xlsx）", "an Excel workbook (.xlsx)", "请把扩展名改为 .xlsx", "rename it to .xlsx"),

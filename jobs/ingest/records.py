@@ -15,7 +15,6 @@ import pandas as pd
 from jobs.ingest.columns import ProblemLog, parse_column
 from jobs.ingest.headers import KEY_FIELD, vocabulary
 from jobs.ingest.problems import problem
-from monitor.money import from_fen
 from jobs.ingest.values import (
     CellError,
     normalize_text,
@@ -25,6 +24,7 @@ from jobs.ingest.values import (
     parse_fen,
     parse_flag,
 )
+from monitor.money import from_fen
 
 PAYMENT_STATUS = {
     "已支付": "paid", "支付成功": "paid", "已清算": "paid", "已到账": "paid", "已付款": "paid",

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from monitor.money import from_fen
-
 from jobs.ingest.columns import ProblemLog, parse_column
 from jobs.ingest.headers import KEY_FIELD, find_header, header_scale, map_columns, vocabulary
 from jobs.ingest.problems import Refused, problem
@@ -24,6 +22,7 @@ from jobs.ingest.records import KIND_RULES, Context
 from jobs.ingest.target_records import RULES as TARGET_RULES
 from jobs.ingest.target_refs import FINISH, Catalog
 from jobs.ingest.values import CellError, parse_date, parse_fen, parse_year
+from monitor.money import from_fen
 
 TOTAL_WORDS = ("合计", "总计", "小计", "总合计")
 _SCALE_WAN = re.compile(r"单位[:：]?\s*万元")

@@ -31,7 +31,7 @@ from jobs.execution import ExecutionCurve
 from jobs.reports.fonts import CjkFont, find_cjk_font, has_bold, renders
 from monitor.i18n import render
 from monitor.money import ZERO, rate, to_wan
-from monitor.pacing import target_amount
+from monitor.pacing import shortfall
 from monitor.schedule import schedule_rate
 
 TEXT = {
@@ -122,10 +122,10 @@ def headline(curve: ExecutionCurve, language: str) -> tuple[str, str]:
         if checkpoint.date == curve.as_of:
             met = current >= checkpoint.target_rate
             verdict = say(language, "met" if met else "missed")
-            return (say(language, "judged", date=date, rate=rate_text(current), target=rate_text(checkpoint.target_rate),
-                        verdict=verdict), GREEN if met else RED)
+            return (say(language, "judged", date=date, rate=rate_text(current),
+                        target=rate_text(checkpoint.target_rate), verdict=verdict), GREEN if met else RED)
         if checkpoint.date > curve.as_of:
-            gap = max(ZERO, target_amount(curve.budget, checkpoint.target_rate) - paid)
+            gap = shortfall(paid, curve.budget, checkpoint.target_rate)
             when = when_text(language, checkpoint.date)
             if gap == ZERO:
                 return (say(language, "reached", date=date, rate=rate_text(current), when=when,

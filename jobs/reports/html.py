@@ -32,9 +32,11 @@ TEXT = {
     "calendar": {"zh": "工作日历未包含 {years} 年的节假日，剩余工作日按周一至周五计算。",
                  "en": "the working-day calendar does not know the holidays of {years}: working days are "
                        "counted Monday to Friday."},
-    "chart_alt": {"zh": "累计执行率与序时进度、考核进度对比图", "en": "cumulative execution against the schedule and checkpoints"},
+    "chart_alt": {"zh": "累计执行率与序时进度、考核进度对比图",
+                  "en": "cumulative execution against the schedule and checkpoints"},
     "table": {"zh": "各部门、单位、项目执行进度", "en": "Departments, units and projects"},
-    "legend": {"zh": "按低于序时进度的幅度排序。红底：执行率低于序时进度；红字：按当前进度到下一考核节点仍达不到考核进度。",
+    "legend": {"zh": "按低于序时进度的幅度排序。红底：执行率低于序时进度；"
+                     "红字：按当前进度到下一考核节点仍达不到考核进度。",
                "en": "Ranked by how far below the time schedule. Red rows: below the time schedule; red figures: "
                      "projected to miss the next checkpoint."},
     "empty": {"zh": "没有数据。", "en": "no data."},
@@ -97,6 +99,7 @@ def render_report(report: StatusReport, curve: ExecutionCurve, language: str) ->
     chart, chart_warning = _chart_uri(curve, language)
     name = f"{curve.name} " if curve.name else ""
     title = say(language, "title", name=name, year=report.year)
+    meta = say(language, "meta", as_of=report.as_of.isoformat(), method=schedule_text(language, curve.schedule))
     warnings = _warnings(report, language) + ([chart_warning] if chart_warning else [])
     rows = status_rows(report, LEVELS)
     parts = [
@@ -110,7 +113,7 @@ def render_report(report: StatusReport, curve: ExecutionCurve, language: str) ->
         "</head>",
         "<body>",
         f"<h1>{e(title)}</h1>",
-        f'<p class="meta">{e(say(language, "meta", as_of=report.as_of.isoformat(), method=schedule_text(language, curve.schedule)))}</p>',
+        f'<p class="meta">{e(meta)}</p>',
         *(f'<p class="warn">{e(say(language, "warning"))}{e(w)}</p>' for w in warnings),
         f'<figure><img alt="{e(say(language, "chart_alt"))}" src="{chart}"></figure>',
         f"<h2>{e(say(language, 'table'))}</h2>",

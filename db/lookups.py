@@ -1,0 +1,44 @@
+"""Small reads the commands need: names and codes of departments and units, the latest target
+year, a target's previous progress report. Queries live here so the CLI stays a thin layer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.models import Department, PerformanceTarget, TargetProgress, Unit
+
+
+def department_name(session: Session, code: str) -> str | None:
+    return session.scalar(select(Department.name).where(Department.code == code))
+
+
+def unit_departments(session: Session) -> dict[str, str]:
+    """unit code → department code."""
+    rows = session.execute(select(Unit.code, Department.code).join(Department, Department.id == Unit.department_id))
+    return {unit: department for unit, department in rows}
+
+
+def unit_id(session: Session, code: str) -> int | None:
+    return session.scalar(select(Unit.id).where(Unit.code == code))
+
+
+def latest_target_year(session: Session) -> int | None:
+    """The latest budget year with performance targets, if any."""
+    return session.scalar(select(func.max(PerformanceTarget.budget_year)))
+
+
+def stored_target(session: Session, target_id: int) -> PerformanceTarget | None:
+    return session.get(PerformanceTarget, target_id)
+
+
+def previous_report(session: Session, target_id: int, before: dt.date) -> tuple[dt.date, Decimal] | None:
+    """(date, actual) of the latest progress report of a target dated before ``before``."""
+    row = session.execute(
+        select(TargetProgress.reported_on, TargetProgress.actual)
+        .where(TargetProgress.target_id == target_id, TargetProgress.reported_on < before)
+        .order_by(TargetProgress.reported_on.desc()).limit(1)).first()
+    return None if row is None else (row.reported_on, row.actual)
