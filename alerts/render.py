@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from decimal import InvalidOperation
 
 from alerts import render_targets as targets
-from alerts.notify import RULES, AlertItem, Message
+from alerts.notify import RULE_ORDER, AlertItem, Message
 from monitor.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from monitor.i18n import render as _render
 from monitor.money import D, to_wan
@@ -72,7 +72,8 @@ TEXT = {
     "severity.blue": {"zh": "🔵 蓝色预警", "en": "🔵 Blue alert"},
     "severity.other": {"zh": "⚪ {severity}", "en": "⚪ {severity}"},
     "title.fire": {"zh": "{badge} · {rule}", "en": "{badge} · {rule}"},
-    "title.repeat": {"zh": "【提醒】{badge} · {rule}（仍未解决）", "en": "Reminder · {badge} · {rule} (still unresolved)"},
+    "title.repeat": {"zh": "【提醒】{badge} · {rule}（仍未解决）",
+                     "en": "Reminder · {badge} · {rule} (still unresolved)"},
     "title.escalate": {"zh": "【升级】{badge} · {rule}（{why}）", "en": "Escalated · {badge} · {rule} ({why})"},
     "title.upgrade": {"zh": "{badge} · {rule}（预警级别已提高）", "en": "{badge} · {rule} (severity raised)"},
     "title.resolve": {"zh": "✅ 已恢复正常 · 解除「{rule}」预警", "en": "✅ Back on schedule · “{rule}” cleared"},
@@ -92,7 +93,8 @@ TEXT = {
                      "en": "{rate}% paid so far ({paid} of {budget} × 10,000 yuan)"},
     "paid.rate": {"zh": "目前已支付 {rate}%", "en": "{rate}% paid so far"},
     "paid.of": {"zh": "已支付 {paid} 万元 / 预算 {budget} 万元", "en": "{paid} of {budget} × 10,000 yuan paid"},
-    "daily": {"zh": "日均约 {daily_needed} 万元（按工作日）", "en": "about {daily_needed} × 10,000 yuan per working day"},
+    "daily": {"zh": "日均约 {daily_needed} 万元（按工作日）",
+              "en": "about {daily_needed} × 10,000 yuan per working day"},
     # behind_checkpoint
     "bc.left": {"zh": "距 {checkpoint_date} 考核节点还有 {days_left} 天（{working_days_left} 个工作日）",
                 "en": "{days_left} days ({working_days_left} working days) left to the {checkpoint_date} checkpoint"},
@@ -153,7 +155,8 @@ TEXT = {
                         "higher level)"},
     "ar.counted": {"zh": "计入调整 {counted} 笔", "en": "{counted} adjustments counted"},
     # stale_data
-    "sd.old_limit": {"zh": "最新的支付数据导出于 {latest_export}，已 {working_days_old} 个工作日未更新（上限 {limit} 个工作日）",
+    "sd.old_limit": {"zh": "最新的支付数据导出于 {latest_export}，"
+                           "已 {working_days_old} 个工作日未更新（上限 {limit} 个工作日）",
                      "en": "the latest payment export is from {latest_export}, {working_days_old} working days old "
                            "(limit {limit})"},
     "sd.old": {"zh": "最新的支付数据导出于 {latest_export}，已 {working_days_old} 个工作日未更新",
@@ -173,7 +176,8 @@ TEXT = {
     "rs.bs.within": {"zh": "与序时进度（{schedule_rate}%）的差距已缩小到 {points_allowed} 个百分点以内",
                      "en": "within {points_allowed} points of the time schedule ({schedule_rate}%) again"},
     "rs.bs.caught_up": {"zh": "已赶上序时进度 {schedule_rate}%", "en": "back on the time schedule of {schedule_rate}%"},
-    "rs.st.paid_on": {"zh": "已恢复支付，最近一次支付在 {last_payment}", "en": "payments resumed, the latest on {last_payment}"},
+    "rs.st.paid_on": {"zh": "已恢复支付，最近一次支付在 {last_payment}",
+                      "en": "payments resumed, the latest on {last_payment}"},
     "rs.st.resumed": {"zh": "已恢复支付", "en": "payments resumed"},
     "rs.os.within": {"zh": "已支付 {paid} 万元，未超出预算 {budget} 万元",
                      "en": "{paid} × 10,000 yuan paid, within the budget of {budget}"},
@@ -219,8 +223,8 @@ SENTENCE_SEPARATOR = {"zh": "", "en": " "}
 
 AMOUNTS = frozenset({"paid", "budget", "gap", "daily_needed", "remaining", "over", "adjusted", "initial",
                      "next_gap", "next_daily_needed"})
-RATES = frozenset({"rate", "target_rate", "schedule_rate", "points_behind", "points_allowed", "projected_rate", "limit", "warning",
-                   "next_target_rate"}) | targets.RATES
+RATES = frozenset({"rate", "target_rate", "schedule_rate", "points_behind", "points_allowed", "projected_rate",
+                   "limit", "warning", "next_target_rate"}) | targets.RATES
 DAYS = frozenset({"checkpoint_date", "next_date"}) | targets.DAYS  # a day of the year: "3月31日"
 DATES = frozenset({"last_payment", "latest_export"}) | targets.DATES  # may be of an earlier year: "2023年2月10日"
 COUNTS = frozenset({"working_days_left", "days_left", "idle_working_days", "working_days_old", "counted", "exempt"}
@@ -365,10 +369,10 @@ def _params(item: AlertItem, language: str) -> tuple[dict[str, str], set[str]]:
 
 
 def _ordered(items: Iterable[AlertItem]) -> list[AlertItem]:
-    """Most urgent first: RULES order, red before blue, "back on schedule" notices last (stable)."""
+    """Most urgent first: RULE_ORDER order, red before blue, "back on schedule" notices last (stable)."""
     severity = {"red": 0, "orange": 1, "yellow": 2, "blue": 3}
     return sorted(items, key=lambda i: (i.event == "resolve",
-                                        RULES.index(i.rule) if i.rule in RULES else len(RULES),
+                                        RULE_ORDER.index(i.rule) if i.rule in RULE_ORDER else len(RULE_ORDER),
                                         severity.get(i.severity, len(severity))))
 
 

@@ -20,13 +20,15 @@ TEXT = {
     "rule.delivery_gap": {"zh": "资金执行与产出不匹配", "en": "spending and delivery out of step"},
     # target_behind
     "tb.milestone": {"zh": "{milestone_date}前应完成 {expected_text}", "en": "{expected_text} due by {milestone_date}"},
-    "tb.schedule": {"zh": "按序时进度目前应完成 {expected_text}", "en": "{expected_text} expected by now on the time schedule"},
+    "tb.schedule": {"zh": "按序时进度目前应完成 {expected_text}",
+                    "en": "{expected_text} expected by now on the time schedule"},
     "tb.reported": {"zh": "截至{reported_on}报告完成 {actual_text}（全年目标 {target_text}）",
                     "en": "{actual_text} reported as of {reported_on} (target for the year {target_text})"},
     "tb.nothing": {"zh": "尚未报告完成情况（全年目标 {target_text}）",
                    "en": "nothing reported yet (target for the year {target_text})"},
     "tb.gap": {"zh": "还差 {gap_text}", "en": "{gap_text} short"},
-    "tb.projected": {"zh": "按目前进度预计全年完成 {projected_text}", "en": "at this pace about {projected_text} by the year end"},
+    "tb.projected": {"zh": "按目前进度预计全年完成 {projected_text}",
+                     "en": "at this pace about {projected_text} by the year end"},
     "rs.tb": {"zh": "已赶上进度：完成 {actual_text}（全年目标 {target_text}）",
               "en": "back on pace: {actual_text} done (target for the year {target_text})"},
     # target_missed
@@ -35,7 +37,8 @@ TEXT = {
     "tm.unreported": {"zh": "完成时限{due}已过，未报告完成情况（目标 {target_text}）",
                       "en": "due {due} and nothing reported (target {target_text})"},
     "rs.tm": {"zh": "已完成 {actual_text}（目标 {target_text}）", "en": "{actual_text} done (target {target_text})"},
-    "tm.completion": {"zh": "完成率 {completion}%（低于 90% 不得分）", "en": "completion {completion}% (nothing below 90%)"},
+    "tm.completion": {"zh": "完成率 {completion}%（低于 90% 不得分）",
+                      "en": "completion {completion}% (nothing below 90%)"},
     # target_cap
     "tc.crossed": {"zh": "已支出 {spent_text}，超出成本上限 {cap_text}（超出 {over_text}）",
                    "en": "{spent_text} spent, over the cost cap of {cap_text} by {over_text}"},
@@ -45,7 +48,8 @@ TEXT = {
                           "en": "This cost indicator will lose its points: check the payments or explain them"},
     "tc.advice_near": {"zh": "请控制后续支出，超出上限该指标将失分",
                        "en": "Hold further spending: crossing the cap loses this indicator's points"},
-    "rs.tc": {"zh": "支出 {spent_text}，在成本上限 {cap_text} 以内", "en": "{spent_text} spent, within the cap of {cap_text}"},
+    "rs.tc": {"zh": "支出 {spent_text}，在成本上限 {cap_text} 以内",
+              "en": "{spent_text} spent, within the cap of {cap_text}"},
     # target_window
     "tw.soon": {"zh": "完成时间窗口为 {window_start}—{window_end}，还有 {days_left} 天开始，请提前安排",
                 "en": "due in the window {window_start}–{window_end}, which opens in {days_left} days: plan ahead"},
@@ -54,21 +58,23 @@ TEXT = {
     "tw.missed": {"zh": "完成时间窗口 {window_start}—{window_end} 已过，未报告完成，该时效指标将失分",
                   "en": "the window {window_start}–{window_end} has passed with nothing reported: this timeliness "
                         "indicator loses its points"},
-    "tw.report": {"zh": "完成后请报告：budget-monitor progress add", "en": "Report it when done: budget-monitor progress add"},
+    "tw.report": {"zh": "完成后请报告：budget-monitor progress add",
+                  "en": "Report it when done: budget-monitor progress add"},
     "rs.tw": {"zh": "已报告完成（{reported_on}）", "en": "reported done ({reported_on})"},
     # target_silent
     "ts.since": {"zh": "已有 {weeks_silent} 周没有报告完成情况（最近一次在{reported_on}，目标 {target_text}）",
                  "en": "no progress reported for {weeks_silent} weeks (last on {reported_on}; target {target_text})"},
     "ts.never": {"zh": "今年已过 {weeks_silent} 周，尚未报告完成情况（目标 {target_text}）",
                  "en": "{weeks_silent} weeks into the year and no progress reported (target {target_text})"},
-    "rs.ts": {"zh": "已报告进度：完成 {actual_text}（{reported_on}）", "en": "progress reported: {actual_text} ({reported_on})"},
+    "rs.ts": {"zh": "已报告进度：完成 {actual_text}（{reported_on}）",
+              "en": "progress reported: {actual_text} ({reported_on})"},
     # delivery_gap
     "dgap.money": {"zh": "预算已执行 {rate}%，绩效目标平均只完成 {delivered}%（{targets} 项），相差 {points} 个百分点："
                          "资金已支出，产出尚未跟上",
                    "en": "{rate}% of the budget paid but its targets only {delivered}% done on average ({targets}), "
                          "{points} points apart: the money is out, the delivery is not"},
-    "dgap.delivery": {"zh": "绩效目标平均已完成 {delivered}%（{targets} 项），预算只执行 {rate}%，相差 {points} 个百分点："
-                            "请及时支付已完成工作的款项",
+    "dgap.delivery": {"zh": "绩效目标平均已完成 {delivered}%（{targets} 项），预算只执行 {rate}%，"
+                            "相差 {points} 个百分点：请及时支付已完成工作的款项",
                       "en": "its targets are {delivered}% done on average ({targets}) but only {rate}% of the budget "
                             "is paid, {points} points apart: pay for the work done"},
     # the weekly digest's targets section: one item per unit with targets
@@ -124,8 +130,8 @@ def localize(text: str, language: str) -> str:
     return text
 
 
-TEXTS = frozenset({"attention", "indicator", "scope", "target_text", "actual_text", "expected_text", "gap_text", "projected_text",
-                   "cap_text", "spent_text", "left_text", "over_text"})
+TEXTS = frozenset({"attention", "indicator", "scope", "target_text", "actual_text", "expected_text", "gap_text",
+                   "projected_text", "cap_text", "spent_text", "left_text", "over_text"})
 RATES = frozenset({"completion", "share", "delivered", "points"})
 DAYS = frozenset({"milestone_date", "window_start", "window_end", "due"})
 DATES = frozenset({"reported_on"})

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from alerts.notify import RULES, SEVERITIES, AlertItem, Recipient
+from alerts.notify import RULE_ORDER, SEVERITIES, AlertItem, Recipient
 from alerts.state import Event
 
 ROLES = ("department_leader", "unit_leader", "project_leader", "finance_staff")
@@ -72,7 +72,8 @@ class Directory:
 
     @cached_property
     def _languages(self) -> dict[Recipient, str]:
-        return {someone.recipient: someone.language for someone in (*self.people, *self.channels) if someone.language}
+        everyone: tuple[Person | Channel, ...] = (*self.people, *self.channels)
+        return {someone.recipient: someone.language for someone in everyone if someone.language}
 
     @cached_property
     def _index(self) -> dict[tuple[str, str, str], list[Person]]:
@@ -151,8 +152,8 @@ class Draft:
 
 
 def _order(item: AlertItem) -> tuple:
-    return (RULES.index(item.rule) if item.rule in RULES else len(RULES), -SEVERITIES.index(item.severity),
-            item.level, item.code)
+    return (RULE_ORDER.index(item.rule) if item.rule in RULE_ORDER else len(RULE_ORDER),
+            -SEVERITIES.index(item.severity), item.level, item.code)
 
 
 def group(events: Sequence[Event], directory: Directory) -> tuple[list[Draft], int]:

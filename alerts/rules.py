@@ -57,7 +57,10 @@ def _paid_at(card: ScoreCard, day: dt.date) -> Decimal | None:
         if indicator.key == "payment_progress":
             for item in indicator.inputs:
                 if item.name == f"{day.isoformat()}.paid":
-                    return item.value
+                    value = item.value
+                    if not isinstance(value, Decimal):  # monitor/scores.py records the paid amount
+                        raise TypeError(f"{item.name} is not an amount: {value!r}")
+                    return value
     return None
 
 
@@ -75,11 +78,14 @@ def checkpoint_missed(snapshot: Snapshot, settings: AlertSettings) -> list[Findi
             continue
         checkpoint = passed[-1]
         card = snapshot.cards.get(entity.key)
-        paid = entity.paid if checkpoint.date == snapshot.as_of else (card and _paid_at(card, checkpoint.date))
+        if checkpoint.date == snapshot.as_of:
+            paid: Decimal | None = entity.paid
+        else:
+            paid = None if card is None else _paid_at(card, checkpoint.date)
         if paid is None or entity.budget == ZERO:
             continue
         achieved = rate(paid, entity.budget)
-        if achieved >= checkpoint.target_rate:
+        if achieved is None or achieved >= checkpoint.target_rate:  # None: no budget, skipped above
             continue
         facts = {"checkpoint_date": checkpoint.date.isoformat(), "target_rate": fact(checkpoint.target_rate),
                  "rate": fact(achieved), "paid": fact(paid), "budget": fact(entity.budget),

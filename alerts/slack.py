@@ -28,7 +28,7 @@ import http.client
 import logging
 import urllib.error
 from collections.abc import Callable, Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
@@ -129,6 +129,8 @@ class SlackNotifier:
     def _attach_chart(self, message: Message, channel_id: str) -> str:
         """Upload the chart into the channel; "" when done, else what went wrong."""
         chart = message.chart
+        if chart is None:  # the caller attaches only a message that has one
+            raise ValueError(f"message {message.id} has no chart to attach")
         try:
             _call("files.upload_v2", self._client.files_upload_v2, channel=channel_id, file=str(chart),
                   filename=chart.name, title=render_chart_title(message))
@@ -201,7 +203,7 @@ def _api_error(method: str, error: SlackApiError) -> DeliveryError:
     return PermanentError(f"Slack {method}: {code or f'HTTP {status}'}", code=code or f"http_{status}")
 
 
-def _retry_after(headers: Mapping[str, object] | None) -> float | None:
+def _retry_after(headers: Mapping[str, Any] | None) -> float | None:
     """Seconds from the Retry-After header (Slack sends whole seconds); None when absent."""
     for name, value in (headers or {}).items():
         if name.lower() == "retry-after":

@@ -103,8 +103,7 @@ def step(state: State | None, finding: Finding | None, *, as_of: dt.date, policy
     countdown day: a firing alert not told today is told again, whatever its interval."""
     if finding is None:
         return _gone(state, as_of, silenced, muted, superseded, current)
-    firing = state is not None and state.status == FIRING
-    if not firing:
+    if state is None or state.status != FIRING:
         new = State(finding.key, finding.rule, finding.level, finding.code, finding.name, finding.period,
                     finding.severity, FIRING, as_of, as_of, facts=dict(finding.facts), routing=dict(finding.routing),
                     escalated=finding.rule not in RECOVERING_RULES)
@@ -131,11 +130,19 @@ def step(state: State | None, finding: Finding | None, *, as_of: dt.date, policy
     if state.rule not in RECOVERING_RULES:
         return state, []  # told once: a lost score is not news the next day
     if (not state.escalated and state.level in ESCALATING_LEVELS
-            and (as_of - state.first_notified_on).days >= policy.escalate_after_days):
+            and (as_of - _first_told(state)).days >= policy.escalate_after_days):
         return _told(replace(state, escalated=True), "escalate", as_of)
     if (as_of - previous.last_notified_on).days >= policy.repeat_after(state.rule, state.severity):
         return _told(state, "repeat", as_of)
     return state, []
+
+
+def _first_told(state: State) -> dt.date:
+    """When people were first told; set by ``_told`` with last_notified_on (and filled for the
+    rows stored before it by migration 0004)."""
+    if state.first_notified_on is None:
+        raise ValueError(f"alert {state.key} was told but has no first_notified_on")
+    return state.first_notified_on
 
 
 def _gone(state: State | None, as_of: dt.date, silenced: bool, muted: bool, superseded: bool,

@@ -60,6 +60,8 @@ def amount(value: Decimal | None, measure: str) -> str:
 def _facts(watched: WatchedTarget) -> dict[str, str]:
     status = watched.status
     target, spec = status.target, status.target.spec
+    if target.due is None:  # Target.__post_init__ sets 31 December when the table leaves it out
+        raise TypeError(f"target {target.key} has no due date")
     facts = {"indicator": target.name, "scope": watched.scope_name, "target_text": _spec_text(spec),
              "actual_text": amount(status.actual, spec.measure), "due": target.due.isoformat()}
     if status.reported_on is not None:
@@ -98,7 +100,8 @@ def target_behind(snapshot, settings) -> list:
 
 
 def target_missed(snapshot, settings) -> list:
-    return [_finding("target_missed", "red", w, _facts(w) | {"gap_text": amount(w.status.gap, w.status.target.spec.measure)})
+    return [_finding("target_missed", "red", w,
+                     _facts(w) | {"gap_text": amount(w.status.gap, w.status.target.spec.measure)})
             for w in snapshot.targets
             if w.status.status == "missed" and w.status.mode != "window"]
 
@@ -138,9 +141,10 @@ def target_window(snapshot, settings) -> list:
         if severity is None:
             continue
         target = status.target
-        facts = _facts(watched) | {"window_start": (target.window_start or target.due).isoformat(),
+        opens = target.window_start or target.due
+        facts = _facts(watched) | {"window_start": opens.isoformat(),
                                    "window_end": target.due.isoformat(), "state": WINDOW_STATE[status.status],
-                                   "days_left": str(max(((target.window_start or target.due) - snapshot.as_of).days, 0))}
+                                   "days_left": str(max((opens - snapshot.as_of).days, 0))}
         found.append(_finding("target_window", severity, watched, facts))
     return found
 
@@ -177,7 +181,7 @@ def project_completions(targets: Sequence[WatchedTarget]) -> dict[str, list[Deci
 
 
 def _mean(completions: Sequence[Decimal]) -> Decimal:
-    return (sum(completions) / len(completions)).quantize(FEN)
+    return (sum(completions, Decimal(0)) / len(completions)).quantize(FEN)
 
 
 def delivery_gap(snapshot, settings) -> list:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 from collections.abc import Iterable
+from typing import Any, cast
 
-from sqlalchemy import and_, func, insert, or_, select, text, update
+from sqlalchemy import CursorResult, and_, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from alerts.notify import AlertItem, Recipient
@@ -19,8 +20,8 @@ from alerts.state import State
 from db.models import AlertState, DeliveryAttempt, Evaluation, OutboxMessage, Payment, Silence, SlackUser
 
 STATE_FIELDS = ("key", "rule", "level", "code", "name", "period", "severity", "status", "fired_on", "last_seen_on",
-                "first_notified_on", "last_notified_on", "notify_count", "escalated", "resolved_on", "ack_until", "ack_reason", "facts",
-                "routing")
+                "first_notified_on", "last_notified_on", "notify_count", "escalated", "resolved_on", "ack_until",
+                "ack_reason", "facts", "routing")
 
 
 UNSENT = ("pending", "sending")  # outbox statuses of a message not yet delivered
@@ -126,13 +127,13 @@ def unsent_messages(session: Session) -> list[tuple[int, tuple[str, str], str, d
 
 def claim(session: Session, message_id: int, now: dt.datetime, lease: dt.timedelta) -> OutboxMessage | None:
     """pending (due) → sending, or a stale sending → sending again; None if someone else has it."""
-    result = session.execute(
+    result = cast(CursorResult[Any], session.execute(  # an UPDATE: Session.execute is typed for SELECTs
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id,
                or_(and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
                    and_(OutboxMessage.status == "sending", OutboxMessage.claimed_at <= now - lease)))
         .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)))
     if result.rowcount != 1:
         return None
     return session.get(OutboxMessage, message_id, populate_existing=True)
@@ -145,10 +146,14 @@ def record_attempt(session: Session, message_id: int, *, notifier: str, now: dt.
     session.add(DeliveryAttempt(outbox_id=message_id, notifier=notifier, attempted_at=now, outcome=outcome,
                                 error=error, reference=reference))
     message = session.get(OutboxMessage, message_id)
+    if message is None:  # claimed in an earlier transaction: outbox messages are never deleted
+        raise LookupError(f"outbox message {message_id} not found")
     message.last_error = error
     if outcome == "sent":
         message.status, message.sent_at = "sent", now
     elif outcome in ("transient", "auth"):  # auth: the token, not the message, is wrong
+        if next_attempt_at is None:  # a pending message must have a due time (the column is NOT NULL)
+            raise ValueError(f"outbox message {message_id}: a {outcome} failure needs next_attempt_at")
         message.status, message.next_attempt_at, message.claimed_at = "pending", next_attempt_at, None
     else:
         message.status = "failed"
@@ -175,7 +180,7 @@ def last_payment_by_line(session: Session, year: int, as_of: dt.date) -> dict[st
              .where(Payment.budget_year == year, Payment.pay_date <= as_of, Payment.status == "paid",
                     Payment.amount > 0, Payment.quota_no.is_not(None))
              .group_by(Payment.quota_no))
-    return {quota_no: day for quota_no, day in session.execute(query)}
+    return {quota_no: day for quota_no, day in session.execute(query) if quota_no is not None}
 
 
 def alert_listing(session: Session, *, show_all: bool, today: dt.date) -> tuple[list[dict], list[dict], list[dict]]:

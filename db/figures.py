@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import BigInteger, and_, case, exists, func, select, type_coerce, union_all
 from sqlalchemy.orm import Session, aliased
@@ -47,8 +48,8 @@ def _in_force(year: int, as_of: dt.date, unit_id: int | None):
     The snapshot in force is ranked first: on or before ``as_of`` the latest, else the earliest
     after (ties: the latest import); the dated adjustments between its date and ``as_of`` are
     then added (or, for a snapshot after ``as_of``, taken back out). A line with no snapshot
-    keeps its current budget. The ranked rows drive the join (one per line): SQLite would otherwise scan the materialised
-    ranking once per line.
+    keeps its current budget. The ranked rows drive the join (one per line): SQLite would otherwise
+    scan the materialised ranking once per line.
     """
     seen_before = QuotaSnapshot.observed_on <= as_of
     ranked = (
@@ -139,8 +140,9 @@ def line_figures(session: Session, year: int, as_of: dt.date, unit_code: str | N
     """
     unit_id = _unit_filter(session, unit_code)
     budgets = _in_force(year, as_of, unit_id)
-    # The columns of LineFigures up to the budget, in its order; paid is added below.
-    lines = session.execute(
+    # The columns of LineFigures up to the budget, in its order; paid is added below. (Plain tuples to
+    # mypy: it cannot unpack a typed row of more than ten columns, with paid after it, into LineFigures.)
+    lines: Sequence[tuple[Any, ...]] = session.execute(
         select(QuotaLine.quota_no, func.coalesce(Department.code, UNKNOWN), func.coalesce(Department.name, ""),
                Unit.code, Unit.name, Project.code, Project.name, QuotaLine.expense_type, QuotaLine.economic_class,
                QuotaLine.economic_name, QuotaLine.fund_type, QuotaLine.three_public, QuotaLine.initial,
@@ -159,17 +161,18 @@ def line_figures(session: Session, year: int, as_of: dt.date, unit_code: str | N
     unit_paid: dict[str, list[Decimal]] = {}
     orphans: dict[tuple[str | None, int | None], list[Decimal]] = {}
     for (quota_no, pay_unit), amounts in paid.items():
-        code = unit_of.get(quota_no)
-        if code is None:
+        code = None if quota_no is None else unit_of.get(quota_no)
+        if quota_no is None or code is None:  # a payment of no known quota line
             orphans[quota_no, pay_unit] = amounts
             continue
         line_paid[quota_no] = line_paid.get(quota_no, ZERO) + amounts[0]
         _add(unit_paid, code, amounts[1:])
-    figures = [LineFigures(*line, line_paid.get(line[0], ZERO)) for line in lines]
+    figures = [LineFigures(*(*line, line_paid.get(line[0], ZERO))) for line in lines]
     if orphans:
         units = _units(session, {u for _, u in orphans if u is not None})
         for (quota_no, pay_unit), amounts in sorted(orphans.items(), key=lambda kv: (str(kv[0][0]), kv[0][1] or 0)):
-            dep_code, dep_name, code, name = units.get(pay_unit, (UNKNOWN, "", UNKNOWN, ""))
+            nowhere = (UNKNOWN, "", UNKNOWN, "")
+            dep_code, dep_name, code, name = nowhere if pay_unit is None else units.get(pay_unit, nowhere)
             figures.append(LineFigures(quota_no or UNKNOWN, dep_code, dep_name, code, name, None, None, None,
                                        None, None, None, False, ZERO, ZERO, amounts[0]))
             _add(unit_paid, code, amounts[1:])

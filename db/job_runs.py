@@ -30,6 +30,8 @@ def claim(session: Session, job: str, period: str, now: dt.datetime) -> JobRun |
 
 def finish(session: Session, run_id: int, now: dt.datetime, outcome: str, detail: dict | None = None) -> None:
     run = session.get(JobRun, run_id)
+    if run is None:  # claimed and never let go by this caller: only a hand-deleted row is missing
+        raise LookupError(f"job run {run_id} is not in the database: cannot record its outcome")
     run.finished_at, run.outcome, run.detail = now, outcome, detail or {}
 
 

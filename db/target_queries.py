@@ -90,12 +90,18 @@ def load_targets(session: Session, year: int, as_of: dt.date,
     reports = _reports(session, year, as_of, unit_ids)
     spent = _spent(session, year, as_of, unit_ids)
     unmeasured = _sharing_owners(rows)
-    facts = []
+    facts: list[TargetFacts] = []
     for row in rows:
-        money = row[12] in MONEY_YUAN
-        shared = money and not row[18] and (row[2], row[4]) in unmeasured
-        facts.append(TargetFacts(*row[:17], _milestones(row[17]), row[18], tuple(reports.get(row[0], ())),
-                                 spent.get(row[0], ZERO) if money and not shared else None, needs_report=shared))
+        (target_id, budget_year, unit_code, unit_name, project_code, project_name, level1, level2, name,
+         target_text, operator, value, measure, weight, leader, due_on, window_start, milestones,
+         economic_class) = row
+        money = measure in MONEY_YUAN
+        shared = money and not economic_class and (unit_code, project_code) in unmeasured
+        facts.append(TargetFacts(
+            target_id, budget_year, unit_code, unit_name, project_code, project_name, level1, level2, name,
+            target_text, operator, value, measure, weight, leader, due_on, window_start, _milestones(milestones),
+            economic_class, tuple(reports.get(target_id, ())),
+            spent.get(target_id, ZERO) if money and not shared else None, needs_report=shared))
     return facts
 
 
@@ -125,8 +131,8 @@ def _reports(session: Session, year: int, as_of: dt.date,
              .where(t.budget_year == year, p.reported_on <= as_of, *_of_units(t.unit_id, unit_ids))
              .order_by(p.target_id, p.reported_on))
     found: dict[int, list[ProgressReport]] = {}
-    for target_id, *report in session.execute(query):
-        found.setdefault(target_id, []).append(ProgressReport(*report))
+    for target_id, reported_on, actual, note, source in session.execute(query):
+        found.setdefault(target_id, []).append(ProgressReport(reported_on, actual, note, source))
     return found
 
 

@@ -73,7 +73,7 @@ def known_targets(session: Session, year: int, unit_ids: Collection[int]) -> lis
     t = PerformanceTarget
     reports = (select(TargetProgress.target_id, func.count().label("reports"))
                .group_by(TargetProgress.target_id).subquery())
-    found = []
+    found: list[KnownTarget] = []
     for chunk in _chunks(sorted(unit_ids)):
         query = (select(t.id, t.budget_year, t.unit_id, t.project_id, t.name, t.target_text, t.measure,
                         func.coalesce(reports.c.reports, 0))

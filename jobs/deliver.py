@@ -27,7 +27,7 @@ import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 from alerts.notify import AuthError, DeliveryError, Message, Notifier, PermanentError, Recipient
 from db.alert_store import (
@@ -79,7 +79,7 @@ def choose(notifiers: Mapping[str, Notifier], recipient: Recipient) -> Notifier:
 class DbEmailCache:
     """users.lookupByEmail answers kept in the database, so an address is looked up once."""
 
-    def __init__(self, factory, clock: Callable[[], dt.datetime]):
+    def __init__(self, factory: SessionFactory, clock: Callable[[], dt.datetime]):
         self.factory, self.clock = factory, clock
 
     def get(self, email: str) -> str | None:
@@ -123,20 +123,28 @@ def _message(row: OutboxMessage, chart: Path | None) -> Message:
                    tuple(item_from_json(i) for i in row.items), chart)
 
 
-def _unsent(factory):
+def _unsent(factory: SessionFactory) -> list[tuple[int, tuple[str, str], str, dt.datetime, dt.datetime | None]]:
     with transaction(factory) as session:
         return unsent_messages(session)
 
 
-def _aware(moment: dt.datetime | None, zone) -> dt.datetime | None:
+@overload
+def _aware(moment: dt.datetime, zone: dt.tzinfo | None) -> dt.datetime: ...
+
+
+@overload
+def _aware(moment: None, zone: dt.tzinfo | None) -> None: ...
+
+
+def _aware(moment: dt.datetime | None, zone: dt.tzinfo | None) -> dt.datetime | None:
     """SQLite gives back naive datetimes; they were stored in the daemon's zone."""
     if moment is None or moment.tzinfo is not None:
         return moment
     return moment.replace(tzinfo=zone)
 
 
-def deliver(factory, notifiers: Mapping[str, Notifier], *, now: dt.datetime, chart_maker: ChartMaker | None = None,
-            after_send: Callable[[int], None] | None = None) -> DeliveryReport:
+def deliver(factory: SessionFactory, notifiers: Mapping[str, Notifier], *, now: dt.datetime,
+            chart_maker: ChartMaker | None = None, after_send: Callable[[int], None] | None = None) -> DeliveryReport:
     """Send what is due at ``now``. ``after_send`` is called between a successful send and its
     record (the tests crash there)."""
     report = DeliveryReport()
@@ -175,8 +183,8 @@ def deliver(factory, notifiers: Mapping[str, Notifier], *, now: dt.datetime, cha
     return report
 
 
-def _failed(factory, message_id: int, notifier: str, now: dt.datetime, attempts: int, exc: DeliveryError,
-            report: DeliveryReport) -> bool:
+def _failed(factory: SessionFactory, message_id: int, notifier: str, now: dt.datetime, attempts: int,
+            exc: DeliveryError, report: DeliveryReport) -> bool:
     """Record a failed attempt; True when the run must stop (the token was refused)."""
     error = f"{exc.code or type(exc).__name__}: {exc}"
     if isinstance(exc, AuthError):

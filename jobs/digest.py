@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from alerts.findings import fact
 from alerts.notify import AlertItem, Recipient
 from alerts.routing import Directory
-from alerts.findings import fact
 from alerts.rules import indicator_inputs
 from db.alert_store import add_evaluation, add_message
 from db.engine import SessionFactory, transaction

@@ -27,6 +27,7 @@ from monitor.execution import Entity, LineFigures, roll_up
 from monitor.money import ZERO
 from monitor.pacing import History
 from monitor.rulebook import Checkpoint, RuleBook, Rules
+from monitor.scores import AdjustmentRecord
 
 HISTORY_YEARS = 3  # earlier years whose shape a projection may follow
 
@@ -116,7 +117,8 @@ def _read(factory, year: int, as_of: dt.date, settings: ExecutionSettings, unit_
         entities = _within(roll_up(lines), unit_code)
         histories = _histories(session, year, _history_dates(book, year, as_of, entities), entities, unit_code)
         latest = latest_payment_export(session, year)
-        records, previous_lines = [], []
+        records: list[AdjustmentRecord] = []
+        previous_lines: list[LineFigures] = []
         if with_scores:
             records = [r for r in adjustment_records(session, year, unit_code) if r.adjusted_on <= as_of]
             previous_lines, _ = line_figures(session, year - 1, dt.date(year - 1, 12, 31), unit_code)

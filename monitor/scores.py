@@ -73,6 +73,7 @@ def payment_progress(rules: Rules, budget: Decimal, figures: Sequence[Checkpoint
     met = 0
     for figure in figures:
         achieved = rate(figure.paid, budget)
+        assert achieved is not None  # a zero budget returned above
         hit = achieved >= figure.checkpoint.target_rate
         met += hit
         day = figure.checkpoint.date.isoformat()

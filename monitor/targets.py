@@ -20,14 +20,14 @@ the target's money measure; without ``spent`` they fall back to the reports.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from monitor.calendar import WorkCalendar
 from monitor.money import FEN, ZERO, rate
 from monitor.schedule import year_fraction
-from monitor.target_values import MilestoneError, TargetValue, parse_milestones
+from monitor.target_values import MONEY_YUAN, MilestoneError, TargetValue, parse_milestones
 
 __all__ = [
     "Target", "Report", "TargetStatus", "MilestoneError", "COUNT_MEASURES", "is_count", "kind_of", "mode_of",
@@ -49,6 +49,8 @@ COUNT_MEASURES = frozenset((
 _LEVEL2_WORDS = (("成本", "cost"), ("时效", "timeliness"), ("满意", "satisfaction"), ("质量", "quality"),
                  ("效益", "benefit"), ("影响", "benefit"), ("数量", "quantity"))
 _LEVEL1_WORDS = (("成本", "cost"), ("满意", "satisfaction"), ("效益", "benefit"))
+# The default of evaluate_target's calendar: one instance, made once (a default argument is too).
+_MAINLAND = WorkCalendar()
 
 
 @dataclass(frozen=True)
@@ -66,14 +68,16 @@ class Target:
     measured_from_payments: bool = False  # actual = spent, from payments (money measures only)
 
     def __post_init__(self) -> None:
+        due = dt.date(self.year, 12, 31) if self.due is None else self.due
         if self.due is None:
-            object.__setattr__(self, "due", dt.date(self.year, 12, 31))
+            object.__setattr__(self, "due", due)
         if self.spec.implied and self.spec.is_money and kind_of(self) == "cost":
             object.__setattr__(self, "spec", replace(self.spec, operator="<="))  # a bare cost is a cap
-        if self.window_start is not None and self.window_start > self.due:
-            raise ValueError(f"target {self.key}: window_start {self.window_start} is after due {self.due}")
+        if self.window_start is not None and self.window_start > due:
+            raise ValueError(f"target {self.key}: window_start {self.window_start} is after due {due}")
         if self.measured_from_payments and not self.spec.is_money:
-            raise ValueError(f"target {self.key}: measured from payments needs a money measure, not {self.spec.measure!r}")
+            raise ValueError(
+                f"target {self.key}: measured from payments needs a money measure, not {self.spec.measure!r}")
 
 
 @dataclass(frozen=True)
@@ -132,13 +136,31 @@ def mode_of(target: Target) -> str:
     return "cumulative"
 
 
+def _due(target: Target) -> dt.date:
+    """``target.due``, which __post_init__ sets to 31 December when the caller leaves it out."""
+    if target.due is None:  # only an object that went around __post_init__
+        raise TypeError(f"target {target.key} has no due date")
+    return target.due
+
+
+def _value(spec: TargetValue) -> Decimal:
+    """The number a measured target is held to. Only ``improve`` has none, and it is never
+    measured (mode ``qualitative``); called where the value is used, no earlier, as the value itself
+    was: a broken spec fails as the arithmetic on None did."""
+    if spec.value is None:
+        raise TypeError(f"the target value {spec.text!r} ({spec.operator}) has no number")
+    return spec.value
+
+
 def _meets(spec: TargetValue, actual: Decimal) -> bool:
     """Floors: ``>`` strictly; ``>=`` and ``=`` when reached (a cumulative value reaches it)."""
-    return actual > spec.value if spec.operator == ">" else actual >= spec.value
+    value = _value(spec)
+    return actual > value if spec.operator == ">" else actual >= value
 
 
 def _crossed(spec: TargetValue, actual: Decimal) -> bool:
-    return actual >= spec.value if spec.operator == "<" else actual > spec.value
+    value = _value(spec)
+    return actual >= value if spec.operator == "<" else actual > value
 
 
 def _satisfies(spec: TargetValue, actual: Decimal) -> bool:
@@ -156,7 +178,7 @@ def evaluate_target(
     *,
     spent: Decimal | None = None,
     spent_on: dt.date | None = None,
-    calendar: WorkCalendar = WorkCalendar(),
+    calendar: WorkCalendar = _MAINLAND,
     schedule: str = "months",
     cap_warn: Decimal = Decimal("90"),
     window_notice_days: int = 14,
@@ -164,11 +186,13 @@ def evaluate_target(
 ) -> TargetStatus:
     """Where ``target`` stands at the end of ``as_of``. ``spent`` is in yuan, as of ``spent_on``
     (default ``as_of``); it is used only for ``measured_from_payments`` targets."""
-    spec, due, kind, mode = target.spec, target.due, kind_of(target), mode_of(target)
-    actual, reported_on = None, None
+    spec, due, kind, mode = target.spec, _due(target), kind_of(target), mode_of(target)
+    actual: Decimal | None = None
+    reported_on: dt.date | None = None
     seen = [r for r in reports if r.on <= as_of]
     if target.measured_from_payments and spent is not None:
-        actual, reported_on = spent / spec.yuan_per_unit, spent_on or as_of
+        # a money measure (Target.__post_init__), so its yuan per unit is known
+        actual, reported_on = spent / MONEY_YUAN[spec.measure], spent_on or as_of
     elif seen:
         latest = max(seen, key=lambda r: r.on)
         actual, reported_on = latest.actual, latest.on
@@ -178,7 +202,7 @@ def evaluate_target(
 
     cumulative = mode == "cumulative" or (mode == "cap" and spec.is_money)
     projected = actual
-    if actual is not None and cumulative and reported_on < due:
+    if actual is not None and reported_on is not None and cumulative and reported_on < due:  # set together
         elapsed = share(reported_on)
         projected = _pct(actual * share(due) / elapsed) if elapsed else None
         if projected is not None and is_count(spec):
@@ -189,27 +213,30 @@ def evaluate_target(
     if mode == "qualitative":
         status, projected = "not_measurable", None
     elif mode == "window":
+        window_start = target.window_start
+        assert window_start is not None  # mode_of: a target is followed as a window for having a start
         if any(r.on <= due and _satisfies(spec, r.actual) for r in seen):
             status = "met"
         elif as_of > due:
             status = "window_missed"
-        elif as_of >= target.window_start:
+        elif as_of >= window_start:
             status = "window_open"
-        elif (target.window_start - as_of).days <= window_notice_days:
+        elif (window_start - as_of).days <= window_notice_days:
             status = "window_soon"
         completion = rate(actual, spec.value) if actual is not None and spec.value else None
     elif mode == "cap":
         if actual is not None:
-            completion, headroom = rate(actual, spec.value), spec.value - actual
+            cap = _value(spec)
+            completion, headroom = rate(actual, cap), cap - actual
             if _crossed(spec, actual):
                 status = "cap_crossed"
-            elif spec.value and actual * 100 >= spec.value * cap_warn:
+            elif cap and actual * 100 >= cap * cap_warn:
                 status = "met" if as_of > due else "cap_near"
             else:
                 status = "met" if as_of > due else "on_track"
     else:
         if mode == "level":
-            expected = spec.value
+            expected = _value(spec)
         else:
             # Milestones are dates: one passed without a report showing it is behind — once its
             # report has had ``report_grace_days`` to come in, or at once when a report dated on or
@@ -243,19 +270,22 @@ def evaluate_target(
     )
 
 
-def _expected(target: Target, as_of: dt.date, share) -> tuple[Decimal, tuple[dt.date, Decimal] | None]:
+def _expected(target: Target, as_of: dt.date,
+              share: Callable[[dt.date], Decimal]) -> tuple[Decimal, tuple[dt.date, Decimal] | None]:
     """The cumulative value due by ``as_of`` and the next milestone (None on the time schedule).
 
     On the time schedule the value grows with the elapsed share of the year up to ``due``; for a
     count (an integral value in 个, 场次, 人次 …: ``is_count``) it is rounded down to whole units."""
-    value = target.spec.value
+    due = _due(target)
     if target.milestones:
         reached = [v for day, v in target.milestones if day <= as_of]
         upcoming = [(day, v) for day, v in target.milestones if day > as_of]
-        expected = value if as_of >= target.due else (reached[-1] if reached else ZERO)
+        # the value only once due has come: before, the milestones say what is expected
+        expected = _value(target.spec) if as_of >= due else (reached[-1] if reached else ZERO)
         return expected, (upcoming[0] if upcoming else None)
-    whole = share(target.due)
-    expected = value if as_of >= target.due or not whole else value * min(share(as_of) / whole, Decimal(1))
+    value = _value(target.spec)
+    whole = share(due)
+    expected = value if as_of >= due or not whole else value * min(share(as_of) / whole, Decimal(1))
     if value == value.to_integral_value() and is_count(target.spec):
         return expected.to_integral_value(rounding=ROUND_FLOOR), None
     return _pct(expected), None
@@ -275,17 +305,20 @@ def score_target(target: Target, actual: Decimal | None) -> tuple[Decimal | None
     spec = target.spec
     if spec.operator == "improve" or actual is None:
         return None, None
+    value = _value(spec)
+    completion: Decimal | None
     if spec.is_cap:
-        completion = HUNDRED if not _crossed(spec, actual) or actual == ZERO else rate(spec.value, actual)
-    elif spec.value == ZERO:
+        completion = HUNDRED if not _crossed(spec, actual) or actual == ZERO else rate(value, actual)
+    elif value == ZERO:
         completion = HUNDRED if _meets(spec, actual) else ZERO
     else:
-        completion = rate(actual, spec.value)
+        completion = rate(actual, value)
     if target.weight is None:
         return completion, None
     if kind_of(target) == "satisfaction" and not spec.is_cap:
         earned = HUNDRED if _meets(spec, actual) else ZERO
     else:
+        assert completion is not None  # rate() is None only over zero, and neither divisor above is
         earned = min(completion, HUNDRED) if completion >= PASS_COMPLETION else ZERO
     return completion, _pct(target.weight * earned / HUNDRED)
 
@@ -298,4 +331,6 @@ def delivery_gap(execution_rate: Decimal | None, completion_rates: Iterable[Deci
     rates = [min(r, HUNDRED) for r in completion_rates if r is not None]
     if execution_rate is None or not rates:
         return None
-    return _pct(execution_rate - sum(rates) / len(rates))
+    # sum() from ZERO, not from its default int 0: for the type checker that start makes the mean
+    # int / int, a float. Decimal("0") + x is 0 + x, so the value is the same.
+    return _pct(execution_rate - sum(rates, ZERO) / len(rates))

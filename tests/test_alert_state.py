@@ -7,9 +7,9 @@ import datetime as dt
 
 import pytest
 
+from alerts.findings import Finding
 from alerts.notify import Recipient
 from alerts.routing import Channel, Directory, Person, group, release_time, responsible
-from alerts.findings import Finding
 from alerts.state import CLOSED, FIRING, RESOLVED, Event, Policy, step
 from jobs.clock import BEIJING
 from monitor.calendar import WorkCalendar

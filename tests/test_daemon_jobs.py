@@ -115,7 +115,8 @@ def test_a_daemon_down_over_its_run_time_catches_up_once_on_start(rt, monkeypatc
     daemon = DaemonSettings()
     engine = rt.factory.kw["bind"]
     calls, ran = [], threading.Event()
-    monkeypatch.setattr(scheduled, "_evaluate_and_deliver", lambda rt_, now, remind=frozenset(): calls.append(now) or {})
+    monkeypatch.setattr(scheduled, "_evaluate_and_deliver",
+                        lambda rt_, now, remind=frozenset(): calls.append(now) or {})
     scheduler = build_scheduler(engine, daemon)
     scheduler.start(paused=True)
     register(scheduler, [s for s in job_specs("test.toml", daemon, "host:1") if s.id == "evaluate"])
@@ -149,7 +150,8 @@ def _store_next_run(engine, job_id: str, when: dt.datetime) -> None:
                                                 {"id": job_id}).scalar_one())
         state["next_run_time"] = when
         connection.execute(text("UPDATE apscheduler_jobs SET job_state = :state, next_run_time = :at WHERE id = :id"),
-                           {"state": pickle.dumps(state, pickle.HIGHEST_PROTOCOL), "at": when.timestamp(), "id": job_id})
+                           {"state": pickle.dumps(state, pickle.HIGHEST_PROTOCOL), "at": when.timestamp(),
+                            "id": job_id})
 
 
 def test_the_example_server_config_in_deploy_is_valid():
@@ -226,6 +228,7 @@ def test_the_slack_token_may_come_from_a_file_named_in_the_environment(tmp_path)
     secret = tmp_path / "token"
     secret.write_text("xoxb-from-a-file\n", encoding="utf-8")
     assert slack_token({"BUDGET_MONITOR_SLACK_TOKEN_FILE": str(secret)}) == "xoxb-from-a-file"
-    assert slack_token({"BUDGET_MONITOR_SLACK_TOKEN": "xoxb-env", "BUDGET_MONITOR_SLACK_TOKEN_FILE": str(secret)}) == "xoxb-env"
+    assert slack_token({"BUDGET_MONITOR_SLACK_TOKEN": "xoxb-env",
+                        "BUDGET_MONITOR_SLACK_TOKEN_FILE": str(secret)}) == "xoxb-env"
     with pytest.raises(ValueError, match="TOKEN_FILE"):
         slack_token({"BUDGET_MONITOR_SLACK_TOKEN_FILE": str(tmp_path / "missing")})

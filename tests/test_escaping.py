@@ -141,7 +141,8 @@ def assert_inert(text: str) -> None:
 
 def test_names_from_files_reach_slack_escaped_and_mention_nobody(hostile, fake_slack):
     people = (Person("部门领导", "department_leader", slack_user="UDEP", departments=frozenset({"901"})),
-              *(Person(f"{code} 领导", "unit_leader", slack_user=f"U{code}", units=frozenset({code})) for code in UNITS))
+              *(Person(f"{code} 领导", "unit_leader", slack_user=f"U{code}", units=frozenset({code}))
+                for code in UNITS))
     alerts = AlertConfig(directory=Directory(people, fallback=None), quiet_hours=None, quiet_on_rest_days=False)
     result = evaluate(hostile, execution=ENGINE, alerts=alerts, now=at(AS_OF))
     assert result.messages

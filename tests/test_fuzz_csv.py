@@ -149,7 +149,8 @@ def near_valid_csv(draw) -> bytes:
             header = draw(st.permutations(header))
     rows = [header]
     if draw(st.booleans()):
-        rows[:0] = [["2023年支付明细导出表"], [draw(st.sampled_from(["金额单位：元", "单位：万元", "截至2023年3月31日"]))]]
+        rows[:0] = [["2023年支付明细导出表"],
+                    [draw(st.sampled_from(["金额单位：元", "单位：万元", "截至2023年3月31日"]))]]
     for _ in range(draw(st.integers(0 if hostile else 1, 8))):
         row = [draw(cell(FIELDS[name], hostile)) if name in FIELDS else draw(HOSTILE) for name in header]
         if hostile and draw(st.integers(0, 9)) == 0:
@@ -182,7 +183,8 @@ def test_near_valid_exports_are_parsed_or_refused_never_an_other_exception(data)
 FREE_TEXT = st.lists(st.one_of(
     st.characters(blacklist_categories=("Cs", "Cc")),
     st.sampled_from(["\t", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029", "\r", "\n", "\r\n",
-                     '"', ",", ";", "\ufeff", "\u200b", "合计", "<script>", "=", "@", "+", "-"])), max_size=16).map("".join)
+                     '"', ",", ";", "\ufeff", "\u200b", "合计", "<script>", "=", "@", "+", "-"])),
+    max_size=16).map("".join)
 
 
 @st.composite

@@ -81,7 +81,8 @@ def import_in_child(database_url: str, path: Path, now) -> dict:
             os.close(read_end)
             soft, hard = resource.getrlimit(resource.RLIMIT_AS)
             limit = _status("VmSize") * 1024 + ADDRESS_SPACE
-            resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
+            resource.setrlimit(resource.RLIMIT_AS,
+                               (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
             engine = make_engine(database_url)  # its own connections, never the parent's
             baseline = _status("VmRSS")
             started = time.perf_counter()

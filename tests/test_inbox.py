@@ -152,7 +152,8 @@ def test_a_crash_between_import_and_move_is_finished_by_the_next_pass_as_unchang
 
     report = run(factory, inbox, now)
 
-    assert [(name, where) for name, where, _ in report.unchanged] == [("a.csv", inbox / "done" / "2023-04-03" / "a.csv")]
+    assert [(name, where) for name, where, _ in report.unchanged] == [
+        ("a.csv", inbox / "done" / "2023-04-03" / "a.csv")]
     assert not report.imported and snapshot(engine) == before and not path.exists()
 
 

@@ -123,7 +123,8 @@ def test_excel_date_cells_and_numeric_ids_keep_their_meaning(tmp_path, factory, 
 
 
 def test_separate_code_and_name_columns_work_like_combined_cells(tmp_path, factory, now):
-    rows = [["支付申请号", "支付日期", "单位编码", "单位名称", "功能分类编码", "经济分类编码", "项目编码", "项目名称", "支付金额"],
+    rows = [["支付申请号", "支付日期", "单位编码", "单位名称", "功能分类编码", "经济分类编码", "项目编码", "项目名称",
+             "支付金额"],
             ["P1", "2023-03-01", "158002", "乌鲁木齐市科普服务中心", "2060702", "30201", "XM1", "科普经费", "5"]]
     assert ingest_file(factory, write_csv(tmp_path / "p.csv", rows), now=now).status == "ingested"
     with transaction(factory) as session:
@@ -205,7 +206,8 @@ def test_user_synonyms_from_the_config_name_unknown_headers(tmp_path, factory, n
 
 
 def test_an_adjustment_export_is_recognised_and_keeps_its_exempt_category(tmp_path, factory, now):
-    rows = [["指标调整明细"], ["调整单号", "调整日期", "指标明细号", "预算单位", "调整类型", "调整金额", "调整原因", "豁免类别"],
+    rows = [["指标调整明细"],
+            ["调整单号", "调整日期", "指标明细号", "预算单位", "调整类型", "调整金额", "调整原因", "豁免类别"],
             ["TZ1", "2023-05-10", "ZB001", "158001 - 科协", "追加", "36,100.00", "实编薪资调整", ""],
             ["TZ2", "2023-06-10", "ZB002", "158003 - 科技馆", "追减", "-330,400.00", "项目调减", "上级交办"]]
     outcome = ingest_file(factory, write_csv(tmp_path / "adj.csv", rows), now=now, year=2023)
@@ -219,7 +221,8 @@ def test_an_adjustment_export_is_recognised_and_keeps_its_exempt_category(tmp_pa
 
 def test_extra_columns_and_blank_lines_are_ignored(tmp_path, factory, now):
     rows = [["支付申请号", "无关列", "支付日期", "预算单位", "支付金额", "另一列"],
-            ["P1", "x", "2023-03-01", "158001 - 科协", "5", "y"], [], ["P2", "", "2023-03-02", "158001 - 科协", "6", ""]]
+            ["P1", "x", "2023-03-01", "158001 - 科协", "5", "y"], [],
+            ["P2", "", "2023-03-02", "158001 - 科协", "6", ""]]
     outcome = ingest_file(factory, write_csv(tmp_path / "p.csv", rows), now=now)
     assert (outcome.status, outcome.rows) == ("ingested", 2)
 

@@ -188,7 +188,8 @@ def test_a_budget_unit_given_by_name_without_its_code_is_refused(refuse, tmp_pat
     rows = payment_rows(CHANGED, payment("ZF010", "2023-03-10", "10.00", unit="科协"))
     outcome = refuse(gbk_csv(tmp_path / "unit-name.csv", rows))
     assert found(outcome) == [("bad_code_name", 5, "预算单位")]
-    assert outcome.problems[0].message("zh") == "无法识别预算单位：应为“编码 - 名称”，如 158001 - 乌鲁木齐市科学技术协会"
+    assert outcome.problems[0].message("zh") == (
+        "无法识别预算单位：应为“编码 - 名称”，如 158001 - 乌鲁木齐市科学技术协会")
 
 
 def test_a_payment_row_with_neither_a_budget_unit_nor_a_quota_line_is_refused(refuse, tmp_path):

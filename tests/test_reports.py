@@ -255,7 +255,8 @@ def test_the_xlsx_has_a_frozen_filtered_header_numbers_as_numbers_and_formula_na
     path = write_status_xlsx(report, tmp_path / "status.xlsx")
     sheet = openpyxl.load_workbook(path).worksheets[0]
     header = [cell.value for cell in sheet[1]]
-    assert header[:8] == ["层级", "单位编码", "编码", "名称", "预算（元）", "已支付（元）", "执行率（%）", "序时进度（%）"]
+    assert header[:8] == ["层级", "单位编码", "编码", "名称", "预算（元）", "已支付（元）", "执行率（%）",
+                          "序时进度（%）"]
     assert len(header) == len(COLUMNS)
     assert sheet.freeze_panes == "A2"
     assert sheet.auto_filter.ref == f"A1:Q{len(report.statuses) + 1}"

@@ -133,15 +133,16 @@ def run_daemon(env, cwd, world) -> str:
     SIGTERM."""
     today = dt.datetime.now(BEIJING).date()
     write_csv(world["inbox"] / f"{today}_1_指标.csv", quota_export(
-        dt.date(today.year, 1, 3), quota_line("ZBS2", UNIT2, "1000000.00", year=today.year, department="990 - 测试部门")))
+        dt.date(today.year, 1, 3),
+        quota_line("ZBS2", UNIT2, "1000000.00", year=today.year, department="990 - 测试部门")))
     write_csv(world["inbox"] / f"{today}_2_支付.csv", payment_rows(
         payment("PS-3", f"{today.year}-01-10", "10,000.00", unit=UNIT2, quota="ZBS2")), "gb18030")
     os.link(world["folder"] / "bad.csv", world["inbox"] / "bad.csv")
     past = dt.datetime.now().timestamp() - 60
     for path in world["inbox"].iterdir():
         os.utime(path, (past, past))
-    process = subprocess.Popen([sys.executable, "-m", "jobs.cli.app", "run"], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen([sys.executable, "-m", "jobs.cli.app", "run"], cwd=cwd, env=env,
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
     seen = threading.Event()
 
@@ -171,11 +172,15 @@ def test_the_token_and_the_password_never_come_out_of_a_command_a_file_a_log_or_
     out.mkdir()
     exports = sorted(str(p) for p in (cwd / "exports").iterdir())
     commands = [
-        ("migrate",), ("ingest", *exports), ("ingest", str(cwd / "bad.csv"), "--json"), ("ingest", str(cwd / "bad.csv")),
-        ("status", "--as-of", "2023-06-01", "--json"), ("status", "--as-of", "2023-06-01", "--xlsx", str(out / "s.xlsx")),
-        ("score", "--year", "2023", "--json"), ("report", "--year", "2023", "--as-of", "2023-06-01", "-o", str(out / "r.html")),
+        ("migrate",), ("ingest", *exports), ("ingest", str(cwd / "bad.csv"), "--json"),
+        ("ingest", str(cwd / "bad.csv")),
+        ("status", "--as-of", "2023-06-01", "--json"),
+        ("status", "--as-of", "2023-06-01", "--xlsx", str(out / "s.xlsx")),
+        ("score", "--year", "2023", "--json"),
+        ("report", "--year", "2023", "--as-of", "2023-06-01", "-o", str(out / "r.html")),
         ("evaluate", "--as-of", "2023-06-01", "--json"), ("alerts",), ("health", "--json"),
-        ("--db", make_url(world["url"]).set(port=1).render_as_string(hide_password=False), "status"),  # refused connection
+        # refused connection
+        ("--db", make_url(world["url"]).set(port=1).render_as_string(hide_password=False), "status"),
     ]
     outputs, printed = {}, {}
     if variant == "file":  # the same paths again, the secrets now read from files: those that use both

@@ -8,10 +8,10 @@ from dataclasses import replace
 
 import pytest
 
+from alerts.findings import AlertSettings
 from alerts.notify import Message
 from alerts.render import render_text
 from alerts.routing import Directory, Person
-from alerts.findings import AlertSettings
 from jobs.clock import BEIJING
 from jobs.evaluate import AlertConfig, evaluate
 from jobs.execution import ExecutionSettings
@@ -145,8 +145,8 @@ def test_the_science_day_window_is_reminded_before_and_alarmed_when_it_passes_un
 
 def test_a_project_paying_far_ahead_of_what_it_delivers_is_flagged(factory, now, tmp_path, quota):
     table = target_table(project=SCIENCE.split(" - ")[1], rows=[
-        ["产出指标", "数量指标", "当年开展各类科普活动的次数", ">=10场", "计划标准", "", 10, "按照完成比例赋分", "", None,
-         None, None]])
+        ["产出指标", "数量指标", "当年开展各类科普活动的次数", ">=10场", "计划标准", "", 10, "按照完成比例赋分", "",
+         None, None, None]])
     assert ingest_file(factory, write_xlsx(tmp_path / "t.xlsx", table, ["A7:A7"][:0]), now=now).status == "ingested"
     report(factory, now, tmp_path, "r.csv", [UNIT, SCIENCE_CODE, "当年开展各类科普活动的次数", "2024-06-30", "1", ""])
     pay(factory, now, tmp_path, "p.csv", payment("DP1", "2024-06-20", "600,000.00", quota="ZB101"))

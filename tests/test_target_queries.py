@@ -101,7 +101,8 @@ def test_a_target_comes_back_with_every_stored_field_as_plain_values(facts):
         2024, "158001", "乌鲁木齐市科学技术协会", ELDER_CODE, "老年科技工作者协会活动经费")
     assert (target.level1, target.level2, target.target_text, target.operator, target.value, target.measure,
             target.weight, target.leader, target.due_on, target.window_start, target.economic_class) == (
-        "产出指标", "数量指标", ">=35 场次", ">=", D("35"), "场次", D("20"), "武文彤", dt.date(2024, 12, 31), None, None)
+        "产出指标", "数量指标", ">=35 场次", ">=", D("35"), "场次", D("20"), "武文彤", dt.date(2024, 12, 31),
+        None, None)
     assert target.milestones == ((dt.date(2024, 3, 31), D("9")), (JUNE, D("18")), (dt.date(2024, 9, 30), D("27")),
                                  (dt.date(2024, 12, 31), D("35")))
     whole = facts(JUNE)["成立科普基地"]
@@ -120,8 +121,10 @@ def test_targets_can_be_limited_to_some_units(facts, factory):
 SCIENCE_CAPS = [  # 科普经费's cost caps partition its budget (61.85 + 15 + 30 = 106.85 万元); no 经济分类
     ["单位整体绩效目标表（2024年）"],
     ["预算单位", "项目", "一级指标", "二级指标", "三级指标", "指标值"],
-    ["158001 - 乌鲁木齐市科学技术协会", "158001240001 - 科普经费", "成本指标", "经济成本指标", "科技工作者慰问成本", "<=15万元"],
-    ["158001 - 乌鲁木齐市科学技术协会", "158001240001 - 科普经费", "成本指标", "经济成本指标", "融媒体宣传服务费", "<=30万元"],
+    ["158001 - 乌鲁木齐市科学技术协会", "158001240001 - 科普经费", "成本指标", "经济成本指标", "科技工作者慰问成本",
+     "<=15万元"],
+    ["158001 - 乌鲁木齐市科学技术协会", "158001240001 - 科普经费", "成本指标", "经济成本指标", "融媒体宣传服务费",
+     "<=30万元"],
 ]
 
 
@@ -143,7 +146,8 @@ def test_several_money_targets_of_a_project_without_a_class_need_reports_instead
 
 def test_a_second_unit_wide_money_target_without_a_class_makes_both_need_reports(facts, factory, now, tmp_path):
     second = [UNIT_TARGETS[0], UNIT_TARGETS[1],
-              ["158001 - 乌鲁木齐市科学技术协会", "", "成本指标", "经济成本指标", "公用经费", "<=20万元", "", "", "", ""]]
+              ["158001 - 乌鲁木齐市科学技术协会", "", "成本指标", "经济成本指标", "公用经费", "<=20万元",
+               "", "", "", ""]]
     assert ingest_file(factory, gbk_csv(tmp_path / "整体2.csv", second), now=now).status == "ingested"
     june = facts(JUNE)
     assert (june["单位整体支出"].spent, june["公用经费"].spent) == (None, None)

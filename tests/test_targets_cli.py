@@ -158,7 +158,8 @@ def test_targets_prints_a_table_in_chinese_by_default(run, with_payments):
 
 def test_targets_of_a_year_without_any_and_of_an_unknown_unit_say_so(run):
     result = run("targets", "--year", "2023")
-    assert (result.exit_code, result.stdout) == (0, "没有 2023 年的绩效目标（先用 budget-monitor ingest 导入绩效目标表）\n")
+    assert (result.exit_code, result.stdout) == (
+        0, "没有 2023 年的绩效目标（先用 budget-monitor ingest 导入绩效目标表）\n")
     result = run("--lang", "en", "targets", "--unit", "999999")
     assert (result.exit_code, result.stderr) == (1, "error: no unit with the code 999999\n")
 
@@ -168,7 +169,8 @@ def test_targets_of_a_year_without_any_and_of_an_unknown_unit_say_so(run):
 SCIENCE_CAPS = [
     ["绩效目标表（2024年）"],
     ["预算单位", "项目", "一级指标", "二级指标", "三级指标", "指标值"],
-    ["158001 - 乌鲁木齐市科学技术协会", "158001240001 - 科普经费", "成本指标", "经济成本指标", "科技工作者慰问成本", "<=15万元"],
+    ["158001 - 乌鲁木齐市科学技术协会", "158001240001 - 科普经费", "成本指标", "经济成本指标", "科技工作者慰问成本",
+     "<=15万元"],
 ]
 
 

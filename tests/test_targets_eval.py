@@ -27,9 +27,11 @@ def target(text, level1="产出指标", level2="数量指标", *, name="指标",
     return Target(key="t1", name=name, level1=level1, level2=level2, spec=parse_target(text), year=2024, **kw)
 
 
-LECTURES = target(">=35 场次", name="开展科普讲座科技培训场次", milestones=parse_milestones("9/18/27/35", 2024), weight=D(20))
+LECTURES = target(">=35 场次", name="开展科普讲座科技培训场次", milestones=parse_milestones("9/18/27/35", 2024),
+                  weight=D(20))
 SERVICE_FEES = target("<=61.85万元", "成本指标", "经济成本指标", name="各种科普活动服务费", measured_from_payments=True)
-SCIENCE_DAY = target(">=1次", "产出指标", "时效指标", name="全国科普日活动", window_start=day(2024, 9, 17), due=day(2024, 9, 23))
+SCIENCE_DAY = target(">=1次", "产出指标", "时效指标", name="全国科普日活动", window_start=day(2024, 9, 17),
+                     due=day(2024, 9, 23))
 SATISFACTION = target("> =90%", "满意 度指 标", "满意 度指 标", name="群众满意度", weight=D(10))
 
 

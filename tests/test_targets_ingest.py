@@ -81,8 +81,8 @@ def test_a_unit_wide_target_table_with_unit_and_project_columns_is_read_too(fact
          dt.date(2024, 3, 1), [], None),
         ("", "履职效能", "数量指标", "单位整体支出", "<=50万元", "<=", D("50"), "万元", D("5"), None,
          dt.date(2024, 12, 31), None, [], None),
-        ("158001240001", "成本指标", "经济成本指标", "各种科普活动服务费", "<=61.85万元", "<=", D("61.85"), "万元", D("8"),
-         "穆兰娟", dt.date(2024, 12, 31), None, [], None),
+        ("158001240001", "成本指标", "经济成本指标", "各种科普活动服务费", "<=61.85万元", "<=", D("61.85"), "万元",
+         D("8"), "穆兰娟", dt.date(2024, 12, 31), None, [], None),
     ]
 
 
@@ -214,7 +214,8 @@ def test_every_problem_of_a_target_table_is_listed_in_row_order(refuse, tmp_path
 
 
 def test_a_unit_name_shared_by_two_units_is_refused_asking_for_the_code(refuse, factory, now, tmp_path):
-    other = quota_export(dt.date(2024, 3, 31), quota_line("ZB901", "158009 - 乌鲁木齐市科学技术协会", "1.00", year=2024))
+    other = quota_export(dt.date(2024, 3, 31),
+                         quota_line("ZB901", "158009 - 乌鲁木齐市科学技术协会", "1.00", year=2024))
     assert ingest_file(factory, gbk_csv(tmp_path / "另一单位.csv", other), now=now).status == "ingested"
     rows = target_table(changes={(10, "指标值"): "<=50000元"})
     outcome = refuse(write_xlsx(tmp_path / "同名.xlsx", rows, MERGES))
@@ -230,7 +231,8 @@ def test_progress_for_a_target_that_is_not_stored_is_refused_naming_the_row(refu
     assert outcome.kind == "progress"
     assert found(outcome) == [("unknown_target", 4, "三级指标")]
     assert outcome.problems[0].message("zh") == (
-        "2024 年预算单位 158001 项目“老年科技工作者协会活动经费”没有三级指标“开展科普讲座场次”的绩效目标（先导入绩效目标表）")
+        "2024 年预算单位 158001 项目“老年科技工作者协会活动经费”没有三级指标“开展科普讲座场次”的绩效目标"
+        "（先导入绩效目标表）")
 
 
 def test_progress_whose_measure_disagrees_with_the_targets_is_refused(refuse, tmp_path):

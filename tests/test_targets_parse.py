@@ -77,7 +77,8 @@ def test_seed_table_is_complete():
     assert sum(row[0] == "全国基层科普" for row in SEED_2024) == 13
 
 
-@pytest.mark.parametrize("table,name,text,operator,value,measure", SEED_2024, ids=lambda x: x if isinstance(x, str) else None)
+@pytest.mark.parametrize("table,name,text,operator,value,measure", SEED_2024,
+                         ids=lambda x: x if isinstance(x, str) else None)
 def test_seed_2024_values(table, name, text, operator, value, measure):
     spec = parse_target(text)
     assert spec.operator == operator
@@ -194,7 +195,8 @@ def test_milestones_undated():
         (dt.date(2024, 3, 31), Decimal(9)), (dt.date(2024, 6, 30), Decimal(18)),
         (dt.date(2024, 9, 30), Decimal(27)), (dt.date(2024, 12, 31), Decimal(35)),
     )
-    assert parse_milestones("10/20", 2024) == ((dt.date(2024, 6, 30), Decimal(10)), (dt.date(2024, 12, 31), Decimal(20)))
+    assert parse_milestones("10/20", 2024) == (
+        (dt.date(2024, 6, 30), Decimal(10)), (dt.date(2024, 12, 31), Decimal(20)))
     months = parse_milestones("/".join(str(m) for m in range(1, 13)), 2024)
     assert months[1] == (dt.date(2024, 2, 29), Decimal(2)) and months[-1][0] == dt.date(2024, 12, 31)
     assert parse_milestones("", 2024) == () and parse_milestones("  ", 2024) == ()

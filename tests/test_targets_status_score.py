@@ -66,7 +66,8 @@ def test_score_follows_the_unit_card_with_its_targets_completion_weight_and_scor
     assert "不断提高" in judged and "需人工判断" in judged and "—" in judged
     assert "—" in row_of(out, "科普讲座培训考核合格率")  # nothing reported yet
     # scored: 0 + 9.50 + 10 (劳务费 within its cap) + 10 (差旅费) + 10 (satisfaction met) of 50
-    assert "绩效目标合计：已计分 5 项，得分 39.50 / 60.00；需人工判断 1 项（权重 20.00）；尚无完成值 1 项（权重 10.00）" in out
+    assert ("绩效目标合计：已计分 5 项，得分 39.50 / 60.00；需人工判断 1 项（权重 20.00）；"
+            "尚无完成值 1 项（权重 10.00）") in out
     assert "Traceback" not in out
 
 

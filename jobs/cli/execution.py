@@ -247,7 +247,7 @@ def _watched(obj: Context, year: int, as_of, departments: dict[str, str],
     """The year's performance targets at ``as_of`` (of ``unit_code`` only, when given); none
     when the database has none."""
     try:
-        watched = watch_targets(obj.factory(), year=year, as_of=as_of, engine=obj.settings.execution,
+        watched = watch_targets(obj.factory(), year=year, as_of=as_of, execution=obj.settings.execution,
                                 alerts=obj.settings.alerts.rules, departments=departments)
     except StorageError as exc:
         raise _storage(obj, exc) from exc

@@ -39,9 +39,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
+from alerts.findings import DEFAULT_LEVELS, AlertSettings
 from alerts.notify import SEVERITIES, Recipient
 from alerts.routing import ROLES, Channel, Directory, Person
-from alerts.findings import DEFAULT_LEVELS, AlertSettings
 from alerts.state import Policy
 from jobs.evaluate import AlertConfig
 from jobs.exceptions import ConfigError

@@ -25,7 +25,7 @@ from jobs.demo import seed2023
 from jobs.demo.exports import week_span, write_demo_exports
 from jobs.demo.targets import write_progress, write_targets
 from jobs.execution import ExecutionSettings, scores, status
-from jobs.ingest import ingest_paths
+from jobs.ingest import FileOutcome, ingest_paths
 from jobs.ingest.report import print_outcomes
 from monitor.i18n import render
 from monitor.money import D, rate, to_wan, two
@@ -180,7 +180,9 @@ def run_demo(folder: Path, *, language: str = "zh", database: str | None = None,
     for header in ("unit", "budget", "paid", "rate"):
         units_table.add_column(say(header), justify="left" if header == "unit" else "right")
     for u in units:
-        units_table.add_row(f"{u['code']} {u['name']}", f"{to_wan(D(u['budget'])):,}", f"{to_wan(D(u['paid'])):,}",
+        budget, paid = u["budget"], u["paid"]
+        assert budget is not None and paid is not None  # two() of an entity's amounts, never None
+        units_table.add_row(f"{u['code']} {u['name']}", f"{to_wan(D(budget)):,}", f"{to_wan(D(paid)):,}",
                             f"{u['execution_rate']}%")
     console.print(units_table)
     from jobs.cli.execution import print_score_card
@@ -230,7 +232,7 @@ def _replay(config: Path, factory, paths: list[Path], language: str, console: Co
     drops: dict[dt.date, list[Path]] = {}
     for path in paths:
         drops.setdefault(drop_day(path), []).append(path)
-    outcomes = []
+    outcomes: list[FileOutcome] = []
 
     def imported(report) -> None:
         outcomes.extend(o for _, _, o in (*report.ingested, *report.unchanged, *report.refused))

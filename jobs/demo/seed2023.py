@@ -126,7 +126,7 @@ _PUBLIC_ROWS = (
 )
 
 PUBLIC_LINES = (
-    *(_basic(HQ, economic, *figures) for economic, *figures in _PUBLIC_ROWS),
+    *(_basic(HQ, economic, initial, adjustment, executed) for economic, initial, adjustment, executed in _PUBLIC_ROWS),
     # seed: 年初 0.00, 调整 0.00, 调整后 1.92 — inconsistent; we use 调整 +1.92 (a 调剂 in).
     _basic(SERVICE_CENTER, ("30209", "物业管理费"), "0.00", "1.92", "1.92"),
     _basic(HQ, ("30231", "公务用车运行维护费"), "8.94", "0.00", "7.38", three_public=True),

@@ -58,9 +58,9 @@ def parse_column(
             bad[text] = exc
     if bad:
         for row, text in cells[cells.isin(list(bad))].items():
-            exc = bad[text]
-            log.add(problem(exc.code, row=int(row), column=column, value=text,
-                            **{**exc.params, **(problem_params or {})}))
+            error = bad[text]
+            log.add(problem(error.code, row=int(row), column=column, value=text,
+                            **{**error.params, **(problem_params or {})}))
     # A cell of spaces or invisible characters only (a BOM, a zero-width space) is as empty as "".
     blank = [text for text, value in values.items() if isinstance(value, str) and value == ""]
     for text in blank:

@@ -188,7 +188,7 @@ def find_header(grid: Sequence[Sequence[str]], kind: str | None, extra=None) -> 
                     continue
                 texts = tuple(resolve_two_row(t, lookups[kind_]) for t in _flatten(grid, first, height))
                 names = {normalize_header(t) for t in texts}
-                fields = {lookups[kind_].get(n) for n in names} - {None}
+                fields = {f for f in (lookups[kind_].get(n) for n in names) if f is not None}
                 if not _plausible(kind_, fields, names, lookups):
                     continue
                 candidate = (len(fields), -height, Header(first, first + height - 1, texts), kind_)

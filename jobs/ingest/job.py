@@ -16,6 +16,7 @@ import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,7 +30,13 @@ from jobs.ingest.records import DATE_FIELD
 from jobs.ingest.target_refs import DbCatalog
 from jobs.ingest.validate import ParsedExport, parse_export
 
-Progress = Callable[[str, int, int], None]  # (phase, rows done, rows in all)
+
+class Progress(Protocol):
+    """progress(phase) at each phase; progress("store", rows done, rows in all) while storing."""
+
+    def __call__(self, phase: str, done: int = ..., total: int = ..., /) -> None: ...
+
+
 STORE = {"quota": store.store_quota_lines, "payments": store.store_payments,
          "adjustments": store.store_adjustments, "targets": target_store.store_targets,
          "progress": target_store.store_progress}
@@ -81,7 +88,7 @@ def ingest_file(
     """Ingest one export. ``now`` is the import time (Beijing); ``as_of`` the export's date if
     known better than its title or its latest payment tells. ``follow_symlinks=False`` (the
     inbox) refuses a path that is a symbolic link instead of reading what it points to."""
-    step = progress or (lambda _phase, _done=0, _total=0: None)
+    step: Progress = progress or (lambda _phase, _done=0, _total=0: None)
     path = Path(path)
     try:
         data = read_export(path, follow_symlinks=follow_symlinks)

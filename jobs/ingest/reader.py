@@ -467,7 +467,7 @@ def _check_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
             for column in set(letters):
                 extent.columns = max(extent.columns, _column_number(column))
             extent.check()
-            counts = _counts(buffer, len(rows), len(letters))
+            counts: tuple[int, ...] = _counts(buffer, len(rows), len(letters))
             if carry:  # what the carried end of the last chunk held was counted with that chunk
                 old = _counts(carry, len(_REF_ROW.findall(carry)), len(_REF_COLUMN.findall(carry)))
                 counts = tuple(n - o for n, o in zip(counts, old))

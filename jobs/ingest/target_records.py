@@ -173,7 +173,10 @@ def _year_of_most_dates(context: Context, dates: pd.Series) -> None:
 def fraction_of_percent(actual: Actual, measure: str) -> str | None:
     """The percentage a bare fraction probably means, for a target in %: "0.97" → "97" (refused
     with that hint); None when the value is not such a fraction (92, 0.97%, 5, 1)."""
-    if measure != "%" or actual.measure or not 0 < actual.value <= 1 or actual.value.as_tuple().exponent >= 0:
+    if measure != "%" or actual.measure or not 0 < actual.value <= 1:
+        return None
+    exponent = actual.value.as_tuple().exponent  # an int: the value is finite here (0 < value <= 1)
+    if not isinstance(exponent, int) or exponent >= 0:
         return None
     percent = (actual.value * 100).normalize()
     return format(percent.quantize(Decimal(1)) if percent == percent.to_integral_value() else percent, "f")
@@ -208,12 +211,12 @@ def preamble_values(context: Context) -> dict[str, tuple[str, int, str]]:
     for position, row in enumerate(context.preamble):
         cells = [str(c).strip() for c in row]
         for column, cell in enumerate(cells):
-            field_name = lookup.get(normalize_header(_SEAL.sub("", cell))) if cell else None
-            if field_name is None or field_name in found:
+            labelled = lookup.get(normalize_header(_SEAL.sub("", cell))) if cell else None
+            if labelled is None or labelled in found:
                 continue
             value = next((c for c in cells[column + 1:] if c), None)
             if value is not None and normalize_header(_SEAL.sub("", value)) not in lookup:
-                found[field_name] = (value, position + 1, cell)
+                found[labelled] = (value, position + 1, cell)
     return found
 
 
@@ -268,4 +271,4 @@ def read_ref(text: str, row: int, column: str, *, code_column: bool) -> Ref:
     return Ref(text, code, name, row, column)
 
 
-RULES: dict[str, Callable[[Context], pd.DataFrame]] = {"targets": targets, "progress": progress}
+READERS: dict[str, Callable[[Context], pd.DataFrame]] = {"targets": targets, "progress": progress}

@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import Literal, Protocol
 
 import pandas as pd
 from sqlalchemy.orm import Session, sessionmaker
@@ -152,11 +152,12 @@ def _owners(context: Context, records: pd.DataFrame, finder: Finder, *, allow_ne
     finder.load_projects(unit_ids, [r for r in records["project_ref"].tolist() if r is not None])
     projects = []
     for ref, unit in zip(records["project_ref"].tolist(), units):
-        found = None if ref is None or unit is None else finder.project(ref, unit)
-        if isinstance(found, tuple):
-            tell(ref, *found)
-            found = False  # named, but not found: not "the unit as a whole"
-        projects.append(found)
+        project: KnownProject | tuple[str, dict] | Literal[False] | None = (
+            None if ref is None or unit is None else finder.project(ref, unit))
+        if isinstance(project, tuple):
+            tell(ref, *project)
+            project = False  # named, but not found: not "the unit as a whole"
+        projects.append(project)
     return units, projects
 
 
@@ -193,8 +194,8 @@ def _measure_changes(context: Context, records: pd.DataFrame, catalog: Catalog, 
         return
     stored: dict[tuple, KnownTarget] = {}
     for year in set(years):
-        for target in catalog.targets(year, unit_ids):
-            stored[(year, target.unit_id, target.project_id, name_key(target.name))] = target
+        for known in catalog.targets(year, unit_ids):
+            stored[(year, known.unit_id, known.project_id, name_key(known.name))] = known
     for row, year, name, unit, project, measure in zip(
             records.index, years, records["indicator"].tolist(), units, projects, records["measure"].tolist()):
         if name is None or measure is None or not isinstance(unit, KnownUnit) or project is False:
@@ -284,8 +285,8 @@ def finish_progress(context: Context, records: pd.DataFrame, budget_year: int,
     unit_ids = {u.id for u in units if isinstance(u, KnownUnit)}
     stored: dict[tuple, KnownTarget] = {}
     for year in set(years):
-        for target in catalog.targets(year, unit_ids):
-            stored[(year, target.unit_id, target.project_id, name_key(target.name))] = target
+        for known in catalog.targets(year, unit_ids):
+            stored[(year, known.unit_id, known.project_id, name_key(known.name))] = known
     target_ids: list[int | None] = []
     for row, year, name, unit, project, actual, text in zip(
             records.index, years, records["indicator"].tolist(), units, projects,

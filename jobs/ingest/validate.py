@@ -19,7 +19,7 @@ from jobs.ingest.headers import KEY_FIELD, find_header, header_scale, map_column
 from jobs.ingest.problems import Refused, problem
 from jobs.ingest.reader import Grid, column_letter
 from jobs.ingest.records import KIND_RULES, Context
-from jobs.ingest.target_records import RULES as TARGET_RULES
+from jobs.ingest.target_records import READERS as TARGET_READERS
 from jobs.ingest.target_refs import FINISH, Catalog
 from jobs.ingest.values import CellError, parse_date, parse_fen, parse_year
 from monitor.money import from_fen
@@ -67,12 +67,12 @@ def parse_export(
     header, kind = found
     log = ProblemLog()
     preamble = " ".join(" ".join(row) for row in grid.head[: header.first])
-    columns = map_columns(header.texts, kind, synonyms)
-    for field_name, positions in columns.items():
+    mapped = map_columns(header.texts, kind, synonyms)
+    for field_name, positions in mapped.items():
         if len(positions) > 1:
             log.add(problem("duplicate_column", field=_label(kind, field_name, synonyms),
                             columns="、".join(f"{column_letter(p)}（{header.texts[p]}）" for p in positions)))
-    columns = {f: p[0] for f, p in columns.items()}
+    columns = {f: p[0] for f, p in mapped.items()}
 
     body = grid.rows.loc[header.last + 2:]
     body = body[(body != "").any(axis=1)]
@@ -100,7 +100,7 @@ def parse_export(
         header_row=header.last + 1,
         preamble=grid.head[: header.first],
     )
-    records = {**KIND_RULES, **TARGET_RULES}[kind](context)
+    records = {**KIND_RULES, **TARGET_READERS}[kind](context)
     records = records.astype(object).where(records.notna(), None)
     budget_year = _budget_year(context, records, year, preamble)
     if budget_year is not None:
@@ -206,7 +206,8 @@ def _check_lengths(context: Context, records: pd.DataFrame) -> None:
             continue
         lengths = values.map(lambda v: len(v) if isinstance(v, str) else 0, na_action="ignore")
         for row in records.index[lengths.fillna(0) > limit]:
-            context.log.add(problem("too_long", row=int(row), column=context.names.get(source),
+            context.log.add(problem("too_long", row=int(row),
+                                    column=None if source is None else context.names.get(source),
                                     value=values[row], length=int(lengths[row]), limit=limit))
 
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import TypeVar
 
 # Amounts: after NFKC (full-width → ASCII), an optional currency sign or 元, a sign or
 # parentheses, and digits with correctly placed thousand separators: "1,234.56", "-100",
@@ -129,7 +131,10 @@ def parse_code_name(text: str) -> tuple[str, str | None]:
     raise CellError("bad_code_name")
 
 
-def parse_choice(text: str, choices: dict[str, str]) -> str:
+_Choice = TypeVar("_Choice")
+
+
+def parse_choice(text: str, choices: Mapping[str, _Choice]) -> _Choice:
     key = normalize_text(text).replace(" ", "")
     if key in choices:
         return choices[key]

@@ -186,16 +186,20 @@ def _draw(curve: ExecutionCurve, language: str, name: str, style: Style) -> Figu
     axes.text(0, 1.015, subline, transform=axes.transAxes, fontsize=12, color="#57606a", va="bottom")
 
     days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
-    axes.plot(days, [float(schedule_rate(curve.schedule, d, year, curve.calendar)) for d in days],
+    # The x values are dates: matplotlib converts them through its units registry, but its stubs take
+    # floats only (matplotlib/matplotlib#27140), hence the ignores on the calls given dates.
+    axes.plot(days,  # type: ignore[arg-type]
+              [float(schedule_rate(curve.schedule, d, year, curve.calendar)) for d in days],
               color=GREY, linestyle="--", linewidth=1.6, label=say(language, "schedule", method=method))
 
     top, bottom = 100.0, 0.0
     if budget > ZERO:
         xs = [start] + [d for d, _ in curve.points if d <= as_of] + [as_of]
         ys = [0.0] + [float(p * 100 / budget) for d, p in curve.points if d <= as_of] + [float(paid * 100 / budget)]
-        axes.plot(xs, ys, drawstyle="steps-post", color=BLUE, linewidth=2.8, label=say(language, "curve"),
-                  zorder=3)
+        axes.plot(xs, ys, drawstyle="steps-post", color=BLUE, linewidth=2.8,  # type: ignore[arg-type]
+                  label=say(language, "curve"), zorder=3)
         current = rate(paid, budget)
+        assert current is not None  # the budget is above zero here
         if all(c.date != as_of for c in curve.checkpoints):  # else the checkpoint's label says it
             # Above the curve's end, to its right (to its left late in the year, inside the axes):
             # the checkpoint labels sit below their points, so the two never meet.
@@ -207,13 +211,14 @@ def _draw(curve: ExecutionCurve, language: str, name: str, style: Style) -> Figu
         _checkpoints(axes, curve, language)
     else:
         for checkpoint in curve.checkpoints:
-            axes.plot([checkpoint.date], [float(checkpoint.target_rate)], marker="D", markersize=9,
-                      markerfacecolor="white", markeredgecolor=GREY, linestyle="none", zorder=4, clip_on=False)
+            axes.plot([checkpoint.date], [float(checkpoint.target_rate)], marker="D",  # type: ignore[arg-type]
+                      markersize=9, markerfacecolor="white", markeredgecolor=GREY, linestyle="none", zorder=4,
+                      clip_on=False)
 
-    axes.axvline(as_of, color=INK, linestyle=":", linewidth=1.3, zorder=2,
+    axes.axvline(as_of, color=INK, linestyle=":", linewidth=1.3, zorder=2,  # type: ignore[arg-type]
                  label=say(language, "as_of", when=when_text(language, as_of)))
 
-    axes.set_xlim(start, end)
+    axes.set_xlim(start, end)  # type: ignore[arg-type]
     axes.set_ylim(bottom, top * 1.08)
     axes.yaxis.set_major_formatter(PercentFormatter(xmax=100, decimals=0))
     axes.set_ylabel(say(language, "ylabel"), fontsize=11)
@@ -262,6 +267,7 @@ def _checkpoints(axes, curve: ExecutionCurve, language: str) -> None:
                           fontsize=11, color="#57606a")
             continue
         reached = rate(paid_at(curve, checkpoint.date), curve.budget)
+        assert reached is not None  # drawn only for a budget above zero
         met = reached >= checkpoint.target_rate
         colour = GREEN if met else RED
         axes.plot([checkpoint.date, checkpoint.date], [float(reached), target], color=colour, linewidth=1.5,

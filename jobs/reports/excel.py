@@ -10,7 +10,7 @@ Such cells are written as strings with Excel's quote prefix, so that editing one
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,7 +50,7 @@ class Column:
     zh: str
     en: str
     kind: str  # text (from the data) | label (ours) | amount | rate | date | int
-    value: object  # (StatusRow, language) -> cell value
+    value: Callable[[StatusRow, str], object]  # (StatusRow, language) -> cell value
     marks_behind: bool = False  # red when the entity is below the time schedule
 
 
@@ -148,6 +148,7 @@ def _write_row(sheet, row_index: int, row: StatusRow, language: str, widths: lis
         value = column.value(row, language)
         cell = sheet.cell(row=row_index, column=index)
         if column.kind in ("text", "label"):
+            assert isinstance(value, str)  # text and label columns give text
             _put_text(cell, value)
             widths[index - 1] = min(max(widths[index - 1], _display_width(cell.value) + 2), 48)
             continue

@@ -45,7 +45,7 @@ def _has_glyphs(path: str, text: str = PROBE) -> bool:
 
 
 def _listed() -> CjkFont | None:
-    by_name = {}
+    by_name: dict[str, str] = {}
     for entry in font_manager.fontManager.ttflist:
         by_name.setdefault(entry.name, entry.fname)
     for name in PREFERRED:
