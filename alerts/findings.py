@@ -47,6 +47,9 @@ class AlertSettings:
         return level in self.levels.get(rule, ())
 
 
+DEFAULT_SETTINGS = AlertSettings()  # the default of the functions that take settings (frozen: shared)
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """What one evaluation sees: the engine's status and score cards at ``as_of``."""

@@ -623,7 +623,7 @@ def step_duckdb(args) -> dict:
 
 def capture_statements(factory, call) -> list[tuple[str, str, object]]:
     """Run ``call`` and return every SELECT it sent, with its parameters and the db/figures.py
-    (or jobs/engine.py) function that sent it."""
+    (or jobs/execution.py) function that sent it."""
     from sqlalchemy import event
 
     engine = factory.kw["bind"]
@@ -635,7 +635,7 @@ def capture_statements(factory, call) -> list[tuple[str, str, object]]:
         frame, caller = sys._getframe(), "?"
         while frame is not None:
             name = frame.f_code.co_filename.replace("\\", "/")
-            if name.endswith(("db/figures.py", "jobs/engine.py")):
+            if name.endswith(("db/figures.py", "jobs/execution.py")):
                 caller = f"{Path(name).parent.name}/{Path(name).name}:{frame.f_code.co_name}"
                 break
             frame = frame.f_back

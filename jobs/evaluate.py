@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from alerts import target_rules
 from alerts.catalog import PACING_RULES, covered_keys, find, inhibited
-from alerts.findings import AlertSettings, Finding, Snapshot, fact
+from alerts.findings import DEFAULT_SETTINGS, AlertSettings, Finding, Snapshot, fact
 from alerts.notify import AlertItem
 from alerts.routing import Directory, Draft, group, release_time
 from alerts.rules import indicator_inputs
@@ -71,7 +71,7 @@ class EvaluationResult:
 
 
 def snapshot(factory, *, year: int, as_of: dt.date, execution: ExecutionSettings,
-             settings: AlertSettings = AlertSettings()) -> Snapshot:
+             settings: AlertSettings = DEFAULT_SETTINGS) -> Snapshot:
     report, cards = status_and_scores(factory, year=year, as_of=as_of, settings=execution)
     with transaction(factory) as session:
         by_line = last_payment_by_line(session, year, as_of)
@@ -88,7 +88,8 @@ def snapshot(factory, *, year: int, as_of: dt.date, execution: ExecutionSettings
     targets = watch_targets(factory, year=year, as_of=as_of, execution=execution, alerts=settings,
                             departments=departments)
     return Snapshot(year, as_of, report.statuses, {(c.level, c.code): c for c in cards}, report.lines,
-                    last_payment, report.latest_export, execution.calendar, rules_by_department(execution.rule_book, year), targets)
+                    last_payment, report.latest_export, execution.calendar,
+                    rules_by_department(execution.rule_book, year), targets)
 
 
 def _current_facts(seen: Snapshot) -> dict[tuple[str, str], dict[str, str]]:

@@ -21,7 +21,8 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from db.engine import make_engine, session_factory, transaction
+from alerts.notify import Notifier
+from db.engine import SessionFactory, make_engine, session_factory, transaction
 from db.exceptions import StorageError
 from db.job_runs import beat, claim, finish
 from db.migrate import upgrade
@@ -36,8 +37,8 @@ log = logging.getLogger(__name__)
 @dataclass
 class Runtime:
     settings: Settings
-    factory: object
-    notifiers: Mapping[str, object]
+    factory: SessionFactory
+    notifiers: Mapping[str, Notifier]
     clock: Callable[[], dt.datetime]
     on_delivered: list[Callable[[DeliveryReport], None]] = field(default_factory=list)
     on_imported: Callable[[object], None] | None = None  # called with each inbox pass's report

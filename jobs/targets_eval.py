@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from alerts.findings import AlertSettings
+from alerts.findings import DEFAULT_SETTINGS, AlertSettings
 from alerts.target_rules import WatchedTarget
 from db.engine import transaction
 from db.target_queries import TargetFacts, load_targets
@@ -28,7 +28,7 @@ def target_of(facts: TargetFacts) -> Target:
 
 
 def watch_targets(factory, *, year: int, as_of: dt.date, execution: ExecutionSettings,
-                  alerts: AlertSettings = AlertSettings(),
+                  alerts: AlertSettings = DEFAULT_SETTINGS,
                   departments: Mapping[str, str] | None = None) -> list[WatchedTarget]:
     """Every target of ``year`` evaluated at ``as_of``. ``departments``: unit code → department
     code, for routing (the engine's statuses know it)."""

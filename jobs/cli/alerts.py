@@ -57,11 +57,15 @@ TEXT = {
     "status.closed": {"zh": "已结束", "en": "closed"},
     "outbox.pending": {"zh": "待发送", "en": "waiting"}, "outbox.sending": {"zh": "发送中", "en": "sending"},
     "outbox.failed": {"zh": "失败", "en": "failed"},
-    "no_match": {"zh": "注意：目前没有提醒匹配 {pattern}（标识形如 rule:level:code:period，用 budget-monitor alerts 查看）",
-                 "en": "note: no alert matches {pattern} now (keys look like rule:level:code:period; see budget-monitor alerts)"},
-    "past": {"zh": "注意：{until} 已经过去，这个静默不起作用", "en": "note: {until} has passed; this silence does nothing"},
+    "no_match": {"zh": "注意：目前没有提醒匹配 {pattern}"
+                       "（标识形如 rule:level:code:period，用 budget-monitor alerts 查看）",
+                 "en": "note: no alert matches {pattern} now "
+                       "(keys look like rule:level:code:period; see budget-monitor alerts)"},
+    "past": {"zh": "注意：{until} 已经过去，这个静默不起作用",
+             "en": "note: {until} has passed; this silence does nothing"},
     "pending_total": {"zh": "另有 {count} 条消息等待重试或免打扰时段结束（budget-monitor alerts 查看）",
-                      "en": "{count} more messages wait for a retry or the end of quiet hours (see budget-monitor alerts)"},
+                      "en": "{count} more messages wait for a retry or the end of quiet hours "
+                            "(see budget-monitor alerts)"},
     "none": {"zh": "没有提醒", "en": "no alerts"},
     "key": {"zh": "标识", "en": "key"}, "severity": {"zh": "级别", "en": "severity"},
     "status": {"zh": "状态", "en": "status"}, "since": {"zh": "开始", "en": "since"},

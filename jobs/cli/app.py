@@ -70,8 +70,10 @@ def _remember_secrets(settings) -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))
-@click.option("--kind", type=click.Choice(KINDS), help="Kind of export (指标/支付/调整); detected from the headers if omitted.")
-@click.option("--year", type=click.IntRange(2000, 2100), help="Budget year, when the file has no 预算年度 column or title year.")
+@click.option("--kind", type=click.Choice(KINDS),
+              help="Kind of export (指标/支付/调整); detected from the headers if omitted.")
+@click.option("--year", type=click.IntRange(2000, 2100),
+              help="Budget year, when the file has no 预算年度 column or title year.")
 @click.option("--as-of", "as_of", metavar="DATE", callback=as_of_option,
               help="Date of the export, e.g. 2023-03-31 (default: 截至 date in the title, a date in "
                    "the file name, or the latest payment date). 导出日期。")

@@ -49,7 +49,8 @@ class CliError(click.ClickException):
     def __init__(self, message: str, language: str, exit_code: int = 1):
         super().__init__(message)
         self.language = language
-        self.exit_code = exit_code
+        # click annotates exit_code as a ClassVar, yet reads it from the exception instance: per instance here
+        self.exit_code = exit_code  # type: ignore[misc]
 
     def show(self, file=None) -> None:
         click.echo(say(self.language, "error", message=self.message), err=True)

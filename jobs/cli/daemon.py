@@ -36,7 +36,8 @@ TEXT = {
                      "en": "failing: {failed} undeliverable, {stuck} still unsent after {attempts}+ tries"},
     "unhealthy": {"zh": "不健康", "en": "unhealthy"},
     "replay_sqlite": {"zh": "回放需要 SQLite 数据库（在它的副本上运行）；PostgreSQL 请先导出到 SQLite",
-                      "en": "replay needs a SQLite database (it runs on a copy); copy a PostgreSQL one to SQLite first"},
+                      "en": "replay needs a SQLite database (it runs on a copy); "
+                            "copy a PostgreSQL one to SQLite first"},
     "replay_order": {"zh": "--to 不能早于 --from", "en": "--to must not be before --from"},
     "need_day": {"zh": "需要日期，如 2023-01-01", "en": "a date such as 2023-01-01 is needed"},
     "replayed": {"zh": "回放 {days} 天：评估 {evaluations} 次，发出 {messages} 条消息（在副本上，原数据库未改动）",
@@ -101,7 +102,8 @@ def health(obj: Context, as_json: bool) -> None:
     else:
         beat = beat if beat.tzinfo else beat.replace(tzinfo=settings.daemon.zone)
         fresh = now - beat <= dt.timedelta(seconds=settings.daemon.heartbeat_seconds * HEARTBEATS_MISSED)
-        checks["scheduler"] = (fresh, say(language, "beat_ok" if fresh else "beat_old", at=beat.isoformat(timespec="seconds")))
+        checks["scheduler"] = (fresh, say(language, "beat_ok" if fresh else "beat_old",
+                                          at=beat.isoformat(timespec="seconds")))
     limit = settings.alerts.rules.stale_working_days
     if latest is None:
         checks["imports"] = (False, say(language, "import_none", year=now.year))
@@ -114,8 +116,8 @@ def health(obj: Context, as_json: bool) -> None:
                           say(language, "delivery_bad", failed=failed, stuck=stuck, attempts=STUCK_ATTEMPTS))
     healthy = all(ok for ok, _ in checks.values())
     if as_json:
-        click.echo(json.dumps({"healthy": healthy, "checks": {k: {"ok": ok, "detail": d} for k, (ok, d) in checks.items()}},
-                              ensure_ascii=False, indent=2))
+        document = {"healthy": healthy, "checks": {k: {"ok": ok, "detail": d} for k, (ok, d) in checks.items()}}
+        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
     else:
         for key, (ok, detail) in checks.items():
             click.echo(f"{'✓' if ok else '✗'} {say(language, key)}：{detail}" if language == "zh"

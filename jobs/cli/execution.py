@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.cells import cell_len
@@ -55,7 +56,8 @@ TEXT = {
     "method.linear": {"zh": "线性", "en": "linear"},
     "method.none": {"zh": "—", "en": "—"},
     "none": {"zh": "没有 {year} 年的指标或支付数据{hint}", "en": "no quota lines or payments for {year}{hint}"},
-    "years_hint": {"zh": "；数据库中有 {years} 年的数据，可用 --year 指定", "en": "; the database has {years}: use --year"},
+    "years_hint": {"zh": "；数据库中有 {years} 年的数据，可用 --year 指定",
+                   "en": "; the database has {years}: use --year"},
     "empty_hint": {"zh": "；数据库是空的，先用 budget-monitor ingest 导入导出文件",
                    "en": "; the database is empty: import exports first with budget-monitor ingest"},
     "no_unit": {"zh": "没有单位 {unit} 在 {year} 年的数据", "en": "no data for unit {unit} in {year}"},
@@ -86,7 +88,8 @@ TEXT = {
     "status.not_measurable": {"zh": "无法计算", "en": "not measurable"},
     "checkpoint": {"zh": "{date} {rate}%（目标 {target}%）{mark}", "en": "{date} {rate}% (target {target}%) {mark}"},
     "projected_mark": {"zh": "预计", "en": "projected"},
-    "execution": {"zh": "{projected}{rate}% = {paid} ÷ {budget} 万元", "en": "{projected}{rate}% = {paid} ÷ {budget} (万元)"},
+    "execution": {"zh": "{projected}{rate}% = {paid} ÷ {budget} 万元",
+                  "en": "{projected}{rate}% = {paid} ÷ {budget} (万元)"},
     "adjustment": {"zh": "调整 {adjusted} ÷ 年初 {initial} 万元 = {rate}%（{limit}% 及以上不得分）；计入 {counted} 笔，"
                          "剔除 {excluded} 笔（豁免）；口径 {measure}",
                    "en": "adjusted {adjusted} ÷ initial {initial} (万元) = {rate}% (0 at {limit}% or more); "
@@ -98,7 +101,8 @@ TEXT = {
                           "previous_three_public_budget in the config"},
     # performance targets (绩效目标)
     "targets": {"zh": "绩效目标", "en": "targets"},
-    "targets_title": {"zh": "{level} {who}：绩效目标（产出、成本、效益、满意度等各类指标），按截至 {as_of} 的完成值计分",
+    "targets_title": {"zh": "{level} {who}：绩效目标（产出、成本、效益、满意度等各类指标），"
+                            "按截至 {as_of} 的完成值计分",
                       "en": "{level} {who}: performance targets (output, cost, benefit, satisfaction and other "
                             "indicators), scored on the values reached by {as_of}"},
     "col.scope": {"zh": "项目", "en": "project"},
@@ -155,7 +159,10 @@ def _percent(value) -> str:
 
 
 def _target(value) -> str:
-    return two(value).removesuffix(".00")
+    text = two(value)
+    if text is None:  # a checkpoint's or the limit's rate: always set
+        raise TypeError("a target rate is missing")
+    return text.removesuffix(".00")
 
 
 def _wan(value) -> str:
@@ -189,8 +196,10 @@ def _no_data(obj: Context, year: int, unit_code: str | None) -> CliError:
 @click.command()
 @click.option("--year", type=click.IntRange(2000, 2100), help="Budget year (default: the year of --as-of).")
 @click.option("--as-of", "as_of", metavar="DATE", callback=as_of_option,
-              help="Compute at this date (default: today in Beijing; the last day of --year once it is over). 统计日期。")
-@click.option("--unit", "unit_code", metavar="CODE", callback=unit_option, help="Only this unit (and its projects and quota lines). 单位编码。")
+              help="Compute at this date (default: today in Beijing; the last day of --year once it is over). "
+                   "统计日期。")
+@click.option("--unit", "unit_code", metavar="CODE", callback=unit_option,
+              help="Only this unit (and its projects and quota lines). 单位编码。")
 @click.option("--level", "levels", type=click.Choice(LEVELS), multiple=True,
               help="Levels in the table (repeatable; default department, unit, project). 层级。")
 @click.option("--limit", type=click.IntRange(0), default=50, show_default=True,
@@ -416,8 +425,7 @@ def _print_targets(console: Console, language: str, code: str, name: str, as_of,
         else:
             style = None
         cells = (scope, target.name, target_text(target.spec), _actual_text(language, item),
-                 _percent(item.completion), two(target.weight) if target.weight is not None else "—",
-                 two(item.score) if item.score is not None else "—", state)
+                 _percent(item.completion), two(target.weight) or "—", two(item.score) or "—", state)
         table.add_row(*(Text(cell) for cell in cells), style=style)  # names are text, never rich markup
     console.print(table)
     total = targets_total(items)
@@ -452,7 +460,7 @@ def print_score_card(console: Console, language: str, card: ScoreCard) -> None:
 
 def explain(indicator: IndicatorScore, language: str) -> str:
     """The inputs of an indicator in one line a person can check."""
-    values = {i.name: i.value for i in indicator.inputs}
+    values: dict[str, Any] = {i.name: i.value for i in indicator.inputs}  # each name's own type
     if indicator.key == "payment_progress":
         parts = []
         for name in values:

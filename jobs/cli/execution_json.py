@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 from alerts.target_rules import amount
 from jobs.execution import StatusReport
@@ -84,6 +85,8 @@ def status_json(report: StatusReport, statuses: Sequence[EntityStatus],
 
 def input_value(item: Input):
     if item.kind in ("amount", "rate"):
+        if item.value is not None and not isinstance(item.value, Decimal):  # monitor/scores.py: always Decimal
+            raise TypeError(f"input {item.name}: an {item.kind} that is not a Decimal: {item.value!r}")
         return two(item.value)
     if isinstance(item.value, dt.date):
         return item.value.isoformat()
@@ -113,6 +116,8 @@ def needs_judgement(item: TargetScore) -> bool:
 def target_json(item: TargetScore) -> dict:
     status = item.watched.status
     target, spec = status.target, status.target.spec
+    if target.due is None:  # Target.__post_init__ sets 31 December when the table leaves it out
+        raise TypeError(f"target {target.key} has no due date")
     return {
         "id": target.key, "unit": item.watched.routing.get("unit"), "project": item.watched.routing.get("project"),
         "scope": item.watched.scope_name, "level1": target.level1, "level2": target.level2, "name": target.name,
@@ -136,7 +141,7 @@ def targets_total(items: Sequence[TargetScore]) -> dict:
         return sum((i.watched.status.target.weight or Decimal(0) for i in group), Decimal(0))
 
     return {
-        "score": two(sum((i.score for i in scored), Decimal(0))), "weight": two(weight(scored)),
+        "score": two(sum((i.score for i in scored if i.score is not None), Decimal(0))), "weight": two(weight(scored)),
         "scored": len(scored), "needs_judgement": len(judged), "needs_judgement_weight": two(weight(judged)),
         "without_value": len(missing), "without_value_weight": two(weight(missing)), "unweighted": len(unweighted),
     }
@@ -162,8 +167,9 @@ def scores_json(cards: Sequence[ScoreCard], targets: Mapping[str, Sequence[Targe
 
 
 def card_json(card: ScoreCard, targets: Sequence[TargetScore] | None = None) -> dict:
-    document = {"level": card.level, "code": card.code, "name": card.name, "score": two(card.score),
-                "weight": two(card.weight), "indicators": [indicator_json(i) for i in card.indicators]}
+    document: dict[str, Any] = {"level": card.level, "code": card.code, "name": card.name,
+                                "score": two(card.score), "weight": two(card.weight),
+                                "indicators": [indicator_json(i) for i in card.indicators]}
     if targets:
         document["targets"] = [target_json(i) for i in targets]
         document["targets_score"] = targets_total(targets)

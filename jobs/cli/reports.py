@@ -19,7 +19,8 @@ from monitor.i18n import render
 
 TEXT = {
     "database": {"zh": "无法读取数据库 {url}：{reason}", "en": "cannot read the database {url}: {reason}"},
-    "no_data": {"zh": "数据库中没有 {year} 年的指标或支付数据", "en": "the database has no quota lines or payments of {year}"},
+    "no_data": {"zh": "数据库中没有 {year} 年的指标或支付数据",
+                "en": "the database has no quota lines or payments of {year}"},
     "no_unit": {"zh": "数据库中没有单位 {unit} 在 {year} 年的指标或支付数据",
                 "en": "the database has no quota lines or payments of unit {unit} in {year}"},
     "cannot_write": {"zh": "无法写入 {path}：{reason}", "en": "cannot write {path}: {reason}"},
@@ -125,6 +126,8 @@ def report(obj: Context, year: int | None, as_of: dt.date | None, unit_code: str
 
     year, as_of = resolve_period(obj, year, as_of)
     status_report, figures = _load(obj, year, as_of, unit_code, with_status=True)
+    if status_report is None:  # with_status=True: always read
+        raise TypeError("the status report was not read")
     page = render_report(status_report, figures, obj.language)
     try:
         output.write_text(page, encoding="utf-8")

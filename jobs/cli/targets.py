@@ -113,7 +113,8 @@ def add(obj: Context, unit: str | None, project: str | None, indicator: str | No
     language = obj.language
     missing = [option for option, given in (("--unit", unit), ("--indicator", indicator), ("--date", reported_on),
                                             ("--actual", actual)) if given is None]
-    if missing:  # all of them in one line, in the user's language (click names the first one, in English)
+    # all of them in one line, in the user's language (click names the first one, in English)
+    if missing or unit is None or indicator is None or reported_on is None or actual is None:
         raise CliError(say(language, "missing", options=("、" if language == "zh" else ", ").join(missing)),
                        language, 2)
     year = year or reported_on.year
@@ -174,6 +175,8 @@ def _target(catalog: DbCatalog, language: str, unit_text: str, project_text: str
     found_unit = finder.unit(read_ref(unit_text, 0, "--unit", code_column=False), allow_new=False)
     if isinstance(found_unit, tuple):
         raise refuse(*found_unit)
+    if not isinstance(found_unit, KnownUnit):  # allow_new=False: never a unit to add
+        raise TypeError(f"--unit found a unit the database does not know: {found_unit!r}")
     found_project: KnownProject | None = None
     if project_text is not None:
         ref = read_ref(project_text, 0, "--project", code_column=False)
@@ -288,8 +291,10 @@ def _print(language: str, year: int, as_of: dt.date, facts: list[TargetFacts]) -
         cells = (
             f.unit_code, f.project_name or say(language, "whole"), f.name, f.target_text, _text(f.weight) or "",
             f.leader or "", f.due_on.isoformat(),
-            "—" if latest is None else f"{latest.reported_on.isoformat()}{say(language, 'colon')}{latest.actual}{f.measure}",
-            say(language, "needs_report") if f.needs_report else "" if f.spent is None else two(to_wan(f.spent)),
+            ("—" if latest is None
+             else f"{latest.reported_on.isoformat()}{say(language, 'colon')}{latest.actual}{f.measure}"),
+            # two() of an amount is never None
+            say(language, "needs_report") if f.needs_report else "" if f.spent is None else two(to_wan(f.spent)) or "",
         )
         table.add_row(*(Text(cell) for cell in cells))  # names are text, never rich markup
     console.print(table)

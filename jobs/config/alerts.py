@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from alerts.findings import DEFAULT_LEVELS, AlertSettings
 from alerts.notify import SEVERITIES, Recipient
@@ -103,7 +104,8 @@ def _people(entries, language: str) -> tuple[Person, ...]:
             raise ConfigError(f"{where} must be a table")
         unknown = sorted(set(entry) - PERSON_KEYS)
         if unknown:
-            raise ConfigError(f"{where}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(PERSON_KEYS))}")
+            raise ConfigError(f"{where}: unknown setting(s) {', '.join(unknown)}; "
+                              f"known: {', '.join(sorted(PERSON_KEYS))}")
         if not entry.get("name"):
             raise ConfigError(f"{where} needs a name")
         where = f"people {entry['name']!r}"
@@ -111,9 +113,10 @@ def _people(entries, language: str) -> tuple[Person, ...]:
             raise ConfigError(f"{where}: role must be one of {', '.join(ROLES)}")
         if entry.get("slack_user") and entry.get("email"):
             raise ConfigError(f"{where}: give slack_user or email, not both")
+        departments, units, projects = (_codes(f"{where}.{k}", entry.get(k, []))
+                                        for k in ("departments", "units", "projects"))
         people.append(Person(str(entry["name"]), entry["role"], entry.get("slack_user"), entry.get("email"),
-                             *(_codes(f"{where}.{k}", entry.get(k, [])) for k in ("departments", "units", "projects")),
-                             _language(where, entry.get("language"))))
+                             departments, units, projects, _language(where, entry.get("language"))))
     return tuple(people)
 
 
@@ -124,7 +127,8 @@ def _channels(entries) -> tuple[Channel, ...]:
     for n, entry in enumerate(entries, 1):
         if not isinstance(entry, dict) or not entry.get("channel"):
             raise ConfigError(f"channels #{n} needs a channel (an ID such as C0123456789)")
-        channels.append(Channel(str(entry["channel"]), _codes(f"channels #{n}.departments", entry.get("departments", [])),
+        channels.append(Channel(str(entry["channel"]),
+                                _codes(f"channels #{n}.departments", entry.get("departments", [])),
                                 _language(f"channels #{n}", entry.get("language"))))
     return tuple(channels)
 
@@ -137,7 +141,7 @@ def alert_config(data: dict, language: str) -> AlertConfig:
     unknown = sorted(set(section) - KNOWN)
     if unknown:
         raise ConfigError(f"alerts: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(KNOWN))}")
-    values = {name: _int(name, section[name]) for name in INTS if name in section}
+    values: dict[str, Any] = {name: _int(name, section[name]) for name in INTS if name in section}
     values |= {name: _decimal(name, section[name]) for name in DECIMALS if name in section}
     escalate = values.pop("escalate_after_days", None)
     levels = dict(DEFAULT_LEVELS)

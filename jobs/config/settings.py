@@ -109,7 +109,8 @@ WARNINGS = {
     "writable": {"zh": "警告：{what} {path} 的权限是 {mode}，本机任何用户都能修改它；请执行 chmod {fix} {quoted}",
                  "en": "warning: {what_en} {path} has mode {mode}: any user on this machine can change it; "
                        "run chmod {fix} {quoted}"},
-    "readable": {"zh": "警告：{what} {path} 含有{secret}，而权限是 {mode}，本机任何用户都能读取；请执行 chmod {fix} {quoted}",
+    "readable": {"zh": "警告：{what} {path} 含有{secret}，而权限是 {mode}，本机任何用户都能读取；"
+                       "请执行 chmod {fix} {quoted}",
                  "en": "warning: {what_en} {path} holds {secret_en} and has mode {mode}: any user on this machine "
                        "can read it; run chmod {fix} {quoted}"},
 }

@@ -81,21 +81,28 @@ class PostgresLeadership:
     def _close(self) -> None:
         self._held = False
         if self._connection is not None:
-            self._connection, connection = None, self._connection
+            connection = self._connection
+            self._connection = None
             connection.close()
 
     def try_acquire(self) -> bool:
         if self._held and self.holds():
             return True
-        self._held = self._query("SELECT pg_try_advisory_lock(%s)", (self.key,))[0]
+        row = self._query("SELECT pg_try_advisory_lock(%s)", (self.key,))
+        if row is None:  # a SELECT of a function: always one row
+            raise TypeError("pg_try_advisory_lock returned no row")
+        self._held = row[0]
         return self._held
 
     def holds(self) -> bool:
         # More than SELECT 1: whether this very session still has the lock (pg_locks).
         if self._held:
             try:
-                self._held = self._query(f"SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = pg_backend_pid()"
-                                         f" AND {THE_LOCK})", self._halves)[0]
+                row = self._query(f"SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = pg_backend_pid()"
+                                  f" AND {THE_LOCK})", self._halves)
+                if row is None:  # a SELECT EXISTS: always one row
+                    raise TypeError("SELECT EXISTS returned no row")
+                self._held = row[0]
             except DatabaseUnavailable:  # the session is gone, and its lock with it
                 pass
         return self._held
