@@ -11,7 +11,7 @@ says by the error it raises whether a retry can help (``alerts.notify``):
     no connection, timeout, broken reply  → TransientError
 
 The client is built with ``retry_handlers=[]``. slack_sdk's own retries would sleep the
-delivery thread for the whole Retry-After (PITFALLS.md: the rate-limit handler sleeps the caller),
+delivery thread for the whole Retry-After (docs/PITFALLS.md: the rate-limit handler sleeps the caller),
 and its default connection-error retry re-sends a chat.postMessage whose reply was lost, which
 posts it twice; neither attempt would be recorded. The outbox retries instead, with backoff,
 honouring ``retry_after``, and records every attempt.

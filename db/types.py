@@ -1,7 +1,7 @@
 """Column types. Money is a Decimal in Python and an integer number of fen in the database.
 
 SQLite has no decimal type (``Numeric`` silently goes through float), so every backend stores
-integer fen and sums exactly (PITFALLS.md, "SQLAlchemy / databases").
+integer fen and sums exactly (docs/PITFALLS.md, "SQLAlchemy / databases").
 """
 
 from __future__ import annotations

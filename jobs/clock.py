@@ -1,4 +1,4 @@
-"""The daemon's clock is Beijing time, whatever the server's local zone (DESIGN.md)."""
+"""The daemon's clock is Beijing time, whatever the server's local zone (docs/DOMAIN.md)."""
 
 import datetime as dt
 from zoneinfo import ZoneInfo

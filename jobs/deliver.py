@@ -27,7 +27,7 @@ import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, overload
+from typing import TYPE_CHECKING, TextIO, overload
 
 from alerts.notify import AuthError, DeliveryError, Message, Notifier, PermanentError, Recipient
 from db.alert_store import (
@@ -108,6 +108,19 @@ def execution_charts(factory: SessionFactory, execution: ExecutionSettings) -> C
         return path
 
     return make
+
+
+def notifiers_from_env(factory: SessionFactory, environ: Mapping[str, str], clock: Callable[[], dt.datetime], *,
+                       console_stream: TextIO | None = None) -> dict[str, Notifier]:
+    """The transports a delivery run uses: Slack when its token is set, and always the console (for
+    what no other transport takes). The daemon and the ``evaluate`` command build them here, so a
+    new chat platform is registered once. Raises ValueError when a token is set but unreadable."""
+    from alerts.console import ConsoleNotifier
+    from alerts.slack import slack_notifier_from_env
+
+    slack = slack_notifier_from_env(environ, lookup=DbEmailCache(factory, clock))
+    found: dict[str, Notifier] = {"slack": slack} if slack is not None else {}
+    return found | {"console": ConsoleNotifier(console_stream)}
 
 
 def deliver_outbox(factory: SessionFactory, notifiers: Mapping[str, Notifier], *, now: dt.datetime,

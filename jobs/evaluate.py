@@ -41,7 +41,7 @@ CHART_RULES = ("behind_checkpoint", "checkpoint_missed")
 
 @dataclass(frozen=True)
 class AlertConfig:
-    """[alerts], [[people]] and [[channels]] of the config (jobs/config.py reads them)."""
+    """[alerts], [[people]] and [[channels]] of the config (jobs/config/settings.py reads them)."""
 
     rules: AlertSettings = field(default_factory=AlertSettings)
     policy: Policy = field(default_factory=Policy)

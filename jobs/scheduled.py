@@ -28,7 +28,7 @@ from db.job_runs import beat, claim, finish
 from db.migrate import upgrade
 from db.models import JobRun
 from jobs.config.settings import Settings, load_settings
-from jobs.deliver import DbEmailCache, DeliveryReport, deliver_outbox
+from jobs.deliver import DeliveryReport, deliver_outbox, notifiers_from_env
 from jobs.evaluate import evaluate_and_deliver
 
 log = logging.getLogger(__name__)
@@ -56,17 +56,12 @@ def build_runtime(config_path: str | None, *, environ: Mapping[str, str] = os.en
 
 
 def runtime_for(settings: Settings, *, environ: Mapping[str, str] = os.environ) -> Runtime:
-    from alerts.console import ConsoleNotifier
-    from alerts.slack import slack_notifier_from_env
-
     engine = make_engine(settings.database_url)
     upgrade(engine)
     factory = session_factory(engine)
     zone = settings.daemon.zone
     clock = lambda: dt.datetime.now(zone)  # noqa: E731
-    slack = slack_notifier_from_env(environ, lookup=DbEmailCache(factory, clock))
-    notifiers = ({"slack": slack} if slack is not None else {}) | {"console": ConsoleNotifier()}
-    return Runtime(settings, factory, notifiers, clock)
+    return Runtime(settings, factory, notifiers_from_env(factory, environ, clock), clock)
 
 
 def install(config_path: str | None, runtime: Runtime) -> None:

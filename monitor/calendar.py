@@ -2,7 +2,7 @@
 
 Holidays and make-up days come from the ``chinesecalendar`` package (a table, no clock, no I/O),
 which covers 2004 up to the year its release knows; beyond that it raises NotImplementedError
-and we fall back to Monday–Friday (PITFALLS.md), saying so through ``uncovered_years``.
+and we fall back to Monday–Friday (docs/PITFALLS.md), saying so through ``uncovered_years``.
 Overrides from the config win over both: a State Council notice is sometimes published after
 the package was released.
 """

@@ -2,7 +2,7 @@
 
 The database sums payments per quota line in SQL (``db.figures``); here the lines are rolled up
 to projects, units and departments, and broken down by expense type, fund type and economic
-class. Rates always come from summed amounts (DESIGN.md: never average ratios), and a
+class. Rates always come from summed amounts (docs/DOMAIN.md: never average ratios), and a
 department is the sum of its units.
 """
 

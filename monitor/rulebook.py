@@ -1,6 +1,6 @@
 """The evaluation's rules as values: checkpoints, time-schedule method, weights and thresholds.
 
-Defaults are those of the 2023 evaluation's appendix (附件 综合评分表, DESIGN.md). Every one can
+Defaults are those of the 2023 evaluation's appendix (附件 综合评分表, docs/DOMAIN.md). Every one can
 be changed in the config, for all years, for one year, for one department or for one department
 in one year; the layers are merged in that order (``RuleBook.rules_for``). The seed's own figures
 disagree in places, which is why nothing here is fixed in code that reads data.

@@ -1,4 +1,4 @@
-"""The evaluation's indicators that data decides (附件 综合评分表; DESIGN.md), one function each.
+"""The evaluation's indicators that data decides (附件 综合评分表; docs/DOMAIN.md), one function each.
 
 Each returns an ``IndicatorScore`` with its weight, its score and every input it used, so a score
 is never shown without the figures behind it. During the year an indicator is scored on where

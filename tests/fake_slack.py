@@ -1,6 +1,6 @@
 """A small fake of the Slack Web API on 127.0.0.1, for tests with the real slack_sdk client.
 
-slack_sdk ships no mock server (PITFALLS.md), so this one answers the methods the transport uses
+slack_sdk ships no mock server (docs/PITFALLS.md), so this one answers the methods the transport uses
 and records every request. Point a client at ``server.base_url``; files.getUploadURLExternal hands
 out an upload URL on this same server.
 

@@ -1,4 +1,4 @@
-"""The daemon's jobs called directly with the dates passed in (PITFALLS.md: test the job
+"""The daemon's jobs called directly with the dates passed in (docs/PITFALLS.md: test the job
 functions, not a time-travelled scheduler): fences, the checkpoint countdown, the weekly digest,
 the December calendar check; and the scheduler's registration and catch-up after a misfire."""
 

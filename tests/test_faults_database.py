@@ -4,7 +4,7 @@
   busy timeout (shortened to 300 ms here, tests/fault_hooks.py; 30 s in production): the job
   fails with "database is locked" and writes nothing; a fence it took is let go (by the next
   run when the database was still locked then, jobs/scheduled.py ``_let_go``); the scheduler
-  stays up (jobs/daemon.py ``_resilient``), and the next run succeeds once the lock is gone —
+  stays up (jobs/daemon/run.py ``_resilient``), and the next run succeeds once the lock is gone —
   in process with the job functions on a simulated clock, and in a real `budget-monitor run`.
 - PostgreSQL unreachable (connections refused, through tests/tcp_proxy.py; a closed port): the
   same, with the scheduler's job store on the same server.
@@ -164,7 +164,7 @@ def latest_beat(url: str) -> dt.datetime | None:
 
 def test_the_daemon_stays_up_through_a_sqlite_lock_held_past_the_busy_timeout(tmp_path):
     """A write of the scheduler's own job store fails too (each run's next run time): APScheduler 3
-    lets that end its thread (jobs/daemon.py ``_resilient``)."""
+    lets that end its thread (jobs/daemon/run.py ``_resilient``)."""
     path = tmp_path / "monitor.sqlite"
     url = f"sqlite:///{path}"
     config = write_config(tmp_path / "budget-monitor.toml", LEADERS)
@@ -244,7 +244,7 @@ def test_postgresql_unreachable_fails_the_job_cleanly_the_scheduler_stays_up_and
         with pytest.raises(DatabaseUnavailable, match="refused"):
             scheduled.evaluate_job(closed, now=at("2023-03-02", 9))
 
-        # 4. The scheduler (jobs/daemon.py's, its job store on the same server) stays up.
+        # 4. The scheduler (jobs/daemon/run.py's, its job store on the same server) stays up.
         scheduler = build_scheduler(engine, settings.daemon)
         scheduler.jobstore_retry_interval = 1.0  # APScheduler's 10 s, shortened for the test
         scheduler.start(paused=True)

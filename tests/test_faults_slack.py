@@ -1,5 +1,5 @@
 """Slack failing for a whole working day while the daemon's jobs run on a simulated clock
-(PITFALLS.md: call the job functions with ``now``, never time-travel a scheduler): the 09:00
+(docs/PITFALLS.md: call the job functions with ``now``, never time-travel a scheduler): the 09:00
 evaluation, two payment exports dropped into the inbox (each import evaluates and delivers at
 once), and the delivery job every minute from 09:00 to 18:30. Slack answers 429 with Retry-After,
 then 500, then takes posts without answering (timeouts), then refuses connections, then 500 again,

@@ -9,7 +9,7 @@ target_metadata = Base.metadata
 
 
 def include_object(obj, name, type_, reflected, compare_to):
-    # APScheduler owns its job table; autogenerate must leave it alone (PITFALLS.md).
+    # APScheduler owns its job table; autogenerate must leave it alone (docs/PITFALLS.md).
     return not (type_ == "table" and name == "apscheduler_jobs")
 
 

@@ -12,16 +12,14 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from alerts.console import ConsoleNotifier
 from alerts.notify import Message
 from alerts.render import render_text
-from alerts.slack import slack_notifier_from_env
 from db.alert_store import acknowledge, add_silence, alert_listing, count_unsent, matching_keys
 from db.engine import transaction
 from db.exceptions import StorageError
 from jobs.cli.base import CliError, Context, as_of_option
 from jobs.clock import beijing_now
-from jobs.deliver import DbEmailCache, DeliveryReport, deliver_outbox
+from jobs.deliver import DeliveryReport, deliver_outbox, notifiers_from_env
 from jobs.evaluate import evaluate as run_evaluation
 from jobs.evaluate import evaluate_and_deliver
 from jobs.exceptions import EvaluationConflict
@@ -87,13 +85,12 @@ def say(language: str, code: str, **params) -> str:
 def notifiers(obj: Context, factory, *, quiet: bool, stream=None) -> dict:
     """Slack when a token is set (console for what Slack cannot take), else the console."""
     try:
-        slack = slack_notifier_from_env(os.environ, lookup=DbEmailCache(factory, beijing_now))
+        found = notifiers_from_env(factory, os.environ, beijing_now, console_stream=stream)
     except ValueError as exc:
         raise CliError(say(obj.language, "bad_slack", reason=exc), obj.language) from exc
-    if slack is None and not quiet:
+    if "slack" not in found and not quiet:
         click.echo(say(obj.language, "no_slack"), err=True)
-    found = {"slack": slack} if slack is not None else {}
-    return found | {"console": ConsoleNotifier(stream)}
+    return found
 
 
 @click.command()

@@ -1,5 +1,5 @@
 """``budget-monitor chart`` and ``budget-monitor report``: the execution chart as a PNG and the
-status report as one HTML page, written to ``-o FILE``. Registered in ``jobs/cli.py``."""
+status report as one HTML page, written to ``-o FILE``. Registered in ``jobs/cli/app.py``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The alert part of the config file, read by jobs/config.py: thresholds, people, channels.
+"""The alert part of the config file, read by jobs/config/settings.py: thresholds, people, channels.
 
     [alerts]
     behind_schedule_points = 5      # behind_schedule: points under the time schedule

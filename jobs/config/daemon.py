@@ -1,4 +1,4 @@
-"""The [daemon] part of the config file, read by jobs/config.py.
+"""The [daemon] part of the config file, read by jobs/config/settings.py.
 
     [daemon]
     inbox = "/var/lib/budget-monitor/inbox"   # exports dropped here are imported within seconds

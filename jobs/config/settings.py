@@ -6,7 +6,7 @@
     [ingest.synonyms]            # extra header names, by field (see jobs/ingest/headers.py)
     payment_no = ["交易流水号"]
 
-    [evaluation]                 # the evaluation's rules (monitor/rules.py DEFAULTS); all optional
+    [evaluation]                 # the evaluation's rules (monitor/rulebook.py DEFAULTS); all optional
     schedule = "working_days"    # 序时进度: months (default) | calendar | working_days
     checkpoints = { "03-31" = 25, "06-30" = 50, "09-30" = 75, "12-31" = 95 }
     [evaluation.years.2023]      # one year
@@ -18,8 +18,8 @@
     holidays = ["2027-01-01"]
     workdays = ["2027-02-07"]    # 调休 make-up working days
 
-    [alerts] / [[people]] / [[channels]]   # alert thresholds and who hears what: jobs/config_alerts.py
-    [daemon]                               # inbox, schedule and clock of `run`: jobs/config_daemon.py
+    [alerts] / [[people]] / [[channels]]   # alert thresholds and who hears what: jobs/config/alerts.py
+    [daemon]                               # inbox, schedule and clock of `run`: jobs/config/daemon.py
 
 Secrets come from the environment or a file it names, never from the config file:
 BUDGET_MONITOR_SLACK_TOKEN or BUDGET_MONITOR_SLACK_TOKEN_FILE, BUDGET_MONITOR_DATABASE_URL or

@@ -1,4 +1,4 @@
-"""One leader among the daemons of a database (PITFALLS.md: two schedulers on one job store run
+"""One leader among the daemons of a database (docs/PITFALLS.md: two schedulers on one job store run
 jobs twice), by a lock the server or the kernel gives back when the leader dies, so a standby
 takes over without anyone cleaning up. PostgreSQL: a session advisory lock on a dedicated
 connection (SIGKILL closes the socket, the session ends, the lock is free). SQLite: an exclusive

@@ -1,5 +1,5 @@
 """The daemon's log: JSON lines for journald and log shippers, readable text on a terminal, and
-never a secret (STYLE.md habit 7).
+never a secret (docs/CONVENTIONS.md habit 7).
 
 Redaction works on the finished text of each record, not on the record: a ``logging.Filter``
 runs before formatting, so a traceback (formatted later, from ``exc_info``) or an ``extra`` value

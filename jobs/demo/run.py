@@ -118,7 +118,7 @@ def run_demo(folder: Path, *, language: str = "zh", database: str | None = None,
              as_json: bool = False, now: dt.datetime | None = None, replay: bool = False) -> dict:
     """The demo. ``replay``: instead of importing every export at once, replay 2023 day by day
     through the inbox with the daemon's jobs on a simulated clock, printing each message the
-    leaders would have received (jobs/replay.py)."""
+    leaders would have received (jobs/daemon/replay.py)."""
     def say(code: str, **params) -> str:
         return render(TEXT, code, language, params)
 

@@ -1,4 +1,4 @@
-"""Header vocabulary: which column is which, through synonyms (DESIGN.md, "Inputs").
+"""Header vocabulary: which column is which, through synonyms (docs/DOMAIN.md, "Inputs").
 
 No official column specification of the 预算管理一体化 exports is public, and vendors differ, so
 every field has a list of names; a user adds more in the config file (``[ingest.synonyms]``).

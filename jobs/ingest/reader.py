@@ -1,7 +1,7 @@
 """Reading an export file into text cells: .xlsx / .xls (calamine) and .csv (UTF-8 or GBK).
 
 Every cell comes back as text, exactly as written: amounts are parsed to fen later, never through
-float (PITFALLS.md: ``thousands=","`` yields float64). Row numbers are kept as Excel shows them.
+float (docs/PITFALLS.md: ``thousands=","`` yields float64). Row numbers are kept as Excel shows them.
 
 Files come from people, so nothing in them is trusted before it is bounded:
 
@@ -158,7 +158,7 @@ HEAD_CHARS = 262_144  # the text the header is looked for in (30 rows at most)
 def decode(data: bytes) -> tuple[str, str]:
     """The head of the file as text (HEAD_CHARS), and its encoding, the whole file checked.
 
-    Strict UTF-8 (with or without BOM) first, then GB18030, a superset of GBK (PITFALLS.md).
+    Strict UTF-8 (with or without BOM) first, then GB18030, a superset of GBK (docs/PITFALLS.md).
     UTF-16 with a BOM is what Excel's "Unicode 文本" writes; without one it is not guessed. A file
     that starts in one encoding and goes on in another is refused at the line where it changes.
     The file is checked chunk by chunk, never decoded whole: the parser reads the bytes, and the
@@ -621,7 +621,7 @@ def _unreadable(exc: Exception):
 
 
 def _cell_text(value: object) -> str:
-    """A typed Excel cell → the text a person sees (PITFALLS.md: Excel numbers are floats)."""
+    """A typed Excel cell → the text a person sees (docs/PITFALLS.md: Excel numbers are floats)."""
     if value is None or value == "":
         return ""
     if isinstance(value, bool):

@@ -5,7 +5,7 @@ The big title says the one fact that matters (e.g. "截至 2023-03-31 执行 17.
 未达标"); the curve, the schedule line and the checkpoint markers show how it came to be.
 Checkpoints already passed are green (met) or red (missed) with the rate reached beside them.
 
-matplotlib's object API with the Agg canvas, never pyplot (PITFALLS.md: pyplot keeps global
+matplotlib's object API with the Agg canvas, never pyplot (docs/PITFALLS.md: pyplot keeps global
 figures and is not thread-safe). Fonts and ``axes.unicode_minus`` are read from rcParams while a
 figure is drawn, so a chart is built and saved inside ``rc_context`` under one lock.
 """

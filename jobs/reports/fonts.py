@@ -1,7 +1,7 @@
 """Finding a font that has Chinese glyphs, through matplotlib's font manager.
 
 matplotlib's own DejaVu Sans has no CJK glyphs: Chinese labels drawn with it come out as empty
-boxes ("tofu") with only a warning in the log (PITFALLS.md). So the chart asks for a CJK font
+boxes ("tofu") with only a warning in the log (docs/PITFALLS.md). So the chart asks for a CJK font
 by name, and when none is installed it falls back to English labels instead.
 
 matplotlib caches its list of fonts on first use; a font installed after that (``apt-get install
