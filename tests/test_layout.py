@@ -120,3 +120,23 @@ def test_product_modules_import_one_another_without_cycles():
 def test_cli_modules_import_neither_sqlalchemy_nor_db_models():
     problems = offending(import_table(), "jobs.cli", under("sqlalchemy", "db.models"))
     assert not problems, report(problems)
+
+
+# The text references APScheduler keeps in every deployment's job store: a stored job whose
+# reference stops importing is deleted on load (apscheduler #341), and its catch-up run with it.
+STORED_REFERENCES = ("jobs.scheduled:evaluate_job", "jobs.scheduled:countdown_job", "jobs.scheduled:deliver_job",
+                     "jobs.scheduled:digest_job", "jobs.scheduled:calendar_check_job",
+                     "jobs.scheduled:heartbeat_job", "jobs.scheduled:scan_inbox")
+
+
+def test_every_job_reference_a_deployed_job_store_holds_still_imports():
+    import importlib
+
+    from jobs.config.daemon import DaemonSettings
+    from jobs.daemon.run import job_specs
+
+    registered = {spec.func for spec in job_specs("x.toml", DaemonSettings(inbox=Path("/inbox")), "test")}
+    assert registered == set(STORED_REFERENCES)
+    for reference in STORED_REFERENCES:
+        module, name = reference.split(":")
+        assert callable(getattr(importlib.import_module(module), name)), reference
