@@ -31,7 +31,7 @@ def sqlite_busy_timeout(ms: int) -> None:
 
 
 def scheduler_retry(seconds: float) -> None:
-    from jobs import daemon
+    from jobs.daemon import run as daemon
 
     build = daemon.build_scheduler
 
@@ -46,7 +46,7 @@ def scheduler_retry(seconds: float) -> None:
 def tick_every(seconds: int, log: str) -> None:
     from apscheduler.triggers.interval import IntervalTrigger
 
-    from jobs import daemon
+    from jobs.daemon import run as daemon
 
     specs = daemon.job_specs
 

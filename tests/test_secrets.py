@@ -118,7 +118,7 @@ def run(env, *args, cwd) -> tuple[int, str, str]:
 FORCED = """
 import os, sys
 from alerts.slack import slack_token
-from jobs import cli_base
+from jobs.cli import base as cli_base
 def broken(self):  # a bug that puts the secrets into an exception's message
     raise RuntimeError(f"cannot go on with {self.settings.database_url} and {slack_token(os.environ)}")
 cli_base.Context.factory = broken
