@@ -28,6 +28,7 @@ from alerts.console import ConsoleNotifier
 from db import engine as db_engine
 from db.exceptions import DatabaseUnavailable
 from db.migrate import upgrade
+from jobs import evaluate as evaluation
 from jobs import scheduled
 from jobs.cli.app import cli
 from jobs.clock import BEIJING
@@ -111,7 +112,7 @@ def test_sqlite_locked_past_the_busy_timeout_fails_the_job_cleanly_and_the_next_
 
     # 2. Locked while it runs, after it took its fence: the evaluation fails; its fence cannot be
     #    deleted while the lock is held, and is let go by the next fenced run.
-    real = scheduled.evaluate
+    real = evaluation.evaluate
     holder: list = []
 
     def lock_then_evaluate(*args, **kwargs):
@@ -120,14 +121,14 @@ def test_sqlite_locked_past_the_busy_timeout_fails_the_job_cleanly_and_the_next_
         lock.__enter__()
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(scheduled, "evaluate", lock_then_evaluate)
+    monkeypatch.setattr(evaluation, "evaluate", lock_then_evaluate)
     try:
         with pytest.raises(DatabaseUnavailable, match="database is locked"):
             scheduled.evaluate_job(key, now=at("2023-03-01", 10))
     finally:
         for lock in holder:
             lock.__exit__(None, None, None)
-    monkeypatch.setattr(scheduled, "evaluate", real)
+    monkeypatch.setattr(evaluation, "evaluate", real)
     assert fences(url, "evaluate") == [("2023-03-01", None)], "still locked when it tried to let its period go"
     assert outbox(url) == [], "nothing half-written"
 
@@ -224,16 +225,16 @@ def test_postgresql_unreachable_fails_the_job_cleanly_the_scheduler_stays_up_and
 
         # 2. Cut while it runs, after it took its fence: nothing half-written; the next run lets the
         #    fence go, runs the same day once and delivers.
-        real = scheduled.evaluate
+        real = evaluation.evaluate
 
         def cut_then_evaluate(*args, **kwargs):
             proxy.down()
             return real(*args, **kwargs)
 
-        monkeypatch.setattr(scheduled, "evaluate", cut_then_evaluate)
+        monkeypatch.setattr(evaluation, "evaluate", cut_then_evaluate)
         with pytest.raises(DatabaseUnavailable):
             scheduled.evaluate_job(key, now=at("2023-03-01", 10))
-        monkeypatch.setattr(scheduled, "evaluate", real)
+        monkeypatch.setattr(evaluation, "evaluate", real)
         assert fences(postgres_url, "evaluate") == [("2023-03-01", None)] and outbox(postgres_url) == []
         proxy.up()
         done = scheduled.evaluate_job(key, now=at("2023-03-01", 11))
