@@ -43,7 +43,9 @@ def cli(ctx: click.Context, database: str | None, config_path: str | None, langu
     预算执行监控：导入预算管理一体化系统导出的指标、支付、调整明细，计算累计执行进度。
 
     Global options (--db, --config, --lang) go before the command:
-    budget-monitor --db monitor.sqlite ingest exports/
+
+    \b
+        budget-monitor --db monitor.sqlite ingest exports/
     """
     fallback = language or os.environ.get(ENV_LANGUAGE, "zh").lower()[:2]
     try:
