@@ -217,7 +217,6 @@ def _failure_json(message: OutboxMessage, session: Session) -> dict:
             "last_attempt_id": attempts}
 
 
-
 def count_unsent(session: Session) -> int:
     """Messages still waiting in the outbox (pending, or claimed by a sender)."""
     return session.scalar(select(func.count()).where(OutboxMessage.status.in_(UNSENT))) or 0

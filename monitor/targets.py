@@ -27,7 +27,7 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from monitor.calendar import WorkCalendar
 from monitor.money import FEN, ZERO, rate
 from monitor.schedule import year_fraction
-from monitor.target_values import MONEY_YUAN, MilestoneError, TargetValue, parse_milestones
+from monitor.target_values import MilestoneError, TargetValue, parse_milestones
 
 __all__ = [
     "Target", "Report", "TargetStatus", "MilestoneError", "COUNT_MEASURES", "is_count", "kind_of", "mode_of",
@@ -191,8 +191,9 @@ def evaluate_target(
     reported_on: dt.date | None = None
     seen = [r for r in reports if r.on <= as_of]
     if target.measured_from_payments and spent is not None:
-        # a money measure (Target.__post_init__), so its yuan per unit is known
-        actual, reported_on = spent / MONEY_YUAN[spec.measure], spent_on or as_of
+        yuan = spec.yuan_per_unit
+        assert yuan is not None  # a money measure (Target.__post_init__): its yuan per unit is known
+        actual, reported_on = spent / yuan, spent_on or as_of
     elif seen:
         latest = max(seen, key=lambda r: r.on)
         actual, reported_on = latest.actual, latest.on
