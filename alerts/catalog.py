@@ -6,6 +6,8 @@ more about the same entity speaks for a lesser one, which then closes silently."
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
+from decimal import Decimal
 
 from alerts.findings import AlertSettings, Finding, Snapshot
 from alerts.rules import EXECUTION_RULES
@@ -36,9 +38,10 @@ SLOW_PAYMENT_RULES = frozenset({"behind_schedule", "stalled", "behind_checkpoint
 
 def covered_keys(findings: Sequence[Finding], year: int) -> set[str]:
     """The keys another finding of this evaluation speaks for."""
-    covered = set()
+    covered: set[str] = set()
     slow = {f.code for f in findings if f.rule in SLOW_PAYMENT_RULES and f.level == "project"}
     for f in findings:
+        covered.update(f.covers)
         for rule, period in SPOKEN_FOR_BY.get(f.rule, ()):
             covered.add(f"{rule}:{f.level}:{f.code}:{f.period if period == 'same' else year}")
         if f.rule == "delivery_gap" and f.facts.get("state") == "delivery_ahead" and f.code in slow:
@@ -47,10 +50,69 @@ def covered_keys(findings: Sequence[Finding], year: int) -> set[str]:
 
 
 def find(snapshot: Snapshot, settings: AlertSettings) -> list[Finding]:
-    """Every rule's findings, less those another finding speaks for."""
+    """Every rule's findings, less those another finding speaks for, told as one story per
+    entity (``one_story``). No pacing finding before the year's first payment export: a
+    projection of nothing imported is not a warning."""
     found = [finding for rule in RULES for finding in rule(snapshot, settings)]
+    if snapshot.latest_export is None:
+        found = [f for f in found if f.rule not in PACING_RULES]
     covered = covered_keys(found, snapshot.year)
-    return [f for f in found if f.key not in covered]
+    return one_story([f for f in found if f.key not in covered], snapshot)
+
+
+AT_RISK = frozenset({"behind_checkpoint", "checkpoint_missed"})
+PARTS_SHOWN = 3
+
+
+def _line_facts(snapshot: Snapshot) -> dict[str, dict[str, str]]:
+    """What names a quota line to people: its economic class, its project, its unit."""
+    units = {s.entity.code: s.entity.name for s in snapshot.statuses if s.entity.level == "unit"}
+    return {line.quota_no: {"economic_name": line.economic_name or "", "project_name": line.project_name or "",
+                            "unit_code": line.unit_code, "unit_name": units.get(line.unit_code, line.unit_name)}
+            for line in snapshot.lines}
+
+
+def _amount(finding: Finding) -> Decimal:
+    for name in ("remaining", "gap", "over", "paid"):
+        value = finding.facts.get(name)
+        if value:
+            return Decimal(value)
+    return Decimal(0)
+
+
+def one_story(findings: Sequence[Finding], snapshot: Snapshot) -> list[Finding]:
+    """A unit at risk of a checkpoint carries its stalled quota lines and its lagging projects in
+    its own item (fact ``parts``: "name|amount；…", the largest first) and its lines are not told
+    apart; every quota-line finding says which class, project and unit the line is."""
+    lines = _line_facts(snapshot)
+    at_risk = {f.code for f in findings if f.rule in AT_RISK and f.level == "unit"}
+    parts: dict[str, list[Finding]] = {}
+    kept = []
+    for f in findings:
+        unit = f.routing.get("unit")
+        if unit in at_risk and f.rule in ("stalled", "behind_schedule") and f.level in ("project", "quota_line"):
+            parts.setdefault(unit, []).append(f)
+            if f.level == "quota_line":
+                continue  # told inside the unit's item
+        if f.level == "quota_line" and f.code in lines:
+            f = replace(f, facts={**f.facts, **lines[f.code]})
+        kept.append(f)
+    out = []
+    for f in kept:
+        if f.level == "unit" and f.rule in AT_RISK and parts.get(f.code):
+            ranked = sorted(parts[f.code], key=lambda p: (-_amount(p), p.code))
+            named = "；".join(f"{_part_name(p, lines)}|{_amount(p):.2f}" for p in ranked[:PARTS_SHOWN])
+            f = replace(f, facts={**f.facts, "parts": named, "parts_count": str(len(ranked))},
+                        covers=tuple(p.key for p in ranked if p.level == "quota_line"))
+        out.append(f)
+    return out
+
+
+def _part_name(finding: Finding, lines: dict[str, dict[str, str]]) -> str:
+    line = lines.get(finding.code) if finding.level == "quota_line" else None
+    if line is None:
+        return finding.name
+    return "·".join(n for n in (line["project_name"], line["economic_name"]) if n) or finding.name
 
 
 def inhibited(findings: Sequence[Finding]) -> bool:

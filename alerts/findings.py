@@ -76,6 +76,7 @@ class Finding:
     period: str
     facts: Mapping[str, str]
     routing: Mapping[str, str]  # department, unit and project codes the entity belongs to
+    covers: tuple[str, ...] = ()  # keys this finding tells inside its own item (alerts/catalog.one_story)
 
     @property
     def key(self) -> str:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Protocol
 
 # Every rule name, in the order a message lists them (most urgent first).
-RULE_ORDER = ("checkpoint_missed", "overspent", "behind_checkpoint", "adjustment_rate", "behind_schedule",
+RULE_ORDER = ("checkpoint_missed", "overspent", "no_budget", "behind_checkpoint", "adjustment_rate", "behind_schedule",
               "stalled", "stale_data", "target_missed", "target_cap", "target_window", "target_behind",
               "target_silent", "delivery_gap")
 SEVERITIES = ("blue", "yellow", "orange", "red")  # 蓝 < 黄 < 橙 < 红

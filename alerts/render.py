@@ -43,6 +43,9 @@ TEXT = {
     # message frame
     "header": {"zh": "{year} 年预算执行预警（{count} 条）", "en": "Budget execution alerts {year} ({count})"},
     "header.digest": {"zh": "{year} 年预算执行周报", "en": "Budget execution {year}: the week's digest"},
+    "header.brief": {"zh": "{year} 年预算执行周报（新预警 {count} 条）",
+                     "en": "Budget execution {year}: the week's digest ({count} new alerts)"},
+    "section.open": {"zh": "仍未解决的预警：", "en": "Still open:"},
     "title.notice": {"zh": "📋 {rule}", "en": "📋 {rule}"},
     "rule.digest": {"zh": "执行进度", "en": "execution"},
     "rule.calendar_missing": {"zh": "缺少下一年的工作日历", "en": "next year's working-day calendar is missing"},
@@ -50,6 +53,9 @@ TEXT = {
                 "en": "{gap} × 10,000 yuan to pay for the {target_rate}% due {checkpoint_date}"},
     "dg.reached": {"zh": "已达到 {checkpoint_date} 考核要求 {target_rate}%",
                    "en": "the {target_rate}% due {checkpoint_date} is reached"},
+    "dg.pace": {"zh": "日均约 {daily_needed} 万元（{working_days_left} 个工作日）",
+                "en": "about {daily_needed} × 10,000 yuan a working day ({working_days_left} left)"},
+    "dg.projected": {"zh": "{method}预计届时 {projected_rate}%", "en": "{method} about {projected_rate}% by then"},
     "dg.met": {"zh": "已过考核节点达标 {met}", "en": "checkpoints met so far: {met}"},
     "dg.score": {"zh": "按目前进度预计得分 {score} / {weight}", "en": "heading for a score of {score} of {weight}"},
     "cal.missing": {"zh": "节假日日历还不含 {year} 年：在配置 [calendar] 中补充国务院公布的 {year} 年节假日和调休，"
@@ -64,7 +70,9 @@ TEXT = {
     "name": {"zh": "{name}：", "en": "{name}: "},
     "name.department": {"zh": "{name}（部门合计）：", "en": "{name} (department total): "},
     "name.project": {"zh": "项目「{name}」：", "en": "Project “{name}”: "},
-    "name.quota_line": {"zh": "指标 {code}（{name}）：", "en": "Quota line {code} ({name}): "},
+    "name.quota_line": {"zh": "{name}（指标 {code}）：", "en": "{name} (quota line {code}): "},
+    "name.quota_line_plain": {"zh": "指标 {code}：", "en": "Quota line {code}: "},
+    "name.lines": {"zh": "{name}：", "en": "{name}: "},
     # titles
     "severity.red": {"zh": "🔴 红色预警", "en": "🔴 Red alert"},
     "severity.orange": {"zh": "🟠 橙色预警", "en": "🟠 Orange alert"},
@@ -74,6 +82,9 @@ TEXT = {
     "title.fire": {"zh": "{badge} · {rule}", "en": "{badge} · {rule}"},
     "title.repeat": {"zh": "【提醒】{badge} · {rule}（仍未解决）",
                      "en": "Reminder · {badge} · {rule} (still unresolved)"},
+    "title.countdown": {"zh": "【倒计时 {countdown} 个工作日】{badge} · {rule}",
+                        "en": "{countdown} working days left · {badge} · {rule}"},
+    "title.open": {"zh": "{badge_short} {rule}", "en": "{badge_short} {rule}"},
     "title.escalate": {"zh": "【升级】{badge} · {rule}（{why}）", "en": "Escalated · {badge} · {rule} ({why})"},
     "title.upgrade": {"zh": "{badge} · {rule}（预警级别已提高）", "en": "{badge} · {rule} (severity raised)"},
     "title.resolve": {"zh": "✅ 已恢复正常 · 解除「{rule}」预警", "en": "✅ Back on schedule · “{rule}” cleared"},
@@ -86,6 +97,7 @@ TEXT = {
     "rule.behind_schedule": {"zh": "落后于序时进度", "en": "behind the time schedule"},
     "rule.stalled": {"zh": "长时间没有支付", "en": "no payments for a while"},
     "rule.stale_data": {"zh": "支付数据未更新", "en": "payment data out of date"},
+    "rule.no_budget": {"zh": "指标尚无预算却已有支付", "en": "payments on a line with no budget yet"},
     "method.linear": {"zh": "按当前进度", "en": "at the current pace"},
     "method.history": {"zh": "按往年规律", "en": "going by past years"},
     # clauses shared by several rules
@@ -140,6 +152,19 @@ TEXT = {
                    "en": "{paid} × 10,000 yuan paid, {over} × 10,000 yuan more than the budget of {budget}"},
     "os.over": {"zh": "超出预算 {over} 万元", "en": "{over} × 10,000 yuan over the budget"},
     "os.check": {"zh": "请核实支付数据或及时办理预算调整", "en": "Please check the payments or adjust the budget"},
+    # no_budget
+    "nb.paid": {"zh": "已支付 {paid} 万元，但该指标尚无预算（最近一次支付 {last_payment}）",
+                "en": "{paid} × 10,000 yuan paid on it, but it has no budget yet (latest payment {last_payment})"},
+    "nb.paid_plain": {"zh": "已支付 {paid} 万元，但该指标尚无预算", "en": "{paid} × 10,000 yuan paid, no budget yet"},
+    "nb.check": {"zh": "请确认 {last_payment} 前后的指标导出是否已导入",
+                 "en": "Has the quota export of {last_payment} been imported?"},
+    "nb.check_plain": {"zh": "请确认指标导出是否已导入", "en": "Has the latest quota export been imported?"},
+    # one item for several quota lines of a unit (alerts/pipeline.collapse_lines)
+    "ln.count": {"zh": "{count} 条指标，合计 {amount} 万元",
+                 "en": "{count} quota lines, {amount} × 10,000 yuan in all"},
+    "ln.top": {"zh": "金额最大的：{lines}", "en": "the largest: {lines}"},
+    # a unit at risk: its own stalled lines and lagging projects (alerts/catalog.one_story)
+    "parts": {"zh": "其中未支付较多的：{parts}", "en": "Of it, the most unpaid: {parts}"},
     # adjustment_rate
     "ar.rate_of": {"zh": "预算调整率 {rate}%（调整 {adjusted} 万元 / 年初预算 {initial} 万元）",
                    "en": "budget adjustment rate {rate}% ({adjusted} adjusted against the initial {initial} "
@@ -190,22 +215,26 @@ TEXT = {
 
 # A sentence is a row of clauses; a clause is a tuple of alternative catalog codes. The first
 # alternative whose template's figures are all known (and whose condition, after "|", holds) is used.
-FIRE = {
+Sentences = tuple[tuple[tuple[str, ...], ...], ...]
+LINES: Sentences = ((("ln.count",), ("ln.top",)),)
+FIRE: dict[str, Sentences] = {
     "behind_checkpoint": ((("bc.left", "bc.left_working", "bc.left_days"), ("paid.rate_of", "paid.rate"),
                            ("bc.projected", "bc.projected_plain", "bc.target")),
-                          (("bc.gap",), ("daily",))),
+                          (("bc.gap",), ("daily",)), (("parts",),)),
     "checkpoint_missed": ((("cm.missed",), ("cm.paid", "cm.rate"), ("cm.gap",)),
-                          (("cm.next",), ("cm.next_gap",), ("cm.next_daily",))),
+                          (("cm.next",), ("cm.next_gap",), ("cm.next_daily",)), (("parts",),)),
+    "no_budget": ((("nb.paid", "nb.paid_plain"),), (("nb.check", "nb.check_plain"),)),
     "behind_schedule": ((("paid.rate_of", "paid.rate"), ("bs.behind", "bs.schedule")), (("bs.gap",),)),
     "stalled": ((("st.since", "st.never|never_paid", "st.idle"), ("st.remaining_of", "st.remaining")),),
     "overspent": ((("os.over_of", "os.over"),), (("os.check",),)),
     "adjustment_rate": ((("ar.rate_of", "ar.rate"), ("ar.over_limit|over_limit", "ar.near_limit", "ar.limit")),
                         (("ar.counts", "ar.counted"),)),
     "stale_data": ((("sd.old_limit", "sd.old", "sd.never|never_exported", "sd.days"),), (("sd.paused",),)),
-    "digest": ((("paid.rate_of", "paid.rate"), ("dg.reached|reached", "dg.next")), (("dg.met",), ("dg.score",))),
+    "digest": ((("paid.rate_of", "paid.rate"), ("dg.reached|reached", "dg.next"), ("dg.pace|pace",),
+                ("dg.projected|pace",)), (("dg.met",), ("dg.score",))),
     "calendar_missing": ((("cal.missing",),),),
 }
-RESOLVE = {
+RESOLVE: dict[str, Sentences] = {
     "behind_checkpoint": ((("paid.rate_of", "paid.rate"), ("rs.bc.projected", "rs.bc.target")),),
     "checkpoint_missed": ((("paid.rate_of", "paid.rate"), ("rs.cm.reached",)),),
     "behind_schedule": ((("paid.rate_of", "paid.rate"), ("rs.bs.within", "rs.bs.caught_up")),),
@@ -222,16 +251,17 @@ SENTENCE_END = {"zh": "。", "en": "."}
 SENTENCE_SEPARATOR = {"zh": "", "en": " "}
 
 AMOUNTS = frozenset({"paid", "budget", "gap", "daily_needed", "remaining", "over", "adjusted", "initial",
-                     "next_gap", "next_daily_needed"})
+                     "next_gap", "next_daily_needed", "amount"})
 RATES = frozenset({"rate", "target_rate", "schedule_rate", "points_behind", "points_allowed", "projected_rate",
                    "limit", "warning", "next_target_rate"}) | targets.RATES
 DAYS = frozenset({"checkpoint_date", "next_date"}) | targets.DAYS  # a day of the year: "3月31日"
 DATES = frozenset({"last_payment", "latest_export"}) | targets.DATES  # may be of an earlier year: "2023年2月10日"
-COUNTS = frozenset({"working_days_left", "days_left", "idle_working_days", "working_days_old", "counted", "exempt"}
-                   ) | targets.COUNTS
+COUNTS = frozenset({"working_days_left", "days_left", "idle_working_days", "working_days_old", "counted", "exempt",
+                    "count", "countdown"}) | targets.COUNTS
 COUNT_OVERRIDES = {"stale_data": frozenset({"limit"})}  # stale_data's limit is working days, not percent
 SCORES = frozenset({"score", "weight"})
 TEXTS = frozenset({"met", "year"}) | targets.TEXTS  # shown as they are (left out when empty)
+NAMED_AMOUNTS = frozenset({"lines", "parts"})  # "name|yuan；name|yuan" (alerts/pipeline, alerts/catalog)
 _FIELDS = string.Formatter()
 
 
@@ -244,10 +274,23 @@ def render_text(message: Message) -> str:
     sentences, and the as-of line. Not escaped (the console prints it as is; see ``escape_mrkdwn``)."""
     language = _language(message)
     parts = [_header(message, language)]
-    for item in _ordered(message.items):
+    items = _ordered(message.items)
+    for item in (i for i in items if i.event != "open"):
         parts.append(f"{item_title(item, language)}\n{item_body(item, language)}")
+    opened = [i for i in items if i.event == "open"]
+    if opened:
+        parts.append("\n".join([say(language, "section.open"), *(open_line(i, language) for i in opened)]))
     parts.append(say(language, "as_of", date=_date(language, message.as_of, full=True)))
     return "\n\n".join(parts)
+
+
+def open_line(item: AlertItem, language: str) -> str:
+    """An alert still open, as one line of the weekly brief: badge, rule, whom, the first sentence."""
+    body = item_body(item, language)
+    end = SENTENCE_END[language]
+    first = body.split(end, 1)[0] + end if end in body else body
+    return f"• {_badge(item)} {item_title(item, language)}｜{first}" if language == "zh" else \
+        f"• {_badge(item)} {item_title(item, language)} | {first}"
 
 
 def render_blocks(message: Message) -> list[dict]:
@@ -256,6 +299,10 @@ def render_blocks(message: Message) -> list[dict]:
     language = _language(message)
     items = _ordered(message.items)
     room = MAX_BLOCKS - 2  # the header and the context
+    opened = [i for i in items if i.event == "open"]
+    items = [i for i in items if i.event != "open"]
+    if opened:
+        room -= 1  # one section holds the open alerts' lines
     shown = items if len(items) <= room else items[:room - 1]
     blocks: list[dict] = [{"type": "header",
                            "text": {"type": "plain_text", "text": _cut(_header(message, language), MAX_HEADER_CHARS),
@@ -263,6 +310,9 @@ def render_blocks(message: Message) -> list[dict]:
     for item in shown:
         text = f"*{escape_mrkdwn(item_title(item, language))}*\n{escape_mrkdwn(item_body(item, language))}"
         blocks.append(_section(text))
+    if opened:
+        lines = "\n".join(escape_mrkdwn(open_line(i, language)) for i in opened)
+        blocks.append(_section(f"*{escape_mrkdwn(say(language, 'section.open'))}*\n{lines}"))
     if len(shown) < len(items):
         rest = items[len(shown):]
         breakdown = " · ".join(f"{badge} {count}" for badge, count in Counter(_badge(i) for i in rest).items())
@@ -290,22 +340,47 @@ def item_title(item: AlertItem, language: str) -> str:
         return say(language, "title.notice", rule=rule)
     if item.event == "resolve":
         return say(language, "title.resolve", rule=rule)
+    if item.event == "open":
+        return rule
     badge = (say(language, f"severity.{item.severity}") if item.severity in BADGES
              else say(language, "severity.other", severity=item.severity))
     event = item.event if f"title.{item.event}" in TEXT else "fire"
     why = say(language, "why.missed" if item.rule == "checkpoint_missed" else "why.unresolved")
+    if item.event == "repeat" and item.facts.get("countdown"):
+        return say(language, "title.countdown", badge=badge, rule=rule, countdown=item.facts["countdown"])
     return say(language, f"title.{event}", badge=badge, rule=rule, why=why)
 
 
 def item_body(item: AlertItem, language: str) -> str:
     """"{name}：" and the rule's sentences; a rule this module does not know shows its facts as is."""
     form = f"name.{item.level}" if f"name.{item.level}" in TEXT else "name"
-    name = _render(TEXT, form, language, {"name": item.name, "code": item.code}) if item.name else ""
+    shown_name = item.name
+    if item.level == "quota_line":
+        shown_name = line_name(item.facts) or ("" if item.name == item.code else item.name)
+        form = "name.quota_line" if shown_name else "name.quota_line_plain"
+    name = _render(TEXT, form, language, {"name": shown_name, "code": item.code}) if item.name else ""
+    if item.level == "lines":
+        params, conditions = _params(item, language)
+        return name + _sentences(language, LINES, params, conditions)
     sentences = (RESOLVE if item.event == "resolve" else FIRE).get(item.rule)
     if sentences is None:
         return name + CLAUSE_SEPARATOR[language].join(f"{key} {value}" for key, value in item.facts.items())
     params, conditions = _params(item, language)
     return name + _sentences(language, sentences, params, conditions)
+
+
+def line_name(facts: Mapping[str, str]) -> str:
+    """A quota line as people know it: its project and its economic class."""
+    return "·".join(n for n in (facts.get("project_name", ""), facts.get("economic_name", "")) if n)
+
+
+def _named_amounts(value: str, language: str) -> str:
+    """"name|yuan；name|yuan" → "name 12.00 万元、name 3.00 万元"."""
+    out = []
+    for part in value.split("；"):
+        name, _, amount = part.rpartition("|")
+        out.append(f"{name} {to_wan(D(amount)):,} 万元" if language == "zh" else f"{name} {to_wan(D(amount)):,}")
+    return ("、" if language == "zh" else "; ").join(out)
 
 
 def _sentences(language: str, sentences, params: Mapping[str, str], conditions: set[str]) -> str:
@@ -342,6 +417,8 @@ def _params(item: AlertItem, language: str) -> tuple[dict[str, str], set[str]]:
                 params[key] = f"{D(value):.2f}".removesuffix(".00")
             elif key in SCORES:
                 params[key] = f"{D(value):.2f}"
+            elif key in NAMED_AMOUNTS and value:
+                params[key] = _named_amounts(value, language)
             elif key in TEXTS and value != "":
                 params[key] = targets.localize(str(value), language)
             elif key in DAYS or key in DATES:
@@ -360,6 +437,8 @@ def _params(item: AlertItem, language: str) -> tuple[dict[str, str], set[str]]:
         conditions.add("never_exported")
     if item.rule == "digest" and item.facts.get("gap") == "0.00":
         conditions.add("reached")
+    elif item.rule == "digest":
+        conditions.add("pace")
     try:
         if item.rule == "adjustment_rate" and D(item.facts["rate"]) >= D(item.facts["limit"]):
             conditions.add("over_limit")
@@ -369,9 +448,12 @@ def _params(item: AlertItem, language: str) -> tuple[dict[str, str], set[str]]:
 
 
 def _ordered(items: Iterable[AlertItem]) -> list[AlertItem]:
-    """Most urgent first: RULE_ORDER order, red before blue, "back on schedule" notices last (stable)."""
+    """What needs acting on first: new alerts (RULE_ORDER order, red before blue), then the brief's
+    checkpoint lines, then the alerts still open, "back on schedule" notices last (stable)."""
     severity = {"red": 0, "orange": 1, "yellow": 2, "blue": 3}
-    return sorted(items, key=lambda i: (i.event == "resolve",
+    part = {"brief": 1, "open": 2, "resolve": 3}
+    return sorted(items, key=lambda i: (part.get(i.event, 1 if i.rule in NOTICES else 0),
+                                        severity.get(i.severity, len(severity)) if i.event == "open" else 0,
                                         RULE_ORDER.index(i.rule) if i.rule in RULE_ORDER else len(RULE_ORDER),
                                         severity.get(i.severity, len(severity))))
 
@@ -381,7 +463,10 @@ def _badge(item: AlertItem) -> str:
 
 
 def _header(message: Message, language: str) -> str:
-    if message.items and all(i.rule in ("digest", "digest_targets") for i in message.items):
+    if message.items and any(i.rule in ("digest", "digest_targets") for i in message.items):
+        news = sum(1 for i in message.items if i.rule not in NOTICES and i.event != "open")
+        if news:
+            return say(language, "header.brief", year=message.year, count=news)
         return say(language, "header.digest", year=message.year)
     return say(language, "header", year=message.year, count=len(message.items))
 

@@ -3,9 +3,9 @@
 - project alert → the project's leader (escalated: also the unit leader);
 - target alert → the project's leader and the person the target table names as its leader, or
   the unit leader for a target of the whole unit (escalated: also the unit leader);
-- quota-line alert → the unit's finance staff and, for a line of a project, its leader
-  (escalated: also the unit leader);
-- unit alert → the unit leader and the unit's finance staff (escalated: also the department leader);
+- quota-line alert → the unit's finance staff only (nobody there: the unit leader);
+- unit alert → the unit leader and the unit's finance staff (escalated, or a checkpoint risk from
+  yellow on: also the department leader);
 - department alert → the department leader and the department's finance staff;
 - stale data → every finance staff member;
 - a channel receives everything of the departments it lists (every department when it lists none).
@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from alerts.notify import RULE_ORDER, SEVERITIES, AlertItem, Recipient
+from alerts.pipeline import DEFAULT_DELIVERY, DeliveryPolicy
 from alerts.state import Event
 
 ROLES = ("department_leader", "unit_leader", "project_leader", "finance_staff")
@@ -105,9 +106,16 @@ class Directory:
         return [p for p in self.people if p.role == "finance_staff"]
 
 
-def responsible(event: Event, directory: Directory) -> list[Recipient]:
-    """The people an event goes to, then the channels; the fallback when there is nobody."""
+HEAD_RULES = frozenset({"behind_checkpoint", "checkpoint_missed"})  # a unit's checkpoint risk
+
+
+def responsible(event: Event, directory: Directory, escalate_from: str = "yellow") -> list[Recipient]:
+    """The people an event goes to, then the channels; the fallback when there is nobody. A unit's
+    checkpoint risk reaches the department leader from ``escalate_from`` on."""
     level, routing, up = event.item.level, event.routing, event.escalated
+    if (level == "unit" and event.item.rule in HEAD_RULES and event.item.severity in SEVERITIES
+            and SEVERITIES.index(event.item.severity) >= SEVERITIES.index(escalate_from)):
+        up = True
     department, unit, project = routing.get("department"), routing.get("unit"), routing.get("project")
     who = directory.who
     if level == "data":
@@ -119,11 +127,12 @@ def responsible(event: Event, directory: Directory) -> list[Recipient]:
         if level == "unit":
             chosen = (who("unit_leader", "unit", unit) + unit_finance
                       + (who("department_leader", "department", department) if up else []))
-        else:  # project, quota_line, target (of a project or of a whole unit)
+        elif level == "quota_line":  # a line is the finance staff's business; their leader hears if they are none
+            chosen = unit_finance
+        else:  # project, target (of a project or of a whole unit)
             leads = (who("project_leader", "project", project) if project
                      else who("unit_leader", "unit", unit) if level == "target" else [])
             chosen = (leads + (directory.named(routing.get("leader")) if level == "target" else [])
-                      + (unit_finance if level == "quota_line" else [])
                       + (who("unit_leader", "unit", unit) if up else []))
     if not chosen and level in ("project", "quota_line", "target"):
         chosen = who("unit_leader", "unit", unit)  # nobody leads it: the unit's leader does
@@ -156,13 +165,14 @@ def _order(item: AlertItem) -> tuple:
             -SEVERITIES.index(item.severity), item.level, item.code)
 
 
-def group(events: Sequence[Event], directory: Directory) -> tuple[list[Draft], int]:
+def group(events: Sequence[Event], directory: Directory, policy: DeliveryPolicy = DEFAULT_DELIVERY
+          ) -> tuple[list[Draft], int]:
     """One draft per recipient with all of its events, most urgent first; and how many events
     reached nobody."""
     by_recipient: dict[Recipient, list[AlertItem]] = {}
     unrouted = 0
     for event in events:
-        recipients = responsible(event, directory)
+        recipients = responsible(event, directory, policy.escalate_from)
         unrouted += not recipients
         for recipient in recipients:
             by_recipient.setdefault(recipient, []).append(event.item)

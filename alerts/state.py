@@ -8,8 +8,12 @@ one transaction.
 - A finding with no firing state fires (told at once unless silenced or muted).
 - While it keeps firing: a higher severity is told at once (upgrade); a project or quota-line
   alert still firing ``escalate_after_days`` after people were first told goes to the unit leader;
-  otherwise it is repeated every ``repeat_days[severity]`` days (``rule_repeat_days`` for a rule
-  whose red is a lost score: adjustment_rate); never twice on one day. A rule that does not recover
+  otherwise it is quiet — people find it in their weekly brief — unless ``interval_reminders`` is
+  on: then it is repeated every ``repeat_days[severity]`` days (``rule_repeat_days`` for a rule
+  whose red is a lost score: adjustment_rate); never twice on one day. A countdown day
+  (``remind``) tells it again.
+- Back within ``hysteresis_days`` of a resolve people were told, and no worse: it fires silently,
+  and resolves silently again (a flapping projection is not news either way). A rule that does not recover
   (checkpoint_missed: the score is lost) is told once and not repeated; it is escalated at once.
 - Acknowledged (``ack_until``) or silenced: nothing is told until the date passes — except an
   upgrade to red, which is always told.
@@ -42,6 +46,13 @@ class Policy:
     # reminded monthly — a crossed cost cap or a passed window cannot be undone by tomorrow.
     rule_repeat_days: Mapping[str, int] = field(default_factory=lambda: {
         "adjustment_rate": 30, "target_cap.red": 30, "target_window.red": 30, "target_silent": 14})
+
+    # Off by default: open alerts are folded into each person's weekly brief instead of reminded
+    # one by one (jobs/digest.py); a countdown before a checkpoint still reminds (``remind``).
+    interval_reminders: bool = False
+    # An alert that comes back within this many days of resolving is not news unless worse: it
+    # fires silently (a line in the brief) and its next resolve is silent too.
+    hysteresis_days: int = 21
 
     def repeat_after(self, rule: str, severity: str) -> int:
         days = self.rule_repeat_days
@@ -107,6 +118,10 @@ def step(state: State | None, finding: Finding | None, *, as_of: dt.date, policy
         new = State(finding.key, finding.rule, finding.level, finding.code, finding.name, finding.period,
                     finding.severity, FIRING, as_of, as_of, facts=dict(finding.facts), routing=dict(finding.routing),
                     escalated=finding.rule not in RECOVERING_RULES)
+        if _flapping(state, finding, as_of, policy):
+            assert state is not None  # _flapping needs a resolved state
+            return replace(new, first_notified_on=state.first_notified_on, last_notified_on=state.last_notified_on,
+                           notify_count=state.notify_count), []
         if silenced or muted:
             return new, []
         return _told(new, "fire", as_of)
@@ -132,9 +147,17 @@ def step(state: State | None, finding: Finding | None, *, as_of: dt.date, policy
     if (not state.escalated and state.level in ESCALATING_LEVELS
             and (as_of - _first_told(state)).days >= policy.escalate_after_days):
         return _told(replace(state, escalated=True), "escalate", as_of)
-    if (as_of - previous.last_notified_on).days >= policy.repeat_after(state.rule, state.severity):
+    if (policy.interval_reminders
+            and (as_of - previous.last_notified_on).days >= policy.repeat_after(state.rule, state.severity)):
         return _told(state, "repeat", as_of)
     return state, []
+
+
+def _flapping(state: State | None, finding: Finding, as_of: dt.date, policy: Policy) -> bool:
+    """Back within ``hysteresis_days`` of a resolve people were told, and no worse than then."""
+    return (state is not None and state.status == RESOLVED and state.resolved_on is not None
+            and state.last_notified_on is not None and (as_of - state.resolved_on).days < policy.hysteresis_days
+            and _rank(finding.severity) <= _rank(state.severity))
 
 
 def _first_told(state: State) -> dt.date:
@@ -149,7 +172,9 @@ def _gone(state: State | None, as_of: dt.date, silenced: bool, muted: bool, supe
           current: Mapping[str, str] | None) -> tuple[State | None, list[Event]]:
     if state is None or state.status != FIRING or muted:
         return state, []
-    quiet = superseded or silenced or state.rule not in RECOVERING_RULES or state.last_notified_on is None
+    # never told of this firing (first told before it fired again: a silent return, see _flapping)
+    untold = state.last_notified_on is None or state.last_notified_on < state.fired_on
+    quiet = superseded or silenced or state.rule not in RECOVERING_RULES or untold
     if quiet:
         return replace(state, status=CLOSED if superseded or state.rule not in RECOVERING_RULES else RESOLVED,
                        resolved_on=as_of), []

@@ -46,7 +46,9 @@ RATE_POINTS = 1.0  # rate, projected_rate: percent points
 GAP_SHARE = 0.01  # gap (yuan): a share of the previous gap
 POINT_FACTS = ("rate", "projected_rate")
 SHARE_FACTS = ("gap",)
+EXACT_FACTS = ("countdown",)  # a countdown reminder's working days left: a new countdown point is news
 DIGEST_RULES = ("digest", "digest_targets")
+REMINDER_EVENTS = ("repeat", "open")  # "open": an alert still open, a line of the weekly brief
 RISK_RULES = ("behind_checkpoint", "checkpoint_missed")  # "checkpoint risk", for the department leader
 
 
@@ -71,8 +73,11 @@ def replay_demo(language: str) -> tuple[list[dict], dict, list[str]]:
                                       .where(DeliveryAttempt.outcome == "sent"))
             messages = [{"id": r.id, "person": r.recipient_name or r.recipient_address, "sent": r.sent_at,
                          "items": r.items} for r in rows if r.status == "sent"]
-            unsent = Counter(r.status for r in rows if r.status != "sent")
+            end = dt.date(result["year"], 12, 31)
+            later = [r for r in rows if r.status == "pending" and r.next_attempt_at.date() > end]
+            unsent = Counter(r.status for r in rows if r.status != "sent" and r not in later)
         engine.dispose()
+    counts["waiting_after_the_year"] = len(later)  # due at a slot after 31 December: not a loss
     problems = [f"{n} outbox message(s) {status}" for status, n in unsent.items()]
     if not len(messages) == attempts == counts["messages"]:
         problems.append(f"sent: {len(messages)} outbox rows, {attempts} attempts, replay says {counts['messages']}")
@@ -87,6 +92,8 @@ def _number(value) -> float | None:
 
 
 def _moved(before: dict, after: dict) -> bool:
+    if any(before.get(name) != after.get(name) for name in EXACT_FACTS):
+        return True
     for name in POINT_FACTS + SHARE_FACTS:
         old, new = before.get(name), after.get(name)
         if old is None and new is None:
@@ -113,7 +120,7 @@ def mark_nothing_new(messages: list[dict]) -> None:
         for item in message["items"]:
             slot = (message["person"], identity(item))
             last = told.get(slot)
-            item["nothing_new"] = ((item["event"] == "repeat" or item["rule"] in DIGEST_RULES) and last is not None
+            item["nothing_new"] = ((item["event"] in REMINDER_EVENTS or item["rule"] in DIGEST_RULES) and last is not None
                                    and last["severity"] == item["severity"]
                                    and not _moved(last["facts"], item["facts"]))
             told[slot] = item
@@ -161,7 +168,7 @@ def must_keep(messages: list[dict]) -> list[dict]:
     leaders = [n for n, role, _, _ in DEMO_PEOPLE if role == "department_leader"]
     found: dict[tuple[str, str], str | None] = {}
     for person in unit_people:
-        for what in ("first", "first yellow", "first orange"):
+        for what in ("first", "first yellow", "first orange", "countdown 7", "countdown 3"):
             found[(person, f"{what} {q1_key}")] = None
     for person in leaders:
         for u in seed2023.UNITS:
@@ -169,7 +176,8 @@ def must_keep(messages: list[dict]) -> list[dict]:
     for m in messages:
         day, person = m["sent"].date().isoformat(), m["person"]
         for i in m["items"]:
-            wanted = [f"{what} {q1_key}" for what in ("first", f"first {i['severity']}") if i["key"] == q1_key]
+            whats = ("first", f"first {i['severity']}", f"countdown {i['facts'].get('countdown', '')}")
+            wanted = [f"{what} {q1_key}" for what in whats if i["key"] == q1_key]
             if person in leaders and i["rule"] in RISK_RULES and i["level"] == "unit":
                 wanted.append(f"first checkpoint risk of unit {i['code']}")
             wanted = [n for n in wanted if (person, n) in found]  # only for the people listed above
@@ -223,7 +231,8 @@ def main() -> int:
                          ensure_ascii=False, indent=2))
         return 1 if problems else 0
     print(f"replayed {replay['days']} days in {replay['seconds']} s: {replay['imported']} exports, "
-          f"{replay['evaluations']} evaluations, {replay['messages']} messages sent")
+          f"{replay['evaluations']} evaluations, {replay['messages']} messages sent, "
+          f"{replay['waiting_after_the_year']} waiting for a slot after 31 December")
     for problem in problems:
         print(f"PROBLEM: {problem}")
     name_width = max(_width(n) for n in order)

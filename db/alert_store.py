@@ -91,6 +91,12 @@ def add_evaluation(session: Session, as_of: dt.date, now: dt.datetime, detail: d
     return evaluation
 
 
+def set_evaluation_detail(session: Session, evaluation_id: int, detail: dict) -> None:
+    evaluation = session.get(Evaluation, evaluation_id)
+    if evaluation is not None:
+        evaluation.detail = detail
+
+
 def item_json(item: AlertItem) -> dict:
     return {"key": item.key, "rule": item.rule, "event": item.event, "severity": item.severity, "level": item.level,
             "code": item.code, "name": item.name, "period": item.period, "facts": dict(item.facts)}

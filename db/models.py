@@ -314,6 +314,24 @@ class Silence(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
+class ToldNotice(Base):
+    """What one recipient last heard of one alert key (or brief line): the severity, the figures
+    and the day, written with the outbox message that carries it. The dedupe stage
+    (alerts/pipeline.py) compares today's figures with these."""
+
+    __tablename__ = "told_notices"
+    __table_args__ = (UniqueConstraint("recipient_kind", "recipient_address", "key", name="uq_told_notices_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    budget_year: Mapped[int] = mapped_column(Integer, index=True)
+    recipient_kind: Mapped[str] = mapped_column(String(20))
+    recipient_address: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(300))
+    severity: Mapped[str] = mapped_column(String(10))
+    facts: Mapped[dict] = mapped_column(JSON, default=dict)
+    told_on: Mapped[dt.date] = mapped_column(Date)
+
+
 class Evaluation(Base):
     """One run of the alert evaluation: the date its figures are of and what it produced."""
 

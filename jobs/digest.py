@@ -1,13 +1,13 @@
-"""Notices that are not alerts: the weekly digest and the December calendar check.
+"""Notices that are not alerts: the weekly brief and the December calendar check.
 
 They have no state to step: the job's (job, period) fence makes each one go out once, and they
 reach people through the same outbox and notifiers as the alerts. Each function here writes its
 messages to the outbox and returns; the job that calls it (jobs/scheduled.py) delivers.
 
-The digest, per department, to its leader and finance staff (and its channels): the department
-and then its units ranked by the amount still to pay for the next checkpoint, each with its
-rate, the checkpoints met so far and the score it is heading for; then, per unit with
-performance targets, how many are met, on track, behind … and the ones that need attention.
+The brief (``send_digest``), to every person on the first working day of the week: the checkpoint
+line of each entity they answer for (paid, the gap to the next checkpoint, the daily pace
+needed, the projection, the score it is heading for), per unit with performance targets how
+many are met, on track, behind …, and then every alert still open for them, one line each.
 """
 
 from __future__ import annotations
@@ -16,25 +16,17 @@ import datetime as dt
 
 from alerts.findings import fact
 from alerts.notify import AlertItem, Recipient
-from alerts.routing import Directory
+from alerts.pipeline import rank, worth_telling
+from alerts.routing import Directory, Draft, responsible
 from alerts.rules import indicator_inputs
-from db.alert_store import add_evaluation, add_message
+from alerts.state import FIRING, Event
+from db.alert_store import add_evaluation, add_message, load_states, silenced_keys
 from db.engine import SessionFactory, transaction
+from db.outbox_store import told_notices
 from jobs.config.settings import Settings
 from jobs.execution import status_and_scores
+from jobs.outbox import queue
 from jobs.targets_eval import watch_targets
-
-
-def _recipients(directory: Directory, department: str | None) -> list[Recipient]:
-    people = (directory.finance_staff if department is None else
-              directory.who("department_leader", "department", department)
-              + directory.who("finance_staff", "department", department))
-    found = [p.recipient for p in people]
-    found += [c.recipient for c in directory.channels if department is None or not c.departments
-              or department in c.departments]
-    if not found and directory.fallback is not None:
-        found.append(directory.fallback)
-    return list(dict.fromkeys(found))
 
 
 def _met(card) -> str:
@@ -46,37 +38,30 @@ def _met(card) -> str:
     return f"{met}/{len(passed)}" if passed else ""
 
 
-def digest_items(statuses, cards, period: str) -> dict[str, list[AlertItem]]:
-    """Per department code: the department's item, then its units', most still to pay first."""
-    cards_by_key = {(c.level, c.code): c for c in cards}
-    by_department: dict[str, list] = {}
-    for status in statuses:
-        if status.entity.level in ("department", "unit"):
-            by_department.setdefault(status.entity.department_code, []).append(status)
-    result = {}
-    for department, members in by_department.items():
-        members.sort(key=lambda s: (s.entity.level != "department",
-                                    -(s.next_checkpoint.gap if s.next_checkpoint else 0), s.entity.code))
-        items = []
-        for s in members:
-            e, upcoming, card = s.entity, s.next_checkpoint, cards_by_key.get(s.entity.key)
-            facts = {"rate": fact(e.execution_rate), "paid": fact(e.paid), "budget": fact(e.budget), "met": _met(card)}
-            if upcoming is not None:
-                facts |= {"checkpoint_date": upcoming.date.isoformat(), "target_rate": fact(upcoming.target_rate),
-                          "gap": fact(upcoming.gap)}
-            if card is not None:
-                facts |= {"score": fact(card.score), "weight": fact(card.weight)}
-            items.append(AlertItem(f"digest:{e.level}:{e.code}:{period}", "digest", "fire", "blue", e.level, e.code,
-                                   e.name, period, facts))
-        result[department] = items
-    return result
+def checkpoint_line(status, card, year: int) -> AlertItem:
+    """One entity's checkpoint line: paid, the gap to the next checkpoint, the daily pace needed
+    and the projection; the checkpoints met so far and the score it is heading for."""
+    e, upcoming = status.entity, status.next_checkpoint
+    facts = {"rate": fact(e.execution_rate), "paid": fact(e.paid), "budget": fact(e.budget), "met": _met(card)}
+    if upcoming is not None:
+        facts |= {"checkpoint_date": upcoming.date.isoformat(), "target_rate": fact(upcoming.target_rate),
+                  "gap": fact(upcoming.gap), "daily_needed": fact(upcoming.daily_needed),
+                  "working_days_left": str(upcoming.working_days_left)}
+        if upcoming.projection.method != "none" and e.paid > 0 and upcoming.gap > 0:  # reached: no projection
+            facts |= {"projected_rate": fact(upcoming.projection.rate),
+                      "projection_method": upcoming.projection.method}
+    if card is not None:
+        facts |= {"score": fact(card.score), "weight": fact(card.weight)}
+    return AlertItem(f"digest:{e.level}:{e.code}:{year}", "digest", "brief", "blue", e.level, e.code, e.name,
+                     str(year), facts)
 
 
 ATTENTION = ("missed", "window_missed", "cap_crossed", "behind", "window_open", "cap_near")
 
 
 def target_items(watched, period: str) -> dict[str, list[AlertItem]]:
-    """Per department code: one item per unit with targets, counted by state, the worst named."""
+    """Per department code: one item per unit with targets, counted by state, the worst named
+    (``period``: the year, so that each person's last brief line of a unit can be compared)."""
     from alerts.render_targets import DIGEST_COUNTS
 
     by_unit: dict[tuple[str, str], list] = {}
@@ -95,14 +80,14 @@ def target_items(watched, period: str) -> dict[str, list[AlertItem]]:
             facts["attention"] = "、".join(w.status.target.name for w in worst[:3]) + ("…" if len(worst) > 3 else "")
         unit_name = targets[0].unit_name or unit
         result.setdefault(department, []).append(AlertItem(
-            f"digest_targets:unit:{unit}:{period}", "digest_targets", "fire", "blue", "unit", unit, unit_name,
+            f"digest_targets:unit:{unit}:{period}", "digest_targets", "brief", "blue", "unit", unit, unit_name,
             period, facts))
     return result
 
 
 def _send(factory: SessionFactory, settings: Settings, now: dt.datetime, kind: str,
           batches: list[tuple[Recipient, list[AlertItem]]]) -> int:
-    """Write one message per batch to the outbox, in one transaction."""
+    """Write one message per batch to the outbox at once, in one transaction."""
     with transaction(factory) as session:
         evaluation = add_evaluation(session, now.date(), now, {"kind": kind, "messages": len(batches)})
         for recipient, items in batches:
@@ -112,23 +97,115 @@ def _send(factory: SessionFactory, settings: Settings, now: dt.datetime, kind: s
     return len(batches)
 
 
+def brief_day(day: dt.date, first_weekday: int, is_working_day) -> bool:
+    """The brief goes on the first working day of the week from ``first_weekday`` (0 = Monday) on."""
+    if day.weekday() < first_weekday or not is_working_day(day):
+        return False
+    monday = day - dt.timedelta(days=day.weekday())
+    earlier = (monday + dt.timedelta(days=n) for n in range(first_weekday, day.weekday()))
+    return not any(is_working_day(d) for d in earlier)
+
+
+def _open_items(states, directory: Directory, recipient: Recipient, escalate_from: str, as_of: dt.date
+                ) -> list[AlertItem]:
+    """The alerts still firing that reach ``recipient``: the brief's reminder lines."""
+    found = []
+    for state in states.values():
+        if state.status != FIRING or (state.ack_until is not None and as_of < state.ack_until):
+            continue
+        item = AlertItem(state.key, state.rule, "open", state.severity, state.level, state.code, state.name,
+                         state.period, dict(state.facts))
+        if recipient in responsible(Event(item, state.routing, state.escalated), directory, escalate_from):
+            found.append(item)
+    return found
+
+
 def send_digest(factory: SessionFactory, settings: Settings, now: dt.datetime) -> dict[str, int]:
-    year, week, _ = now.date().isocalendar()
-    report, cards = status_and_scores(factory, year=now.year, as_of=now.date(), settings=settings.execution)
-    period = f"{year}-W{week:02d}"
-    per_department = digest_items(report.statuses, cards, period)
+    """The weekly brief, to every person and channel: the checkpoint line of each entity they answer
+    for, then every alert still open for them (reminders as lines, not messages). Skipped for a
+    person when nothing in it moved since their last one — never for a department leader. Written
+    to the outbox through the slot stage (jobs/outbox.py): it counts toward the week's cap and is
+    merged with that day's alerts."""
+    year, as_of = now.year, now.date()
+    alerts, directory = settings.alerts, settings.alerts.directory
+    report, cards = status_and_scores(factory, year=year, as_of=as_of, settings=settings.execution)
+    by_key = {(c.level, c.code): c for c in cards}
+    statuses = [s for s in report.statuses if s.entity.level in ("department", "unit", "project")]
     departments = {s.entity.code: s.entity.department_code for s in report.statuses if s.entity.level == "unit"}
-    watched = watch_targets(factory, year=now.year, as_of=now.date(), execution=settings.execution,
-                            alerts=settings.alerts.rules, departments=departments)
-    for department, items in target_items(watched, period).items():
-        per_department.setdefault(department, []).extend(items)
-    batches = [(recipient, items) for department, items in sorted(per_department.items())
-               for recipient in _recipients(settings.alerts.directory, department)]
-    return {"departments": len(per_department), "messages": _send(factory, settings, now, "digest", batches)}
+    watched = watch_targets(factory, year=year, as_of=as_of, execution=settings.execution, alerts=alerts.rules,
+                            departments=departments)
+    targets = [i for items in target_items(watched, str(year)).values() for i in items]
+    with transaction(factory) as session:
+        states = load_states(session, year)
+        silenced = silenced_keys(session, set(states), as_of)
+        states = {k: v for k, v in states.items() if k not in silenced}
+        audience = briefed(directory, statuses)
+        told = told_notices(session, year, [r for r, _, _ in audience])
+        drafts = []
+        for recipient, scope, always in audience:
+            lines = [checkpoint_line(s, by_key.get(s.entity.key), year) for s in statuses if _in(s.entity, scope)]
+            lines += [i for i in targets if i.code in scope["unit"] or _department_of(i.code, departments) in
+                      scope["department"]]
+            opened = sorted(_open_items(states, directory, recipient, alerts.delivery.escalate_from, as_of),
+                            key=lambda i: (-rank(i.severity), i.rule, i.code))
+            items = lines + opened
+            known = told.get((recipient.kind, recipient.address), {})
+            if not items or not (always or any(worth_telling(i, known.get(i.key), alerts.delivery) for i in items)):
+                continue
+            drafts.append(Draft(recipient, directory.language_of(recipient), tuple(items)))
+        evaluation = add_evaluation(session, as_of, now, {"kind": "digest"})
+        planned = queue(session, drafts, year=year, as_of=report.latest_export or as_of, now=now,
+                        evaluation_id=evaluation.id, policy=alerts.delivery,
+                        quiet=alerts.quiet(settings.execution.calendar), chart_of=lambda items: None, dedupe=False)
+        evaluation.detail = {"kind": "digest", "messages": len(planned), "skipped": len(audience) - len(drafts)}
+    return {"people": len(audience), "messages": len(planned)}
+
+
+def _department_of(unit: str, departments: dict[str, str]) -> str | None:
+    return departments.get(unit)
+
+
+def _in(entity, scope: dict[str, set[str]]) -> bool:
+    if entity.level == "department":
+        return entity.code in scope["department"]
+    if entity.level == "unit":
+        return entity.code in scope["unit"] or entity.department_code in scope["department"]
+    return entity.code in scope["project"]
+
+
+def briefed(directory: Directory, statuses) -> list[tuple[Recipient, dict[str, set[str]], bool]]:
+    """Who gets a brief, what it covers (department, unit and project codes) and whether it goes
+    even when nothing moved (department leaders). Department people cover the department and its
+    units; unit people their units; project leaders their projects; a channel its departments
+    (every one when it lists none); the fallback, when there is nobody else, everything."""
+    every = {s.entity.code for s in statuses if s.entity.level == "department"}
+    found: dict[Recipient, tuple[dict[str, set[str]], bool]] = {}
+    for person in directory.people:
+        scope = {"department": set(person.departments), "unit": set(person.units), "project": set(person.projects)}
+        if person.role == "project_leader":
+            scope["department"] = scope["unit"] = set()
+        elif person.role == "unit_leader":
+            scope["department"] = set()
+        always = person.role == "department_leader"
+        if any(scope.values()):
+            old_scope, old_always = found.get(person.recipient, ({"department": set(), "unit": set(),
+                                                                  "project": set()}, False))
+            merged = {k: old_scope[k] | scope[k] for k in scope}
+            found[person.recipient] = (merged, old_always or always)
+    for channel in directory.channels:
+        found.setdefault(channel.recipient, ({"department": set(channel.departments) or every, "unit": set(),
+                                              "project": set()}, False))
+    if not found and directory.fallback is not None:
+        found[directory.fallback] = ({"department": every, "unit": set(), "project": set()}, True)
+    return [(r, scope, always) for r, (scope, always) in found.items()]
 
 
 def send_calendar_warning(factory: SessionFactory, settings: Settings, now: dt.datetime, year: int) -> dict[str, int]:
     item = AlertItem(f"calendar_missing:data:calendar:{year}", "calendar_missing", "fire", "orange", "data",
                      "calendar", "", str(year), {"year": str(year)})
-    batches = [(r, [item]) for r in _recipients(settings.alerts.directory, None)]
+    directory = settings.alerts.directory
+    recipients = [p.recipient for p in directory.finance_staff] + [c.recipient for c in directory.channels]
+    if not recipients and directory.fallback is not None:
+        recipients.append(directory.fallback)
+    batches = [(r, [item]) for r in dict.fromkeys(recipients)]
     return {"year": year, "messages": _send(factory, settings, now, "calendar", batches)}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy.exc import IntegrityError
 
@@ -18,23 +18,27 @@ from alerts import target_rules
 from alerts.catalog import PACING_RULES, covered_keys, find, inhibited
 from alerts.findings import DEFAULT_SETTINGS, AlertSettings, Finding, Snapshot, fact
 from alerts.notify import AlertItem
-from alerts.routing import Directory, Draft, group, release_time
+from alerts.pipeline import DeliveryPolicy
+from alerts.routing import Directory, group
 from alerts.rules import indicator_inputs
 from alerts.state import Event, Policy, State, step
 from db.alert_store import (
     add_evaluation,
-    add_message,
     last_payment_by_line,
     load_states,
     lock_evaluations,
     save_states,
+    set_evaluation_detail,
     silenced_keys,
 )
 from db.engine import SessionFactory, transaction
 from jobs.deliver import DeliveryReport
 from jobs.exceptions import EvaluationConflict
 from jobs.execution import ExecutionSettings, rules_by_department, status_and_scores
+from jobs.outbox import PlannedMessage, Quiet, queue
 from jobs.targets_eval import watch_targets
+
+__all__ = ["AlertConfig", "EvaluationResult", "PlannedMessage", "evaluate", "evaluate_and_deliver", "snapshot"]
 
 CHART_RULES = ("behind_checkpoint", "checkpoint_missed")
 
@@ -49,13 +53,10 @@ class AlertConfig:
     quiet_hours: tuple[dt.time, dt.time] | None = (dt.time(21, 0), dt.time(8, 0))
     quiet_on_rest_days: bool = True  # weekends and holidays, by the working-day calendar
     charts: bool = True  # attach the execution chart to checkpoint alerts
+    delivery: DeliveryPolicy = field(default_factory=DeliveryPolicy)  # slots, caps, what counts as news
 
-
-@dataclass(frozen=True)
-class PlannedMessage:
-    draft: Draft
-    due: dt.datetime
-    chart: dict | None
+    def quiet(self, calendar) -> Quiet:
+        return Quiet(self.quiet_hours, self.quiet_on_rest_days, calendar.is_working_day)
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,8 @@ def transitions(states: dict[str, State], findings: list[Finding], *, seen: Snap
     muted = inhibited(findings)
     current = _current_facts(seen)
     covered = covered_keys(findings, seen.year)
-    changed, events = [], []
+    changed: list[State] = []
+    events: list[Event] = []
     for key in sorted(set(states) | set(by_key)):
         state, finding = states.get(key), by_key.get(key)
         rule, level, code, period = key.split(":", 3)
@@ -146,8 +148,14 @@ def transitions(states: dict[str, State], findings: list[Finding], *, seen: Snap
                          current=today, remind=rule in remind)
         if new is not None and new != state:
             changed.append(new)
-        events.extend(told)
+        events.extend(_countdown(e) if rule in remind and e.item.event == "repeat" else e for e in told)
     return changed, events, muted
+
+
+def _countdown(event: Event) -> Event:
+    """A countdown reminder says how many working days are left: that is its news."""
+    facts = {**event.item.facts, "countdown": event.item.facts.get("working_days_left", "")}
+    return replace(event, item=replace(event.item, facts=facts))
 
 
 def _chart_of(items: tuple[AlertItem, ...], departments: set[str]) -> dict | None:
@@ -189,22 +197,18 @@ def _evaluate(factory, seen: Snapshot, findings: list[Finding], departments: set
         silenced = silenced_keys(session, set(states) | {f.key for f in findings}, as_of)
         changed, events, muted = transitions(states, findings, seen=seen, policy=alerts.policy, silenced=silenced,
                                              remind=remind)
-        drafts, unrouted = group(events, alerts.directory)
-        planned = [PlannedMessage(d, release_time(now, d.urgent, quiet=alerts.quiet_hours,
-                                                  rest_days_quiet=alerts.quiet_on_rest_days,
-                                                  is_working_day=execution.calendar.is_working_day),
-                                  _chart_of(d.items, departments) if alerts.charts else None)
-                   for d in drafts]
+        drafts, unrouted = group(events, alerts.directory, alerts.delivery)
         evaluation_id = None
         if not dry_run:
-            detail = {"findings": len(findings), "events": len(events), "messages": len(planned),
-                      "unrouted": unrouted, "muted": muted}
-            evaluation_id = add_evaluation(session, as_of, now, detail).id
+            evaluation_id = add_evaluation(session, as_of, now, {}).id
             save_states(session, year, changed, now)
-            for plan in planned:
-                add_message(session, evaluation_id=evaluation_id, recipient=plan.draft.recipient,
-                            language=plan.draft.language, year=year, as_of=as_of, items=plan.draft.items,
-                            chart=plan.chart, due=plan.due, now=now)
+        planned = queue(session, drafts, year=year, as_of=as_of, now=now, evaluation_id=evaluation_id or 0,
+                        policy=alerts.delivery, quiet=alerts.quiet(execution.calendar), write=not dry_run,
+                        chart_of=lambda items: _chart_of(items, departments) if alerts.charts else None)
+        if evaluation_id is not None:
+            set_evaluation_detail(session, evaluation_id, {
+                "findings": len(findings), "events": len(events), "messages": len(planned),
+                "merged": sum(p.merged for p in planned), "unrouted": unrouted, "muted": muted})
     return EvaluationResult(year, as_of, findings, events, planned, unrouted, muted, evaluation_id)
 
 

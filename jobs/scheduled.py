@@ -175,15 +175,19 @@ def evaluate_job(config_path: str | None = None, now: dt.datetime | None = None)
 
 
 def countdown_job(config_path: str | None = None, now: dt.datetime | None = None) -> dict | None:
-    """30, 15, 7 and 3 days (config) before each checkpoint: remind everyone projected to miss it."""
+    """7 and 3 working days (config) before each checkpoint: remind everyone projected to miss it."""
     rt = runtime(config_path)
     now = now or rt.now()
     today = now.date()
+    calendar = rt.settings.execution.calendar
+    if not calendar.is_working_day(today):
+        return None
     days = rt.settings.daemon.countdown_days
-    ahead = [d for d in rt.settings.execution.rule_book.checkpoint_dates(today.year) if (d - today).days in days]
+    ahead = [d for d in rt.settings.execution.rule_book.checkpoint_dates(today.year)
+             if calendar.working_days(today, d) in days and d > today]
     if not ahead:
         return None
-    period = f"{ahead[0].isoformat()}-{(ahead[0] - today).days}d"
+    period = f"{ahead[0].isoformat()}-{calendar.working_days(today, ahead[0])}wd"
     return _fenced(rt, "countdown", period,
                    lambda: _evaluate_and_deliver(rt, now, remind=frozenset({"behind_checkpoint"})))
 
@@ -200,11 +204,16 @@ def heartbeat_job(config_path: str | None = None, now: dt.datetime | None = None
 
 
 def digest_job(config_path: str | None = None, now: dt.datetime | None = None) -> dict | None:
-    """The weekly digest to department leaders and finance staff, once a week."""
-    from jobs.digest import send_digest
+    """The weekly brief to every person, once a week, on its first working day (from the
+    configured weekday on): the scheduler calls it daily."""
+    from jobs.config.daemon import WEEKDAYS
+    from jobs.digest import brief_day, send_digest
 
     rt = runtime(config_path)
     now = now or rt.now()
+    if not brief_day(now.date(), WEEKDAYS.index(rt.settings.daemon.digest_day),
+                     rt.settings.execution.calendar.is_working_day):
+        return None
     year, week, _ = now.date().isocalendar()
     return _fenced(rt, "digest", f"{year}-W{week:02d}",
                    lambda: _then_deliver(rt, now, send_digest(rt.factory, rt.settings, now)))

@@ -14,7 +14,7 @@ from alerts.state import CLOSED, FIRING, RESOLVED, Event, Policy, step
 from jobs.clock import BEIJING
 from monitor.calendar import WorkCalendar
 
-POLICY = Policy({"blue": 14, "yellow": 7, "orange": 3, "red": 1}, escalate_after_days=14)
+POLICY = Policy({"blue": 14, "yellow": 7, "orange": 3, "red": 1}, escalate_after_days=14, interval_reminders=True)
 MAR1 = dt.date(2023, 3, 1)
 
 
@@ -112,10 +112,30 @@ def test_muted_by_stale_data_an_alert_neither_repeats_nor_resolves():
 
 def test_an_alert_that_fires_again_after_resolving_starts_afresh_without_its_old_acknowledgement():
     state, _ = run([(0, finding())])
-    state = state.__class__(**{**state.__dict__, "ack_until": day(40)})
+    state = state.__class__(**{**state.__dict__, "ack_until": day(60)})
     resolved, _ = step(state, None, as_of=day(3), policy=POLICY)
-    again, events = step(resolved, finding(), as_of=day(4), policy=POLICY)
-    assert [e.item.event for e in events] == ["fire"] and again.ack_until is None and again.fired_on == day(4)
+    again, events = step(resolved, finding(), as_of=day(3 + POLICY.hysteresis_days), policy=POLICY)
+    assert [e.item.event for e in events] == ["fire"] and again.ack_until is None
+    assert again.fired_on == day(3 + POLICY.hysteresis_days)
+
+
+def test_an_alert_back_within_the_hysteresis_is_silent_unless_worse_and_its_next_resolve_is_silent_too():
+    """A projection flapping around the line: fire, resolve, fire … is told once, not eight times."""
+    state, told = run([(0, finding()), (2, None), (5, finding()), (9, None), (12, finding()),
+                       (14, finding(severity="orange")), (16, None)])
+    assert told == [["fire"], ["resolve"], [], [], [], ["upgrade"], ["resolve"]]
+    assert state.status == "resolved"
+    late, events = step(state, finding(), as_of=day(16 + POLICY.hysteresis_days), policy=POLICY)
+    assert [e.item.event for e in events] == ["fire"], "three weeks on, it is news again"
+
+
+def test_by_default_an_open_alert_is_not_reminded_by_interval_but_on_a_countdown_day():
+    quiet = Policy()
+    _, told = run([(0, finding()), (7, finding()), (30, finding())], policy=quiet)
+    assert told == [["fire"], [], []], "the weekly brief carries it"
+    state, _ = run([(0, finding())], policy=quiet)
+    _, events = step(state, finding(), as_of=day(8), policy=quiet, remind=True)
+    assert [e.item.event for e in events] == ["repeat"]
 
 
 def test_an_alert_first_told_when_its_silence_ends_is_not_escalated_that_day_nor_before_its_deadline():
@@ -158,8 +178,10 @@ def event_of(found: Finding, escalated=False) -> Event:
 
 @pytest.mark.parametrize("found, escalated, expected", [
     (finding(level="department", code="158"), False, ["UDEP", "C158"]),  # UFIN keeps to its unit
-    (finding(), False, ["UUNIT", "UFIN", "C158"]),
-    (finding(), True, ["UDEP", "UUNIT", "UFIN", "C158"]),
+    (finding(severity="blue"), False, ["UUNIT", "UFIN", "C158"]),
+    (finding(), False, ["UDEP", "UUNIT", "UFIN", "C158"]),  # a unit's checkpoint risk, yellow: the head hears
+    (finding(rule="behind_schedule", period="2023"), False, ["UUNIT", "UFIN", "C158"]),
+    (finding(severity="blue"), True, ["UDEP", "UUNIT", "UFIN", "C158"]),
     (finding(rule="behind_schedule", level="project", code="158001230001", period="2023"), False,
      ["pl@example.cn", "C158"]),
     (finding(rule="behind_schedule", level="project", code="158001230001", period="2023"), True,

@@ -13,9 +13,16 @@
     target_silent_weeks = 15        # target_silent: no progress report for this many weeks
     target_report_grace_days = 10   # target_behind: a milestone's report may come this many days after it
     delivery_gap_points = 30        # delivery_gap: execution rate and target completion this far apart
+    slot = "09:07"                  # each person's one message a working day goes out then; false: at once
+    week_cap = 3                    # at most this many messages a person a week (the weekly brief counts)
+    move_points = 1                 # a rate that moved this many points since a person last heard is news
+    move_amount = 50000             # … an amount that moved this many yuan
+    hysteresis_days = 21            # an alert back within this many days of resolving: only if worse
+    escalate_from = "yellow"        # a unit's checkpoint risk reaches the department leader from this severity
+    interval_reminders = false      # true: remind open alerts every repeat_days too, not only in the brief
     repeat_days = { blue = 14, yellow = 7, orange = 3, red = 1 }
     escalate_after_days = 14        # a project alert unresolved this long goes to the unit leader too
-    quiet_hours = "21:00-08:00"     # non-red messages wait; false: none
+    quiet_hours = "21:00-08:00"     # even urgent messages wait; false: none
     quiet_on_rest_days = true       # weekends and holidays (调休 counted) are quiet too
     charts = true                   # attach the execution chart to checkpoint alerts
     fallback = "console"            # who gets what nobody leads: "console" or "none"
@@ -42,6 +49,7 @@ from typing import Any
 
 from alerts.findings import DEFAULT_LEVELS, AlertSettings
 from alerts.notify import SEVERITIES, Recipient
+from alerts.pipeline import DeliveryPolicy
 from alerts.routing import ROLES, Channel, Directory, Person
 from alerts.state import Policy
 from jobs.evaluate import AlertConfig
@@ -52,7 +60,9 @@ from monitor.i18n import LANGUAGES
 INTS = ("stalled_working_days", "stale_working_days", "blue_days", "orange_days", "escalate_after_days",
         "target_window_days", "target_silent_weeks", "target_report_grace_days")
 DECIMALS = ("behind_schedule_points", "adjustment_warning", "min_amount", "target_cap_warning", "delivery_gap_points")
-KNOWN = {*INTS, *DECIMALS, "repeat_days", "quiet_hours", "quiet_on_rest_days", "charts", "fallback", "levels"}
+DELIVERY = ("slot", "week_cap", "move_points", "move_amount", "escalate_from")  # alerts/pipeline.DeliveryPolicy
+KNOWN = {*INTS, *DECIMALS, *DELIVERY, "repeat_days", "quiet_hours", "quiet_on_rest_days", "charts", "fallback",
+         "levels", "hysteresis_days", "interval_reminders"}
 PERSON_KEYS = {"name", "role", "slack_user", "email", "departments", "units", "projects", "language"}
 
 
@@ -80,6 +90,28 @@ def _quiet(value) -> tuple[dt.time, dt.time] | None:
     except ValueError:
         raise ConfigError(f'alerts.quiet_hours must look like "21:00-08:00" or be false, not {value!r}') from None
     return start, end
+
+
+def _delivery(section: dict) -> DeliveryPolicy:
+    values: dict[str, Any] = {}
+    if "slot" in section:
+        slot = section["slot"]
+        try:
+            values["slot"] = None if slot is False else dt.time.fromisoformat(str(slot).strip())
+        except ValueError:
+            raise ConfigError(f'alerts.slot must look like "09:07" or be false, not {slot!r}') from None
+    if "week_cap" in section:
+        values["week_cap"] = _int("week_cap", section["week_cap"])
+        if values["week_cap"] < 1:
+            raise ConfigError("alerts.week_cap must be at least 1")
+    for name in ("move_points", "move_amount"):
+        if name in section:
+            values[name] = _decimal(name, section[name])
+    if "escalate_from" in section:
+        if section["escalate_from"] not in SEVERITIES:
+            raise ConfigError(f"alerts.escalate_from must be one of {', '.join(SEVERITIES)}")
+        values["escalate_from"] = section["escalate_from"]
+    return DeliveryPolicy(**values)
 
 
 def _codes(where: str, value) -> frozenset[str]:
@@ -155,8 +187,12 @@ def alert_config(data: dict, language: str) -> AlertConfig:
     repeat = section.get("repeat_days", {})
     if not isinstance(repeat, dict) or not set(repeat) <= set(SEVERITIES):
         raise ConfigError(f"alerts.repeat_days must be a table with keys among {', '.join(SEVERITIES)}")
+    if not isinstance(section.get("interval_reminders", False), bool):
+        raise ConfigError("alerts.interval_reminders must be true or false")
     policy = Policy({**policy.repeat_days, **{k: _int(f"repeat_days.{k}", v) for k, v in repeat.items()}},
-                    escalate if escalate is not None else policy.escalate_after_days)
+                    escalate if escalate is not None else policy.escalate_after_days,
+                    interval_reminders=section.get("interval_reminders", False),
+                    hysteresis_days=_int("hysteresis_days", section.get("hysteresis_days", policy.hysteresis_days)))
     fallback = section.get("fallback", "console")
     if fallback not in ("console", "none"):
         raise ConfigError('alerts.fallback must be "console" or "none"')
@@ -168,4 +204,4 @@ def alert_config(data: dict, language: str) -> AlertConfig:
             raise ConfigError(f"alerts.{flag} must be true or false")
     return AlertConfig(AlertSettings(**values, levels=levels), policy, directory,
                        _quiet(section.get("quiet_hours", "21:00-08:00")),
-                       section.get("quiet_on_rest_days", True), section.get("charts", True))
+                       section.get("quiet_on_rest_days", True), section.get("charts", True), _delivery(section))

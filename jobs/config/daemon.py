@@ -7,7 +7,7 @@
     deliver_every_seconds = 60                # the outbox
     scan_every_seconds = 60                   # the inbox, besides file-system events
     digest = "mon 08:30"                      # the weekly digest
-    countdown_days = [30, 15, 7, 3]           # reminders before each checkpoint
+    countdown_days = [7, 3]                   # reminders this many working days before each checkpoint
     misfire_grace_hours = 72                  # a daemon down longer than this skips, not catches up
     stop_timeout_seconds = 60                 # SIGTERM waits this long for a running job
     heartbeat_seconds = 30                    # what `health` reads to tell the daemon runs
@@ -36,7 +36,7 @@ class DaemonSettings:
     scan_every_seconds: int = 60
     digest_day: str = "mon"
     digest_at: dt.time = dt.time(8, 30)
-    countdown_days: tuple[int, ...] = (30, 15, 7, 3)
+    countdown_days: tuple[int, ...] = (7, 3)  # working days before a checkpoint
     misfire_grace_hours: int = 72
     stop_timeout_seconds: int = 60
     heartbeat_seconds: int = 30
@@ -89,6 +89,6 @@ def daemon_settings(data: dict) -> DaemonSettings:
     if "countdown_days" in section:
         days = section["countdown_days"]
         if not isinstance(days, list):
-            raise ConfigError("daemon.countdown_days must be a list of whole numbers such as [30, 15, 7, 3]")
+            raise ConfigError("daemon.countdown_days must be a list of whole numbers of working days such as [7, 3]")
         values["countdown_days"] = tuple(sorted({_positive("countdown_days", d) for d in days}, reverse=True))
     return DaemonSettings(**values)

@@ -1,6 +1,6 @@
 """Replay: run the daemon's jobs over past days on a simulated clock — "what would the monitor
-have told us". Each day, in the daemon's order: the digest (its weekday, 08:30), the daily
-evaluation and the checkpoint countdown (working days, 09:00), then at 18:00 the exports the
+have told us". Each day, in the daemon's order: the weekly brief (08:30; the job knows its day), the daily
+evaluation and the checkpoint countdown (working days, 09:00), the delivery slot (09:07), then at 18:00 the exports the
 payment system produced that day are dropped into the inbox and the inbox job imports them
 (and evaluates and delivers at once). Messages go to the console notifier only: a replay never
 posts to Slack.
@@ -23,7 +23,6 @@ from pathlib import Path
 
 from alerts.console import ConsoleNotifier
 from jobs import scheduled
-from jobs.config.daemon import WEEKDAYS
 
 REPLAY_KEY = "<replay>"
 
@@ -76,11 +75,13 @@ def replay(runtime: scheduled.Runtime, start: dt.date, end: dt.date, *,
             report.days += 1
             if on_day is not None:
                 on_day(day)
-            if WEEKDAYS[day.weekday()] == daemon.digest_day:
-                _run(runtime, _at(day, daemon.digest_at, zone), scheduled.digest_job)
+            _run(runtime, _at(day, daemon.digest_at, zone), scheduled.digest_job)  # it knows its day
             morning = _at(day, daemon.evaluate_at, zone)
             report.evaluations += _run(runtime, morning, scheduled.evaluate_job) is not None
             report.evaluations += _run(runtime, morning + dt.timedelta(minutes=1), scheduled.countdown_job) is not None
+            slot = settings.alerts.delivery.slot
+            if slot is not None:  # the delivery job runs every minute in the daemon: here at the slot
+                _run(runtime, _at(day, slot, zone), scheduled.deliver_job)
             if drops and drops.get(day) and daemon.inbox is not None:
                 _drop(drops[day], daemon.inbox)
                 inbox = _run(runtime, _at(day, dt.time(18, 0), zone), scheduled.scan_inbox)
