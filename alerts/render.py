@@ -206,6 +206,7 @@ TEXT = {
     "rs.st.resumed": {"zh": "已恢复支付", "en": "payments resumed"},
     "rs.os.within": {"zh": "已支付 {paid} 万元，未超出预算 {budget} 万元",
                      "en": "{paid} × 10,000 yuan paid, within the budget of {budget}"},
+    "rs.nb.budget": {"zh": "该指标已有预算", "en": "the line has a budget now"},
     "rs.ar.rate": {"zh": "预算调整率降至 {rate}%（上限 {limit}%）",
                    "en": "budget adjustment rate down to {rate}% (limit {limit}%)"},
     "rs.sd.new": {"zh": "已导入新的支付数据（最新导出于 {latest_export}）",
@@ -240,6 +241,7 @@ RESOLVE: dict[str, Sentences] = {
     "behind_schedule": ((("paid.rate_of", "paid.rate"), ("rs.bs.within", "rs.bs.caught_up")),),
     "stalled": ((("rs.st.paid_on", "rs.st.resumed"), ("paid.of",)),),
     "overspent": ((("rs.os.within",),),),
+    "no_budget": ((("rs.nb.budget",),),),
     "adjustment_rate": ((("rs.ar.rate",),),),
     "stale_data": ((("rs.sd.new",),), (("rs.sd.resumed",),)),
 }

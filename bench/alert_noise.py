@@ -120,8 +120,8 @@ def mark_nothing_new(messages: list[dict]) -> None:
         for item in message["items"]:
             slot = (message["person"], identity(item))
             last = told.get(slot)
-            item["nothing_new"] = ((item["event"] in REMINDER_EVENTS or item["rule"] in DIGEST_RULES) and last is not None
-                                   and last["severity"] == item["severity"]
+            reminder = item["event"] in REMINDER_EVENTS or item["rule"] in DIGEST_RULES
+            item["nothing_new"] = (reminder and last is not None and last["severity"] == item["severity"]
                                    and not _moved(last["facts"], item["facts"]))
             told[slot] = item
         message["nothing_new"] = all(i["nothing_new"] for i in message["items"])

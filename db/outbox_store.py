@@ -97,11 +97,12 @@ def remember(session: Session, year: int, recipient: Recipient, items: Iterable[
                         .values(**values).execution_options(synchronize_session=False))
 
 
-def waiting_items(session: Session, message_id: int) -> tuple[list[dict], dict | None]:
+def waiting_items(session: Session, message_id: int) -> tuple[list[dict], dict | None, dt.date | None]:
+    """A waiting message's items, chart and as-of date."""
     row = session.get(OutboxMessage, message_id)
     if row is None:
-        return [], None
-    return list(row.items), row.chart
+        return [], None, None
+    return list(row.items), row.chart, row.as_of
 
 
 def merge_into(session: Session, message_id: int, *, items: Iterable[AlertItem], as_of: dt.date,

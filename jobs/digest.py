@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from alerts.catalog import RECOVERING_RULES
 from alerts.findings import fact
 from alerts.notify import AlertItem, Recipient
 from alerts.pipeline import rank, worth_telling
@@ -111,7 +112,8 @@ def _open_items(states, directory: Directory, recipient: Recipient, escalate_fro
     """The alerts still firing that reach ``recipient``: the brief's reminder lines."""
     found = []
     for state in states.values():
-        if state.status != FIRING or (state.ack_until is not None and as_of < state.ack_until):
+        if (state.status != FIRING or state.rule not in RECOVERING_RULES  # a lost score is told once, not weekly
+                or (state.ack_until is not None and as_of < state.ack_until)):
             continue
         item = AlertItem(state.key, state.rule, "open", state.severity, state.level, state.code, state.name,
                          state.period, dict(state.facts))
@@ -154,7 +156,7 @@ def send_digest(factory: SessionFactory, settings: Settings, now: dt.datetime) -
                 continue
             drafts.append(Draft(recipient, directory.language_of(recipient), tuple(items)))
         evaluation = add_evaluation(session, as_of, now, {"kind": "digest"})
-        planned = queue(session, drafts, year=year, as_of=report.latest_export or as_of, now=now,
+        planned = queue(session, drafts, year=year, as_of=as_of, now=now,
                         evaluation_id=evaluation.id, policy=alerts.delivery,
                         quiet=alerts.quiet(settings.execution.calendar), chart_of=lambda items: None, dedupe=False)
         evaluation.detail = {"kind": "digest", "messages": len(planned), "skipped": len(audience) - len(drafts)}

@@ -69,9 +69,9 @@ def queue(session: Session, drafts: Sequence[Draft], *, year: int, as_of: dt.dat
         merged, chart = False, chart_of(shown)
         if write:
             if waiting is not None:
-                old, old_chart = waiting_items(session, waiting)
+                old, old_chart, old_as_of = waiting_items(session, waiting)
                 combined = tuple(merge_items([item_from_json(i) for i in old], shown))
-                merged = merge_into(session, waiting, items=combined, as_of=as_of, due=due,
+                merged = merge_into(session, waiting, items=combined, as_of=max(as_of, old_as_of or as_of), due=due,
                                     chart=old_chart or chart_of(combined))
                 if merged:
                     shown, chart = combined, old_chart or chart_of(combined)

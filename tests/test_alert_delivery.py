@@ -5,6 +5,7 @@ Dates and clocks are passed in; nothing sleeps except a Slack client waiting for
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -15,8 +16,10 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from alerts.notify import Recipient
+from alerts.pipeline import DeliveryPolicy
 from alerts.routing import Channel, Directory, Person
 from alerts.slack import SlackNotifier
+from alerts.state import Policy
 from db.engine import make_engine, session_factory, transaction
 from db.migrate import upgrade
 from db.models import AlertState, DeliveryAttempt, OutboxMessage
@@ -38,11 +41,14 @@ PEOPLE = (
     Person("科技馆领导", "unit_leader", slack_user="UKJG", units=frozenset({"158003"})),
     Person("服务中心领导", "unit_leader", slack_user="UFWZX", units=frozenset({"158002"})),
 )
-ALERTS = AlertConfig(directory=Directory(PEOPLE, fallback=None), quiet_hours=None, quiet_on_rest_days=False)
+# The slot at 09:00, the hour these scenarios evaluate and deliver at: the slot stage is on (one message a
+# person a day, merged, capped), and the delivery timings below count from the slot.
+ALERTS = AlertConfig(directory=Directory(PEOPLE, fallback=None), quiet_hours=None, quiet_on_rest_days=False,
+                     delivery=DeliveryPolicy(slot=dt.time(9, 0)))
 
 
-def at(day: str, hour: int = 9) -> dt.datetime:
-    return dt.datetime.combine(dt.date.fromisoformat(day), dt.time(hour), tzinfo=BEIJING)
+def at(day: str, hour: int = 9, minute: int = 0) -> dt.datetime:
+    return dt.datetime.combine(dt.date.fromisoformat(day), dt.time(hour, minute), tzinfo=BEIJING)
 
 
 @pytest.fixture(scope="module")
@@ -198,7 +204,8 @@ def test_a_server_error_or_a_timeout_is_retried_with_backoff(demo, slack, fake_s
 
 def test_a_wrong_channel_fails_for_good_is_listed_and_does_not_stop_the_others(demo, slack, fake_slack):
     config = AlertConfig(directory=Directory(PEOPLE, (Channel("CGONE", frozenset({"158"})),), fallback=None),
-                         quiet_hours=None, quiet_on_rest_days=False)
+                         quiet_hours=None, quiet_on_rest_days=False,
+                         delivery=DeliveryPolicy(slot=dt.time(9, 0)))
     fake_slack.fail_next("chat.postMessage", "error:channel_not_found", times=10)
     result, report = run(demo, slack, "2023-03-01", alerts=config)
     assert report.failed >= 1 and report.stopped is None
@@ -284,7 +291,8 @@ def test_the_alerts_command_lists_state_and_delivery_failures_and_ack_snoozes_an
     acked = runner.invoke(_cli(), ["--db", database_url, "alerts", "ack", key, "--until", "2023-04-15",
                                    "--reason", "4月10日支付物业费"], env={}, catch_exceptions=False)
     assert acked.exit_code == 0, acked.output
-    result, _ = run(demo, slack, "2023-03-08")
+    reminding = dataclasses.replace(ALERTS, policy=Policy(interval_reminders=True))  # a week on: reminded
+    result, _ = run(demo, slack, "2023-03-08", alerts=reminding)
     assert key not in {e.item.key for e in result.events}
     assert "behind_checkpoint:unit:158001:2023-03-31" in {e.item.key for e in result.events}
     unknown = runner.invoke(_cli(), ["--db", database_url, "alerts", "ack", "nope", "--until", "2023-04-15",
@@ -294,7 +302,7 @@ def test_the_alerts_command_lists_state_and_delivery_failures_and_ack_snoozes_an
 
 def test_a_dry_run_shows_the_messages_and_writes_nothing(demo, database_url, tmp_path):
     config = tmp_path / "bm.toml"
-    config.write_text('[alerts]\nquiet_hours = false\nquiet_on_rest_days = false\n'
+    config.write_text('[alerts]\nquiet_hours = false\nquiet_on_rest_days = false\nslot = false\n'
                       '[[people]]\nname = "科协领导"\nrole = "unit_leader"\nslack_user = "ULEAD"\nunits = ["158001"]\n',
                       encoding="utf-8")
     run_ = CliRunner().invoke(_cli(), ["--db", database_url, "--config", str(config), "evaluate", "--as-of",
@@ -308,7 +316,7 @@ def test_a_dry_run_shows_the_messages_and_writes_nothing(demo, database_url, tmp
 
 def test_without_a_token_the_evaluate_command_prints_the_messages_on_the_console(demo, database_url, tmp_path):
     config = tmp_path / "bm.toml"
-    config.write_text('[alerts]\nquiet_hours = false\nquiet_on_rest_days = false\n', encoding="utf-8")
+    config.write_text('[alerts]\nquiet_hours = false\nquiet_on_rest_days = false\nslot = false\n', encoding="utf-8")
     run_ = CliRunner().invoke(_cli(), ["--db", database_url, "--config", str(config), "evaluate", "--as-of",
                                        "2023-03-01"], env={}, catch_exceptions=False)
     assert run_.exit_code == 0, run_.output
@@ -330,7 +338,8 @@ def test_a_recipient_without_slack_is_printed_by_the_console_notifier(demo):
 
     stream = io.StringIO()
     config = AlertConfig(directory=Directory(fallback=Recipient("console", "console", "控制台")),
-                         quiet_hours=None, quiet_on_rest_days=False)
+                         quiet_hours=None, quiet_on_rest_days=False,
+                         delivery=DeliveryPolicy(slot=dt.time(9, 0)))
     run(demo, {"console": ConsoleNotifier(stream)}, "2023-03-01", alerts=config)
     assert stream.getvalue().startswith("→ 控制台")
 

@@ -223,8 +223,8 @@ def test_a_unit_at_risk_carries_its_stalled_lines_in_its_own_item(factory, setti
     assert unit.facts["parts"] == "办公费|950000.00；费用3|23000.00；费用2|22000.00"
     assert not [f for f in result.findings if f.level == "quota_line" and f.routing["unit"] == "901001"], \
         "told inside the unit's item"
-    from alerts.render import render_text
     from alerts.notify import Message, Recipient
+    from alerts.render import render_text
 
     text = render_text(Message(1, Recipient("console", "x"), "zh", result.as_of, 2023, (
         AlertItem(unit.key, unit.rule, "fire", unit.severity, unit.level, unit.code, unit.name, unit.period,

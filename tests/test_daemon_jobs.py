@@ -33,7 +33,8 @@ def rt(demo, slack, database_url):  # noqa: F811
 
 def test_the_daily_evaluation_runs_once_a_day_and_not_on_rest_days(rt, fake_slack):
     first = scheduled.evaluate_job("test.toml", now=at("2023-03-01"))
-    assert first["events"] > 0 and first["sent"] > 0
+    assert first["events"] > 0 and first["sent"] == 0, "found at 09:00, due at the 09:07 slot"
+    assert scheduled.deliver_job("test.toml", now=at("2023-03-01", 9, 7)).sent == first["messages"] > 0
     assert scheduled.evaluate_job("test.toml", now=at("2023-03-01", 15)) is None, "fenced: ran today"
     assert scheduled.evaluate_job("test.toml", now=at("2023-03-04")) is None, "a Saturday"
     with transaction(rt.factory) as session:
@@ -52,25 +53,31 @@ def test_a_job_that_raises_lets_its_period_go_so_the_next_run_retries_it(rt, mon
     assert scheduled.evaluate_job("test.toml", now=at("2023-03-01", 10)) is not None
 
 
-def test_the_countdown_reminds_everyone_projected_to_miss_the_checkpoint_within_the_repeat_interval(rt, fake_slack):
-    scheduled.evaluate_job("test.toml", now=at("2023-03-22"))  # orange since 16 March: repeated every 3 days
-    assert scheduled.evaluate_job("test.toml", now=at("2023-03-24")) is not None
-    assert not any("【提醒】" in p for p in posts_to(fake_slack, "DULEAD")), "told two days ago: no repeat yet"
-    reminded = scheduled.countdown_job("test.toml", now=at("2023-03-24", 9))  # 7 days before 31 March
+def test_the_countdown_reminds_everyone_projected_to_miss_the_checkpoint_7_and_3_working_days_before(
+        rt, fake_slack):
+    scheduled.evaluate_job("test.toml", now=at("2023-03-20"))  # orange since 16 March
+    scheduled.deliver_job("test.toml", now=at("2023-03-20", 9, 7))
+    assert scheduled.countdown_job("test.toml", now=at("2023-03-21", 9)) is None, "8 working days before"
+    assert scheduled.evaluate_job("test.toml", now=at("2023-03-22")) is not None
+    reminded = scheduled.countdown_job("test.toml", now=at("2023-03-22", 9, 1))  # 7 working days before 31 March
     assert reminded is not None and reminded["events"] > 0
+    scheduled.deliver_job("test.toml", now=at("2023-03-22", 9, 7))
     last = posts_to(fake_slack, "DULEAD")[-1]
-    assert "【提醒】🟠 橙色预警 · 预计达不到考核进度" in last and "3月31日" in last
-    assert scheduled.countdown_job("test.toml", now=at("2023-03-24", 10)) is None
-    assert scheduled.countdown_job("test.toml", now=at("2023-03-25")) is None, "6 days before: not a countdown day"
+    assert "【倒计时 7 个工作日】🟠 橙色预警 · 预计达不到考核进度" in last and "3月31日" in last
+    assert scheduled.countdown_job("test.toml", now=at("2023-03-22", 10)) is None
+    assert scheduled.countdown_job("test.toml", now=at("2023-03-23")) is None, "6 working days: not a countdown day"
+    assert scheduled.countdown_job("test.toml", now=at("2023-03-28", 9, 1)) is not None, "3 working days before"
 
 
-def test_the_weekly_digest_goes_once_a_week_to_the_department_leader_ranked_by_the_gap(rt, fake_slack):
+def test_the_weekly_brief_goes_once_a_week_to_everyone_the_department_first_then_its_units(rt, fake_slack):
     sent = scheduled.digest_job("test.toml", now=at("2023-03-06", 8))
-    assert sent == {"departments": 1, "messages": 1}
+    assert sent == {"people": 5, "messages": 5}
+    scheduled.deliver_job("test.toml", now=at("2023-03-06", 9, 7))
     [digest] = posts_to(fake_slack, "DUDEP")
     assert digest.startswith("2023 年预算执行周报")
     assert digest.index("（部门合计）") < digest.index("乌鲁木齐市科学技术馆") and "3月31日" in digest
-    assert scheduled.digest_job("test.toml", now=at("2023-03-08", 8)) is None, "the same ISO week"
+    assert len(posts_to(fake_slack, "DUKJG")) == 1, "a unit leader has a brief too"
+    assert scheduled.digest_job("test.toml", now=at("2023-03-07", 8)) is None, "not the week's first working day"
 
 
 def test_in_december_a_missing_calendar_for_next_year_is_said_once(rt, fake_slack):

@@ -45,7 +45,7 @@ def test_the_demo_replays_2023_and_the_leaders_hear_of_q1_weeks_before_31_march(
     assert "数据截至 2023年1月" in first_q1, "weeks before 31 March"
     missed = [m for m in leader if "3月31日 考核节点未达标" in m]
     assert len(missed) == 1 and "数据截至 2023年3月31日" in missed[0]
-    assert any("【提醒】" in m for m in leader)
+    assert any("【倒计时 7 个工作日】" in m for m in leader) and any("【倒计时 3 个工作日】" in m for m in leader)
     assert any(m.startswith("科协主任（部门负责人）") and "2023 年预算执行周报" in m for m in messages)
     assert result["replay"]["imported"] == len(result["files"]) == 58 + 1 + 5  # + the targets, 5 progress reports
     assert [q["execution_rate"] for q in result["quarters"]] == ["17.96", "35.55", "64.85", "95.72"]
@@ -62,5 +62,6 @@ def test_the_demo_replays_2023_and_the_leaders_hear_of_q1_weeks_before_31_march(
     crossed = next(i for i, m in enumerate(cap) if "超出成本上限 61.85 万元" in m)
     assert near < crossed
     science_day = [m for m in leader if "举办全国“科普日”活动" in m]
-    assert "还有 14 天开始" in science_day[0] and "数据截至 2023年9月3日" in science_day[0]
+    # found on Sunday 3 September, told in Monday's brief at the 09:07 slot
+    assert "还有 14 天开始" in science_day[0] and "数据截至 2023年9月4日" in science_day[0]
     assert "已报告完成（2023年9月20日）" in science_day[-1]

@@ -134,8 +134,9 @@ def test_sqlite_locked_past_the_busy_timeout_fails_the_job_cleanly_and_the_next_
 
     # 3. The lock is gone: the next run lets the failed run's period go, runs it, delivers.
     done = scheduled.evaluate_job(key, now=at("2023-03-01", 11))
-    assert done is not None and done["messages"] == LEADERS and done["sent"] == LEADERS
+    assert done is not None and done["messages"] == LEADERS and done["sent"] == 0, "after the 09:07 slot"
     assert fences(url, "evaluate") == [("2023-03-01", "done")]
+    assert scheduled.deliver_job(key, now=at("2023-03-02", 9) + dt.timedelta(minutes=7)).sent == LEADERS
 
     # 4. The inbox pass locked: the file stays in the inbox, nothing of it is stored; next pass takes it.
     export = write_csv(s["inbox"] / "2023-03-01_支付.csv",
@@ -154,7 +155,7 @@ def test_sqlite_locked_past_the_busy_timeout_fails_the_job_cleanly_and_the_next_
            "evaluation took its fence, after it took it, and during an inbox import (job functions, simulated clock)",
            f"each job failed with 'database is locked' and wrote nothing (no message, no import; the export stayed "
            f"in the inbox); once the lock was gone the next run let the failed run's fence go, evaluated the same "
-           f"day once and delivered {LEADERS} messages, and the next pass imported the file")
+           f"day once and delivered its {LEADERS} messages at the next slot, and the next pass imported the file")
 
 
 def latest_beat(url: str) -> dt.datetime | None:
@@ -238,8 +239,9 @@ def test_postgresql_unreachable_fails_the_job_cleanly_the_scheduler_stays_up_and
         assert fences(postgres_url, "evaluate") == [("2023-03-01", None)] and outbox(postgres_url) == []
         proxy.up()
         done = scheduled.evaluate_job(key, now=at("2023-03-01", 11))
-        assert done is not None and done["messages"] == done["sent"] == LEADERS
+        assert done is not None and done["messages"] == LEADERS and done["sent"] == 0, "after the 09:07 slot"
         assert fences(postgres_url, "evaluate") == [("2023-03-01", "done")]
+        assert scheduled.deliver_job(key, now=at("2023-03-02", 9) + dt.timedelta(minutes=7)).sent == LEADERS
 
         # 3. A URL to a closed port: the job fails, saying so.
         with pytest.raises(DatabaseUnavailable, match="refused"):
@@ -276,7 +278,8 @@ def test_postgresql_unreachable_fails_the_job_cleanly_the_scheduler_stays_up_and
            "the daily evaluation took its fence, after it took it, and under the running scheduler whose job store "
            "is on the same server",
            "each job failed with the connection refused and wrote nothing; the next run let the failed run's fence "
-           f"go, evaluated the same day once and delivered {LEADERS} messages; the scheduler logged the outage, "
+           f"go, evaluated the same day once and delivered its {LEADERS} messages at the next slot; the scheduler "
+           "logged the outage, "
            "stayed up and wrote its heartbeat again once the server was reachable")
 
 

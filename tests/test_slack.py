@@ -45,6 +45,7 @@ FACTS = {
     "stalled": {"last_payment": "2023-02-10", "idle_working_days": "15", "budget": "3200000.00",
                 "paid": "480000.00", "remaining": "2720000.00"},
     "overspent": {"budget": "1000000.00", "paid": "1023456.78", "over": "23456.78"},
+    "no_budget": {"paid": "80000.00", "last_payment": "2023-02-20"},
     "adjustment_rate": {"adjusted": "2537500.00", "initial": "12472200.00", "rate": "20.35", "limit": "10.00",
                         "warning": "8.00", "counted": "4", "exempt": "2"},
     "stale_data": {"latest_export": "2023-03-20", "working_days_old": "6", "limit": "5"},
@@ -64,7 +65,8 @@ FACTS = {
     "delivery_gap": {"rate": "85.00", "delivered": "20.00", "points": "65.00", "targets": "3",
                      "state": "money_ahead"},
 }
-SEVERITY = {"checkpoint_missed": "red", "overspent": "red", "behind_checkpoint": "orange", "adjustment_rate": "red",
+SEVERITY = {"checkpoint_missed": "red", "overspent": "red", "no_budget": "yellow", "behind_checkpoint": "orange",
+            "adjustment_rate": "red",
             "behind_schedule": "yellow", "stalled": "yellow", "stale_data": "orange", "target_behind": "yellow",
             "target_missed": "red", "target_cap": "red", "target_window": "orange", "target_silent": "yellow",
             "delivery_gap": "yellow"}
@@ -82,6 +84,8 @@ CHINESE = {
     "stalled": f"{UNIT}：自 2023年2月10日 以来已连续 15 个工作日没有支付，预算 320.00 万元，已支付 48.00 万元，"
                "尚余 272.00 万元未支付。",
     "overspent": f"{UNIT}：已支付 102.35 万元，超出预算（100.00 万元）2.35 万元。请核实支付数据或及时办理预算调整。",
+    "no_budget": f"{UNIT}：已支付 8.00 万元，但该指标尚无预算（最近一次支付 2023年2月20日）。"
+                 "请确认 2023年2月20日 前后的指标导出是否已导入。",
     "adjustment_rate": f"{UNIT}：预算调整率 20.35%（调整 253.75 万元 / 年初预算 1,247.22 万元），已达到或超过上限 10%，"
                        "该项考核不得分。计入调整 4 笔，免计 2 笔（国家政策、不可抗力、上级交办）。",
     "stale_data": f"{UNIT}：最新的支付数据导出于 2023年3月20日，已 6 个工作日未更新（上限 5 个工作日）。"
@@ -111,6 +115,8 @@ ENGLISH = {
     "stalled": ("No payments for 15 working days since Feb 10, 2023",
                 "48.00 of 320.00 × 10,000 yuan paid, 272.00 × 10,000 yuan left to pay."),
     "overspent": ("102.35 × 10,000 yuan paid, 2.35 × 10,000 yuan more than the budget of 100.00",),
+    "no_budget": ("8.00 × 10,000 yuan paid on it, but it has no budget yet (latest payment Feb 20, 2023).",
+                  "Has the quota export of Feb 20, 2023 been imported?"),
     "adjustment_rate": ("Budget adjustment rate 20.35% (253.75 adjusted against the initial 1,247.22 × 10,000 yuan)",
                         "at or above the 10% limit", "4 adjustments counted, 2 exempt"),
     "stale_data": ("The latest payment export is from Mar 20, 2023, 6 working days old (limit 5).",
@@ -132,6 +138,7 @@ RESOLVED = {
     "behind_schedule": ("目前已支付 17.96%（269.58 万元 / 1,500.97 万元）", "已赶上序时进度 25%"),
     "stalled": ("已恢复支付，最近一次支付在 2023年2月10日", "已支付 48.00 万元 / 预算 320.00 万元"),
     "overspent": ("已支付 102.35 万元，未超出预算 100.00 万元",),
+    "no_budget": ("该指标已有预算",),
     "adjustment_rate": ("预算调整率降至 20.35%（上限 10%）",),
     "stale_data": ("已导入新的支付数据（最新导出于 2023年3月20日）", "进度类预警恢复发送"),
     "target_behind": ("已赶上进度：完成 8 场次（全年目标 ≥35 场次）",),
