@@ -81,8 +81,8 @@ def _amount(finding: Finding) -> Decimal:
 
 
 def one_story(findings: Sequence[Finding], snapshot: Snapshot) -> list[Finding]:
-    """A unit at risk of a checkpoint carries its stalled quota lines and its lagging projects in
-    its own item (fact ``parts``: "name|amount；…", the largest first) and its lines are not told
+    """A unit at risk of a checkpoint carries its stalled projects and quota lines in its own item
+    (fact ``parts``: "name|unpaid remainder；…", the largest first) and its lines are not told
     apart; every quota-line finding says which class, project and unit the line is."""
     lines = _line_facts(snapshot)
     at_risk = {f.code for f in findings if f.rule in AT_RISK and f.level == "unit"}
@@ -90,7 +90,7 @@ def one_story(findings: Sequence[Finding], snapshot: Snapshot) -> list[Finding]:
     kept = []
     for f in findings:
         unit = f.routing.get("unit")
-        if unit in at_risk and f.rule in ("stalled", "behind_schedule") and f.level in ("project", "quota_line"):
+        if unit in at_risk and f.rule == "stalled" and f.level in ("project", "quota_line"):
             parts.setdefault(unit, []).append(f)
             if f.level == "quota_line":
                 continue  # told inside the unit's item

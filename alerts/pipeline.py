@@ -109,6 +109,17 @@ def worth_telling(item: AlertItem, last: Told | None, policy: DeliveryPolicy = D
     return moved(last.facts, item.facts, policy)
 
 
+PRESSING_RULES = frozenset({"behind_checkpoint"})  # a checkpoint at risk: its rises and countdowns
+
+
+def pressing(item: AlertItem, last: Told | None) -> bool:
+    """What may take the week's reserved room, though it waits for the slot: a checkpoint risk
+    first told or risen (yellow 30 days before, orange 15) and its countdowns."""
+    if item.rule not in PRESSING_RULES or item.event == "resolve":
+        return False
+    return item.event == "repeat" or last is None or rank(item.severity) > rank(last.severity)
+
+
 def urgent(item: AlertItem, last: Told | None) -> bool:
     """What cannot wait for the next slot: a missed checkpoint, a refused export, a first red."""
     if item.event == "resolve":
@@ -185,9 +196,11 @@ def week_of(day: dt.date) -> tuple[int, int]:
 
 
 def plan_due(now: dt.datetime, is_urgent: bool, ledger: Ledger, policy: DeliveryPolicy,
-             is_working_day: Callable[[dt.date], bool], open_now: bool) -> tuple[dt.datetime, int | None]:
+             is_working_day: Callable[[dt.date], bool], open_now: bool,
+             is_pressing: bool = False) -> tuple[dt.datetime, int | None]:
     """When a person's new items go out, and the waiting message to merge them into (or None for a
-    new message). ``open_now``: an urgent item may go at this moment (not quiet hours)."""
+    new message). ``open_now``: an urgent item may go at this moment (not quiet hours).
+    ``is_pressing``: it waits for the slot but may use the room kept for the urgent."""
     if policy.slot is None:
         return now, None
     waiting_day = ledger.waiting[1].date() if ledger.waiting is not None else None
@@ -202,7 +215,7 @@ def plan_due(now: dt.datetime, is_urgent: bool, ledger: Ledger, policy: Delivery
     due = next_slot(now, policy, is_working_day)
     if due.date() in ledger.days:
         due = next_slot(due, policy, is_working_day, after=due.date())
-    limit = policy.week_cap if is_urgent else max(1, policy.week_cap - policy.urgent_reserve)
+    limit = policy.week_cap if is_urgent or is_pressing else max(1, policy.week_cap - policy.urgent_reserve)
     for _ in range(60):
         if _room(ledger, due.date(), limit) and due.date() not in ledger.days:
             break

@@ -164,7 +164,7 @@ TEXT = {
                  "en": "{count} quota lines, {amount} × 10,000 yuan in all"},
     "ln.top": {"zh": "金额最大的：{lines}", "en": "the largest: {lines}"},
     # a unit at risk: its own stalled lines and lagging projects (alerts/catalog.one_story)
-    "parts": {"zh": "其中未支付较多的：{parts}", "en": "Of it, the most unpaid: {parts}"},
+    "parts": {"zh": "长时间没有支付、尚有余额的：{parts}", "en": "No payments for a while, budget left: {parts}"},
     # adjustment_rate
     "ar.rate_of": {"zh": "预算调整率 {rate}%（调整 {adjusted} 万元 / 年初预算 {initial} 万元）",
                    "en": "budget adjustment rate {rate}% ({adjusted} adjusted against the initial {initial} "
@@ -281,9 +281,21 @@ def render_text(message: Message) -> str:
         parts.append(f"{item_title(item, language)}\n{item_body(item, language)}")
     opened = [i for i in items if i.event == "open"]
     if opened:
-        parts.append("\n".join([say(language, "section.open"), *(open_line(i, language) for i in opened)]))
+        parts.append("\n".join([say(language, "section.open"), *_open_lines(opened, language)]))
     parts.append(say(language, "as_of", date=_date(language, message.as_of, full=True)))
     return "\n\n".join(parts)
+
+
+OPEN_LINES_SHOWN = 6  # a brief lists at most this many open alerts, the worst first, then counts the rest
+
+
+def _open_lines(opened: list[AlertItem], language: str) -> list[str]:
+    lines = [open_line(i, language) for i in opened[:OPEN_LINES_SHOWN]]
+    rest = opened[OPEN_LINES_SHOWN:]
+    if rest:
+        breakdown = " · ".join(f"{badge} {count}" for badge, count in Counter(_badge(i) for i in rest).items())
+        lines.append(say(language, "more", count=len(rest), breakdown=breakdown))
+    return lines
 
 
 def open_line(item: AlertItem, language: str) -> str:
@@ -313,7 +325,7 @@ def render_blocks(message: Message) -> list[dict]:
         text = f"*{escape_mrkdwn(item_title(item, language))}*\n{escape_mrkdwn(item_body(item, language))}"
         blocks.append(_section(text))
     if opened:
-        lines = "\n".join(escape_mrkdwn(open_line(i, language)) for i in opened)
+        lines = "\n".join(escape_mrkdwn(line) for line in _open_lines(opened, language))
         blocks.append(_section(f"*{escape_mrkdwn(say(language, 'section.open'))}*\n{lines}"))
     if len(shown) < len(items):
         rest = items[len(shown):]
@@ -449,9 +461,17 @@ def _params(item: AlertItem, language: str) -> tuple[dict[str, str], set[str]]:
     return params, conditions
 
 
+CHECKPOINT_RULES = frozenset({"behind_checkpoint", "checkpoint_missed"})
+
+
 def _ordered(items: Iterable[AlertItem]) -> list[AlertItem]:
     """What needs acting on first: new alerts (RULE_ORDER order, red before blue), then the brief's
-    checkpoint lines, then the alerts still open, "back on schedule" notices last (stable)."""
+    checkpoint lines, then the alerts still open, "back on schedule" notices last (stable). A brief
+    line of an entity that has a checkpoint alert in the same message is left out: the alert says
+    it, with its own figures (one entity, one set of figures)."""
+    items = list(items)
+    alerted = {(i.level, i.code) for i in items if i.rule in CHECKPOINT_RULES and i.event not in ("open", "resolve")}
+    items = [i for i in items if not (i.rule == "digest" and (i.level, i.code) in alerted)]
     severity = {"red": 0, "orange": 1, "yellow": 2, "blue": 3}
     part = {"brief": 1, "open": 2, "resolve": 3}
     return sorted(items, key=lambda i: (part.get(i.event, 1 if i.rule in NOTICES else 0),
@@ -466,7 +486,7 @@ def _badge(item: AlertItem) -> str:
 
 def _header(message: Message, language: str) -> str:
     if message.items and any(i.rule in ("digest", "digest_targets") for i in message.items):
-        news = sum(1 for i in message.items if i.rule not in NOTICES and i.event != "open")
+        news = sum(1 for i in message.items if i.rule not in NOTICES and i.event not in ("open", "resolve"))
         if news:
             return say(language, "header.brief", year=message.year, count=news)
         return say(language, "header.digest", year=message.year)

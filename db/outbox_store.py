@@ -22,6 +22,7 @@ from db.alert_store import item_json
 from db.models import OutboxMessage, ToldNotice
 
 Target = tuple[str, str]  # (recipient kind, address)
+CANCELLED = "cancelled"  # an outbox status: everything in it was taken back before its slot
 
 
 def _target(recipient: Recipient) -> Target:
@@ -49,7 +50,7 @@ def ledgers(session: Session, recipients: Iterable[Recipient], since: dt.datetim
                     OutboxMessage.status, OutboxMessage.attempts, OutboxMessage.next_attempt_at,
                     OutboxMessage.sent_at)
              .where(OutboxMessage.recipient_address.in_({a for _, a in targets}),
-                    OutboxMessage.next_attempt_at >= since)
+                    OutboxMessage.next_attempt_at >= since, OutboxMessage.status != CANCELLED)
              .order_by(OutboxMessage.id))
     for message_id, kind, address, status, attempts, due, sent_at in session.execute(query):
         target = (kind, address)
@@ -109,9 +110,12 @@ def merge_into(session: Session, message_id: int, *, items: Iterable[AlertItem],
                due: dt.datetime, chart: dict | None) -> bool:
     """Replace a waiting message's items (still pending and never tried); False when the delivery
     job has it already."""
+    shown = [item_json(i) for i in items]
     result = cast(CursorResult[Any], session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, OutboxMessage.status == "pending", OutboxMessage.attempts == 0)
-        .values(items=[item_json(i) for i in items], as_of=as_of, next_attempt_at=due, chart=chart)
+        # nothing left to say (good news cancelled the news it followed): the message is not sent
+        .values(items=shown, as_of=as_of, next_attempt_at=due, chart=chart,
+                status="pending" if shown else CANCELLED)
         .execution_options(synchronize_session=False)))
     return result.rowcount == 1

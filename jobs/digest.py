@@ -99,11 +99,12 @@ def _send(factory: SessionFactory, settings: Settings, now: dt.datetime, kind: s
 
 
 def brief_day(day: dt.date, first_weekday: int, is_working_day) -> bool:
-    """The brief goes on the first working day of the week from ``first_weekday`` (0 = Monday) on."""
-    if day.weekday() < first_weekday or not is_working_day(day):
+    """The brief goes on the first working day of the week from ``first_weekday`` (0 = Monday) on,
+    Monday to Friday (a make-up Saturday of 调休 is not a week's start)."""
+    if day.weekday() < first_weekday or day.weekday() > 4 or not is_working_day(day):
         return False
     monday = day - dt.timedelta(days=day.weekday())
-    earlier = (monday + dt.timedelta(days=n) for n in range(first_weekday, day.weekday()))
+    earlier = (monday + dt.timedelta(days=n) for n in range(first_weekday, day.weekday()) if n < 5)
     return not any(is_working_day(d) for d in earlier)
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from alerts.notify import AlertItem
-from alerts.pipeline import DeliveryPolicy, collapse_lines, merge_items, plan_due, urgent, worth_telling
+from alerts.pipeline import DeliveryPolicy, collapse_lines, merge_items, plan_due, pressing, urgent, worth_telling
 from alerts.routing import Draft, release_time
 from db.alert_store import add_message, item_from_json
 from db.outbox_store import ledgers, merge_into, remember, told_notices, waiting_items
@@ -58,14 +58,16 @@ def queue(session: Session, drafts: Sequence[Draft], *, year: int, as_of: dt.dat
         items = [i for i in draft.items if not dedupe or worth_telling(i, known.get(i.key), policy)]
         if not items:
             continue
-        pressing = any(urgent(i, known.get(i.key)) for i in items) if dedupe else False
+        now_or_never = any(urgent(i, known.get(i.key)) for i in items) if dedupe else False
+        soon = any(pressing(i, known.get(i.key)) for i in items) if dedupe else False
         shown = tuple(collapse_lines(items, policy))
         if policy.slot is None:
-            due = release_time(now, pressing or any(i.severity == "red" for i in shown), quiet=quiet.hours,
+            due = release_time(now, now_or_never or any(i.severity == "red" for i in shown), quiet=quiet.hours,
                                rest_days_quiet=quiet.rest_days, is_working_day=quiet.is_working_day)
             waiting = None
         else:
-            due, waiting = plan_due(now, pressing, books[target], policy, quiet.is_working_day, quiet.open_at(now))
+            due, waiting = plan_due(now, now_or_never, books[target], policy, quiet.is_working_day,
+                                    quiet.open_at(now), is_pressing=soon)
         merged, chart = False, chart_of(shown)
         if write:
             if waiting is not None:
@@ -79,5 +81,6 @@ def queue(session: Session, drafts: Sequence[Draft], *, year: int, as_of: dt.dat
                 add_message(session, evaluation_id=evaluation_id, recipient=draft.recipient, language=draft.language,
                             year=year, as_of=as_of, items=shown, chart=chart, due=due, now=now)
             remember(session, year, draft.recipient, items, as_of, known)
-        queued.append(PlannedMessage(Draft(draft.recipient, draft.language, shown), due, chart, merged))
+        if shown:  # empty: good news cancelled what was waiting unsaid, and the message with it
+            queued.append(PlannedMessage(Draft(draft.recipient, draft.language, shown), due, chart, merged))
     return queued

@@ -229,7 +229,7 @@ def test_a_unit_at_risk_carries_its_stalled_lines_in_its_own_item(factory, setti
     text = render_text(Message(1, Recipient("console", "x"), "zh", result.as_of, 2023, (
         AlertItem(unit.key, unit.rule, "fire", unit.severity, unit.level, unit.code, unit.name, unit.period,
                   unit.facts),)))
-    assert "其中未支付较多的：办公费 95.00 万元、费用3 2.30 万元、费用2 2.20 万元" in text
+    assert "长时间没有支付、尚有余额的：办公费 95.00 万元、费用3 2.30 万元、费用2 2.20 万元" in text
 
 
 def test_a_line_paid_before_its_budget_is_a_data_problem_for_finance_staff_not_a_daily_red(
@@ -269,4 +269,5 @@ def test_the_brief_goes_on_the_first_working_day_of_the_week():
     assert not brief_day(dt.date(2023, 3, 7), 0, weekdays)
     holiday = lambda d: weekdays(d) and d != dt.date(2023, 5, 1)  # noqa: E731  Labour Day, a Monday
     assert brief_day(dt.date(2023, 5, 2), 0, holiday)
+    assert not brief_day(dt.date(2023, 1, 28), 0, lambda d: d == dt.date(2023, 1, 28)), "a make-up Saturday"
     assert Decimal(POLICY.week_cap) == 3

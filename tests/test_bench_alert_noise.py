@@ -62,4 +62,12 @@ def test_the_benchmark_replays_the_demo_year_and_accounts_for_every_message():
         first, yellow, orange = (notices[(person, f"{w} {q1}")] for w in ("first", "first yellow", "first orange"))
         assert first is not None and yellow is not None and orange is not None and first <= yellow <= orange
         assert notices[(person, "checkpoint_missed:unit:158001:2023-03-31")] == "2023-03-31"
+        # issue 14's targets: the Q1 shortfall by mid-January, yellow 30 and orange 15 days before
+        # 31 March, the countdowns 7 and 3 working days before, each on its day
+        assert first <= "2023-01-16" and (yellow, orange) == ("2023-03-01", "2023-03-16")
+        assert [notices[(person, f"countdown {n} {q1}")] for n in (7, 3)] == ["2023-03-22", "2023-03-28"]
     assert report["headline"]["messages_per_year"] == max(p["messages"] for p in people.values())
+    for name, p in people.items():  # at most one a day, three a week, a median of one, 80 a year; only news
+        assert p["day_max"] <= 1 and p["week_max"] <= 3 and p["week_median"] <= 1 and p["messages"] <= 80, name
+        assert p["nothing_new_share"] == 0, name
+    assert [r for r in report["must_keep"] if r["date"] is None] == [], "every must-keep notice arrived"

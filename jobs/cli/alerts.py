@@ -33,10 +33,10 @@ TEXT = {
                  "en": "note: {count} events had nobody to go to (configure [[people]])"},
     "delivery": {"zh": "发送：成功 {sent}，待重试 {deferred}，失败 {failed}",
                  "en": "delivery: {sent} sent, {deferred} to retry, {failed} failed"},
-    "waiting": {"zh": "{count} 条消息等待每人每个工作日一次的发送时间，将于 {due} 起由发送任务发出"
-                      "（考核节点未达标、首次红色预警可提前）",
-                "en": "{count} messages wait for each person's one delivery slot of a working day and go out from "
-                      "{due} (a missed checkpoint or a first red may go sooner)"},
+    "waiting": {"zh": "{count} 条消息等待发送时间（每人每个工作日一条，09:07），最早 {due} 由后台服务"
+                      "（budget-monitor run）发出；budget-monitor alerts 可查看",
+                "en": "{count} messages wait for their slot (one a person a working day, 09:07); the daemon "
+                      "(budget-monitor run) sends them from {due}; see budget-monitor alerts"},
     "failed": {"zh": "{count} 条消息无法送达（收件人或频道有误），见 budget-monitor alerts",
                "en": "{count} messages cannot be delivered (wrong recipient or channel); see budget-monitor alerts"},
     "stopped": {"zh": "发送已停止：{reason}", "en": "delivery stopped: {reason}"},
@@ -101,10 +101,17 @@ def notifiers(obj: Context, factory, *, quiet: bool, stream=None) -> dict:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document (messages go to stderr).")
 @click.pass_obj
 def evaluate(obj: Context, as_of: dt.date | None, dry_run: bool, as_json: bool) -> None:
-    """Run one alert evaluation and deliver its messages, exactly as the daemon does.
+    """Run one alert evaluation and deliver what is due, exactly as the daemon does.
 
-    运行一次预警评估并发送消息（与后台服务相同）：落后于考核节点或序时进度、节点未达标、
-    长期无支付、超支、调整率过高、数据过旧；同一提醒不重复发送，恢复正常时发"已恢复"。
+    运行一次预警评估（与后台服务相同）：落后于考核节点或序时进度、节点未达标、长期无支付、
+    超支、调整率过高、数据过旧。每人每个工作日最多一条消息，09:07 发出（[alerts] slot），
+    当天其余发现合并到下一条；每周最多 3 条（含周一的周报）；只有考核节点未达标和首次红色
+    预警可在两次发送之间发出。没有新内容不发；恢复正常时发"已恢复"。等待中的消息由
+    budget-monitor run（后台服务）按时发出，budget-monitor alerts 可查看。
+
+    Each person gets at most one message a working day, at 09:07 ([alerts] slot), with everything
+    found for them since; at most 3 a week including the weekly brief; only a missed checkpoint or
+    a first red goes between slots. Waiting messages are sent by `budget-monitor run` when due.
     """
     factory = obj.factory()
     now = beijing_now()
@@ -144,7 +151,7 @@ def evaluate(obj: Context, as_of: dt.date | None, dry_run: bool, as_json: bool) 
     click.echo(say(language, "delivery", sent=report.sent, deferred=report.deferred, failed=report.failed))
     waiting = [p.due for p in result.messages if p.due > now]
     if waiting:
-        click.echo(say(language, "waiting", count=len(waiting), due=min(waiting).isoformat(timespec="minutes")))
+        click.echo(say(language, "waiting", count=len(waiting), due=min(waiting).strftime("%Y-%m-%d %H:%M")))
     with transaction(factory) as session:
         pending = count_unsent(session)
     if pending > len(waiting):

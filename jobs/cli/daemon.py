@@ -53,10 +53,15 @@ def say(language: str, code: str, **params) -> str:
 @click.command()
 @click.pass_obj
 def run(obj: Context) -> None:
-    """Run the daemon: import what lands in the inbox, evaluate every working day and after each
-    import, deliver alerts, remind before checkpoints, send the weekly digest. Stops on SIGTERM.
+    """Run the daemon: import what lands in the inbox, evaluate at 09:00 on working days and after
+    each import, send each person at most one message a working day at 09:07 (3 a week, the weekly
+    brief included; a missed checkpoint or a first red may go between), remind 7 and 3 working days
+    before each checkpoint, send everyone the weekly brief (08:30, the week's first working day).
+    Stops on SIGTERM.
 
-    后台服务：监视收件箱自动导入，工作日定时及每次导入后评估并发送预警，考核节点前提醒，每周摘要。
+    后台服务：监视收件箱自动导入；工作日 09:00 及每次导入后评估；每人每个工作日最多一条消息
+    （09:07 发出，每周最多 3 条，含周报；考核节点未达标、首次红色预警可随时发出）；考核节点前
+    7 个和 3 个工作日提醒；每周第一个工作日向每个人发送周报。
     """
     from alerts.slack import slack_token
     from db.engine import url_password

@@ -71,8 +71,8 @@ DEMO_PEOPLE = (  # invented leaders, reached on the console: the demo has no Sla
 
 def demo_config_text(inbox: Path | None = None) -> str:
     """The demo's config file: the evaluation's default rules, with the one input the demo's
-    exports cannot carry — last year's 三公 budget (表 1-11), in 万元 — no quiet hours (the
-    demo replays the past), its inbox, and the leaders who hear the alerts."""
+    exports cannot carry — last year's 三公 budget (表 1-11), in 万元 — its inbox, and the leaders
+    who hear the alerts; the alert defaults as a new installation has them."""
     people = "".join(f'\n[[people]]\nname = "{name}"\nrole = "{role}"\n'
                      f"{kind} = {json.dumps(_codes(codes), ensure_ascii=False)}\n"
                      for name, role, kind, codes in DEMO_PEOPLE)
@@ -80,8 +80,8 @@ def demo_config_text(inbox: Path | None = None) -> str:
     return (f"# budget-monitor demo settings (written by `budget-monitor demo`)\n"
             f"[evaluation.years.{DEMO_YEAR}]\n"
             f"previous_three_public_budget = {seed2023.PREVIOUS_THREE_PUBLIC_BUDGET}   # 上年三公经费预算, 万元\n"
-            f"\n[alerts]   # the demo replays the past: no quiet hours, so messages show at once\n"
-            f"quiet_hours = false\nquiet_on_rest_days = false\n{daemon}{people}")
+            f"\n[alerts]   # the defaults: one message a person a working day at 09:07, 3 a week at most\n"
+            f"{daemon}{people}")
 
 
 def _codes(codes: str | tuple[str, ...]) -> list[str]:
