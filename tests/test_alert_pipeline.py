@@ -145,8 +145,13 @@ def messages(factory) -> list[tuple[str, str, list[tuple[str, str, str]]]]:
     """(recipient, due, [(rule, event, level)]) of every outbox message, oldest first."""
     with transaction(factory) as session:
         rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
-        return [(r.recipient_name, r.next_attempt_at.strftime("%m-%d %H:%M"),
+        return [(r.recipient_name, _beijing(r.next_attempt_at).strftime("%m-%d %H:%M"),
                  [(i["rule"], i["event"], i["level"]) for i in r.items]) for r in rows]
+
+
+def _beijing(moment: dt.datetime) -> dt.datetime:
+    """PostgreSQL gives timestamptz back in UTC; SQLite naive, in the zone it was written in."""
+    return moment.astimezone(BEIJING) if moment.tzinfo is not None else moment
 
 
 class Recorder:
