@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from decimal import Decimal
 
 from alerts.findings import AlertSettings, Finding, Snapshot
+from alerts.notify import CHECKPOINT_RULES
+from alerts.pipeline import at_stake
 from alerts.rules import EXECUTION_RULES
 from alerts.target_rules import TARGET_RULES
 
@@ -60,7 +61,6 @@ def find(snapshot: Snapshot, settings: AlertSettings) -> list[Finding]:
     return one_story([f for f in found if f.key not in covered], snapshot)
 
 
-AT_RISK = frozenset({"behind_checkpoint", "checkpoint_missed"})
 PARTS_SHOWN = 3
 
 
@@ -72,20 +72,12 @@ def _line_facts(snapshot: Snapshot) -> dict[str, dict[str, str]]:
             for line in snapshot.lines}
 
 
-def _amount(finding: Finding) -> Decimal:
-    for name in ("remaining", "gap", "over", "paid"):
-        value = finding.facts.get(name)
-        if value:
-            return Decimal(value)
-    return Decimal(0)
-
-
 def one_story(findings: Sequence[Finding], snapshot: Snapshot) -> list[Finding]:
     """A unit at risk of a checkpoint carries its stalled projects and quota lines in its own item
     (fact ``parts``: "name|unpaid remainder；…", the largest first) and its lines are not told
     apart; every quota-line finding says which class, project and unit the line is."""
     lines = _line_facts(snapshot)
-    at_risk = {f.code for f in findings if f.rule in AT_RISK and f.level == "unit"}
+    at_risk = {f.code for f in findings if f.rule in CHECKPOINT_RULES and f.level == "unit"}
     parts: dict[str, list[Finding]] = {}
     kept = []
     for f in findings:
@@ -99,9 +91,9 @@ def one_story(findings: Sequence[Finding], snapshot: Snapshot) -> list[Finding]:
         kept.append(f)
     out = []
     for f in kept:
-        if f.level == "unit" and f.rule in AT_RISK and parts.get(f.code):
-            ranked = sorted(parts[f.code], key=lambda p: (-_amount(p), p.code))
-            named = "；".join(f"{_part_name(p, lines)}|{_amount(p):.2f}" for p in ranked[:PARTS_SHOWN])
+        if f.level == "unit" and f.rule in CHECKPOINT_RULES and parts.get(f.code):
+            ranked = sorted(parts[f.code], key=lambda p: (-at_stake(p.facts), p.code))
+            named = "；".join(f"{_part_name(p, lines)}|{at_stake(p.facts):.2f}" for p in ranked[:PARTS_SHOWN])
             f = replace(f, facts={**f.facts, "parts": named, "parts_count": str(len(ranked))},
                         covers=tuple(p.key for p in ranked if p.level == "quota_line"))
         out.append(f)

@@ -27,6 +27,15 @@ RULE_ORDER = ("checkpoint_missed", "overspent", "no_budget", "behind_checkpoint"
               "stalled", "stale_data", "target_missed", "target_cap", "target_window", "target_behind",
               "target_silent", "delivery_gap")
 SEVERITIES = ("blue", "yellow", "orange", "red")  # 蓝 < 黄 < 橙 < 红
+# A checkpoint at risk or missed: the rules that carry the chart, reach the department leader from
+# yellow on, and carry a unit's stalled lines in their item.
+CHECKPOINT_RULES = frozenset({"behind_checkpoint", "checkpoint_missed"})
+
+
+def rank(severity: str) -> int:
+    """A severity's place in SEVERITIES (-1 for one it does not know)."""
+    return SEVERITIES.index(severity) if severity in SEVERITIES else -1
+
 EVENTS = ("fire", "repeat", "upgrade", "escalate", "resolve")
 
 

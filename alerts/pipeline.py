@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from alerts.notify import SEVERITIES, AlertItem
+from alerts.notify import AlertItem, rank
 
 URGENT_RULES = frozenset({"checkpoint_missed", "inbox_refused"})
 LINE_RULES = frozenset({"stalled", "overspent", "no_budget"})  # rolled up per unit for finance staff
@@ -69,10 +69,6 @@ class Ledger:
 
     days: frozenset[dt.date] = frozenset()
     waiting: tuple[int, dt.datetime] | None = None
-
-
-def rank(severity: str) -> int:
-    return SEVERITIES.index(severity) if severity in SEVERITIES else -1
 
 
 def _number(value: str | None) -> Decimal | None:
@@ -152,22 +148,22 @@ def collapse_lines(items: Sequence[AlertItem], policy: DeliveryPolicy = DEFAULT_
     return out
 
 
-def at_stake(item: AlertItem) -> Decimal:
-    """The money a line item is about: what is left unpaid, over, or paid without a budget."""
+def at_stake(facts: Mapping[str, str]) -> Decimal:
+    """The money a line's alert is about: what is left unpaid, over, or paid without a budget."""
     for name in ("remaining", "over", "paid"):
-        value = _number(item.facts.get(name))
+        value = _number(facts.get(name))
         if value is not None:
             return value
     return Decimal(0)
 
 
 def _rolled_up(lines: list[AlertItem], policy: DeliveryPolicy) -> AlertItem:
-    ranked = sorted(lines, key=lambda i: (-at_stake(i), i.code))
+    ranked = sorted(lines, key=lambda i: (-at_stake(i.facts), i.code))
     first = ranked[0]
-    shown = "；".join(f"{i.name}|{at_stake(i):.2f}" for i in ranked[:policy.lines_shown])
+    shown = "；".join(f"{i.name}|{at_stake(i.facts):.2f}" for i in ranked[:policy.lines_shown])
     worst = max(lines, key=lambda i: rank(i.severity)).severity
     unit = first.facts.get("unit_code", "")
-    facts = {"count": str(len(lines)), "lines": shown, "amount": f"{sum(at_stake(i) for i in lines):.2f}",
+    facts = {"count": str(len(lines)), "lines": shown, "amount": f"{sum(at_stake(i.facts) for i in lines):.2f}",
              "unit_code": unit, "unit_name": first.facts.get("unit_name", "")}
     return AlertItem(f"{first.rule}:lines:{unit}:{first.period}", first.rule, first.event, worst, "lines", unit,
                      first.facts.get("unit_name", "") or unit, first.period, facts)

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from decimal import InvalidOperation
 
 from alerts import render_targets as targets
-from alerts.notify import RULE_ORDER, AlertItem, Message
+from alerts.notify import CHECKPOINT_RULES, RULE_ORDER, AlertItem, Message
 from monitor.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from monitor.i18n import render as _render
 from monitor.money import D, to_wan
@@ -459,9 +459,6 @@ def _params(item: AlertItem, language: str) -> tuple[dict[str, str], set[str]]:
     except (KeyError, ValueError, TypeError, InvalidOperation):
         pass
     return params, conditions
-
-
-CHECKPOINT_RULES = frozenset({"behind_checkpoint", "checkpoint_missed"})
 
 
 def _ordered(items: Iterable[AlertItem]) -> list[AlertItem]:

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from alerts.notify import RULE_ORDER, SEVERITIES, AlertItem, Recipient
+from alerts.notify import CHECKPOINT_RULES, RULE_ORDER, AlertItem, Recipient, rank
 from alerts.pipeline import DEFAULT_DELIVERY, DeliveryPolicy
 from alerts.state import Event
 
@@ -106,15 +106,11 @@ class Directory:
         return [p for p in self.people if p.role == "finance_staff"]
 
 
-HEAD_RULES = frozenset({"behind_checkpoint", "checkpoint_missed"})  # a unit's checkpoint risk
-
-
 def responsible(event: Event, directory: Directory, escalate_from: str = "yellow") -> list[Recipient]:
     """The people an event goes to, then the channels; the fallback when there is nobody. A unit's
     checkpoint risk reaches the department leader from ``escalate_from`` on."""
     level, routing, up = event.item.level, event.routing, event.escalated
-    if (level == "unit" and event.item.rule in HEAD_RULES and event.item.severity in SEVERITIES
-            and SEVERITIES.index(event.item.severity) >= SEVERITIES.index(escalate_from)):
+    if level == "unit" and event.item.rule in CHECKPOINT_RULES and rank(event.item.severity) >= rank(escalate_from):
         up = True
     department, unit, project = routing.get("department"), routing.get("unit"), routing.get("project")
     who = directory.who
@@ -162,7 +158,7 @@ class Draft:
 
 def _order(item: AlertItem) -> tuple:
     return (RULE_ORDER.index(item.rule) if item.rule in RULE_ORDER else len(RULE_ORDER),
-            -SEVERITIES.index(item.severity), item.level, item.code)
+            -rank(item.severity), item.level, item.code)
 
 
 def group(events: Sequence[Event], directory: Directory, policy: DeliveryPolicy = DEFAULT_DELIVERY

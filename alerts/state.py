@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 
 from alerts.catalog import RECOVERING_RULES
 from alerts.findings import Finding
-from alerts.notify import SEVERITIES, AlertItem
+from alerts.notify import AlertItem, rank
 
 FIRING, RESOLVED, CLOSED = "firing", "resolved", "closed"
 ESCALATING_LEVELS = ("project", "quota_line", "target")
@@ -89,7 +89,8 @@ class Event:
     escalated: bool  # also to the leader one level up
 
 
-def _item(state: State, event: str) -> AlertItem:
+def item_of(state: State, event: str) -> AlertItem:
+    """A state as one item of a message (``event``: fire, repeat, …, or "open" in the weekly brief)."""
     return AlertItem(state.key, state.rule, event, state.severity, state.level, state.code, state.name,
                      state.period, dict(state.facts))
 
@@ -97,11 +98,7 @@ def _item(state: State, event: str) -> AlertItem:
 def _told(state: State, event: str, as_of: dt.date) -> tuple[State, list[Event]]:
     told = replace(state, first_notified_on=state.first_notified_on or as_of, last_notified_on=as_of,
                    notify_count=state.notify_count + 1)
-    return told, [Event(_item(told, event), told.routing, told.escalated)]
-
-
-def _rank(severity: str) -> int:
-    return SEVERITIES.index(severity)
+    return told, [Event(item_of(told, event), told.routing, told.escalated)]
 
 
 def step(state: State | None, finding: Finding | None, *, as_of: dt.date, policy: Policy,
@@ -129,7 +126,7 @@ def step(state: State | None, finding: Finding | None, *, as_of: dt.date, policy
     state = replace(state, name=finding.name, severity=finding.severity, last_seen_on=as_of,
                     facts=dict(finding.facts), routing=dict(finding.routing))
     acked = state.ack_until is not None and as_of < state.ack_until
-    upgraded = _rank(state.severity) > _rank(previous.severity)
+    upgraded = rank(state.severity) > rank(previous.severity)
     if upgraded and state.severity == "red" and not muted:
         return _told(state, "upgrade", as_of)
     if silenced or muted or acked:
@@ -157,7 +154,7 @@ def _flapping(state: State | None, finding: Finding, as_of: dt.date, policy: Pol
     """Back within ``hysteresis_days`` of a resolve people were told, and no worse than then."""
     return (state is not None and state.status == RESOLVED and state.resolved_on is not None
             and state.last_notified_on is not None and (as_of - state.resolved_on).days < policy.hysteresis_days
-            and _rank(finding.severity) <= _rank(state.severity))
+            and rank(finding.severity) <= rank(state.severity))
 
 
 def _first_told(state: State) -> dt.date:
@@ -180,4 +177,4 @@ def _gone(state: State | None, as_of: dt.date, silenced: bool, muted: bool, supe
                        resolved_on=as_of), []
     facts = {**state.facts, **(current or {})}
     resolved = replace(state, status=RESOLVED, resolved_on=as_of, facts=facts)
-    return resolved, [Event(_item(resolved, "resolve"), resolved.routing, False)]
+    return resolved, [Event(item_of(resolved, "resolve"), resolved.routing, False)]

@@ -16,11 +16,11 @@ import datetime as dt
 
 from alerts.catalog import RECOVERING_RULES
 from alerts.findings import fact
-from alerts.notify import AlertItem, Recipient
-from alerts.pipeline import rank, worth_telling
+from alerts.notify import AlertItem, Recipient, rank
+from alerts.pipeline import worth_telling
 from alerts.routing import Directory, Draft, responsible
 from alerts.rules import indicator_inputs
-from alerts.state import FIRING, Event
+from alerts.state import FIRING, Event, item_of
 from db.alert_store import add_evaluation, add_message, load_states, silenced_keys
 from db.engine import SessionFactory, transaction
 from db.outbox_store import told_notices
@@ -116,8 +116,7 @@ def _open_items(states, directory: Directory, recipient: Recipient, escalate_fro
         if (state.status != FIRING or state.rule not in RECOVERING_RULES  # a lost score is told once, not weekly
                 or (state.ack_until is not None and as_of < state.ack_until)):
             continue
-        item = AlertItem(state.key, state.rule, "open", state.severity, state.level, state.code, state.name,
-                         state.period, dict(state.facts))
+        item = item_of(state, "open")
         if recipient in responsible(Event(item, state.routing, state.escalated), directory, escalate_from):
             found.append(item)
     return found
@@ -147,8 +146,7 @@ def send_digest(factory: SessionFactory, settings: Settings, now: dt.datetime) -
         drafts = []
         for recipient, scope, always in audience:
             lines = [checkpoint_line(s, by_key.get(s.entity.key), year) for s in statuses if _in(s.entity, scope)]
-            lines += [i for i in targets if i.code in scope["unit"] or _department_of(i.code, departments) in
-                      scope["department"]]
+            lines += [i for i in targets if i.code in scope["unit"] or departments.get(i.code) in scope["department"]]
             opened = sorted(_open_items(states, directory, recipient, alerts.delivery.escalate_from, as_of),
                             key=lambda i: (-rank(i.severity), i.rule, i.code))
             items = lines + opened
@@ -162,10 +160,6 @@ def send_digest(factory: SessionFactory, settings: Settings, now: dt.datetime) -
                         quiet=alerts.quiet(settings.execution.calendar), chart_of=lambda items: None, dedupe=False)
         evaluation.detail = {"kind": "digest", "messages": len(planned), "skipped": len(audience) - len(drafts)}
     return {"people": len(audience), "messages": len(planned)}
-
-
-def _department_of(unit: str, departments: dict[str, str]) -> str | None:
-    return departments.get(unit)
 
 
 def _in(entity, scope: dict[str, set[str]]) -> bool:
@@ -189,12 +183,11 @@ def briefed(directory: Directory, statuses) -> list[tuple[Recipient, dict[str, s
             scope["department"] = scope["unit"] = set()
         elif person.role == "unit_leader":
             scope["department"] = set()
-        always = person.role == "department_leader"
-        if any(scope.values()):
-            old_scope, old_always = found.get(person.recipient, ({"department": set(), "unit": set(),
-                                                                  "project": set()}, False))
-            merged = {k: old_scope[k] | scope[k] for k in scope}
-            found[person.recipient] = (merged, old_always or always)
+        if any(scope.values()):  # one address may be listed twice (two roles): one brief covering both
+            known, always = found.setdefault(person.recipient, ({k: set() for k in scope}, False))
+            for kind, codes in scope.items():
+                known[kind] |= codes
+            found[person.recipient] = (known, always or person.role == "department_leader")
     for channel in directory.channels:
         found.setdefault(channel.recipient, ({"department": set(channel.departments) or every, "unit": set(),
                                               "project": set()}, False))

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from alerts import target_rules
 from alerts.catalog import PACING_RULES, covered_keys, find, inhibited
 from alerts.findings import DEFAULT_SETTINGS, AlertSettings, Finding, Snapshot, fact
-from alerts.notify import AlertItem
+from alerts.notify import CHECKPOINT_RULES, AlertItem
 from alerts.pipeline import DeliveryPolicy
 from alerts.routing import Directory, group
 from alerts.rules import indicator_inputs
@@ -40,7 +40,6 @@ from jobs.targets_eval import watch_targets
 
 __all__ = ["AlertConfig", "EvaluationResult", "PlannedMessage", "evaluate", "evaluate_and_deliver", "snapshot"]
 
-CHART_RULES = ("behind_checkpoint", "checkpoint_missed")
 
 
 @dataclass(frozen=True)
@@ -162,10 +161,10 @@ def _chart_of(items: tuple[AlertItem, ...], departments: set[str]) -> dict | Non
     """The chart a message attaches: the first unit's with a checkpoint alert; a department's
     when it is the only one in the database (the chart of everything is then its chart)."""
     for item in items:
-        if item.rule in CHART_RULES and item.level == "unit":
+        if item.rule in CHECKPOINT_RULES and item.level == "unit":
             return {"unit": item.code}
     for item in items:
-        if item.rule in CHART_RULES and item.level == "department" and departments == {item.code}:
+        if item.rule in CHECKPOINT_RULES and item.level == "department" and departments == {item.code}:
             return {"department": item.code}
     return None
 
