@@ -17,7 +17,7 @@ from alerts.target_rules import TARGET_RULES
 RULES: tuple[Callable[[Snapshot, AlertSettings], list[Finding]], ...] = (*EXECUTION_RULES, *TARGET_RULES)
 
 # Pacing rules: computed on the payments, so muted while the payment data is stale (stale_data).
-PACING_RULES = frozenset({"behind_checkpoint", "checkpoint_missed", "behind_schedule", "stalled"})
+PACING_RULES = frozenset({"behind_checkpoint", "checkpoint_missed", "behind_schedule", "stalled", "year_end"})
 # Rules whose end is good news ("back on schedule"); the others simply close.
 RECOVERING_RULES = frozenset({"behind_checkpoint", "behind_schedule", "stalled", "overspent", "adjustment_rate",
                               "stale_data", "target_behind", "target_cap", "target_window", "target_silent",
@@ -26,6 +26,7 @@ RECOVERING_RULES = frozenset({"behind_checkpoint", "behind_schedule", "stalled",
 # rule → the rules it speaks for, and the period of the key it speaks for: "same" (the finding's
 # own period: a checkpoint date, a target's) or "year" (behind_schedule is about the year).
 SPOKEN_FOR_BY: dict[str, tuple[tuple[str, str], ...]] = {
+    "year_end": (("checkpoint_missed", "same"), ("behind_checkpoint", "same"), ("behind_schedule", "year")),
     "checkpoint_missed": (("behind_checkpoint", "same"), ("behind_schedule", "year")),
     "behind_checkpoint": (("behind_schedule", "year"),),
     "stalled": (("behind_schedule", "year"),),

@@ -34,6 +34,7 @@ class AlertSettings:
     behind_schedule_points: Decimal = Decimal(5)  # execution this many points under the time schedule
     stalled_working_days: int = 30  # no payment for this many working days, with budget left
     stale_working_days: int = 7  # no payment export for this many working days
+    verdict_wait_days: int = 5  # a checkpoint's verdict waits this many working days for data covering it
     adjustment_warning: Decimal = Decimal(8)  # percent; the limit itself is the evaluation's (10)
     min_amount: Decimal = Decimal(1000)  # yuan: a gap or a remainder smaller than this is not worth a message
     target_cap_warning: Decimal = Decimal(90)  # target_cap: warn when this percent of a cost cap is spent
@@ -52,7 +53,10 @@ DEFAULT_SETTINGS = AlertSettings()  # the default of the functions that take set
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What one evaluation sees: the engine's status and score cards at ``as_of``."""
+    """What one evaluation sees. ``as_of``: the day judged (today, or the year's last day once
+    the year is over). ``data_as_of``: the day the payment data reaches (the latest payment
+    export, at most ``as_of``): the engine's figures and projections are computed on it, and no
+    pacing verdict is given for a day after it."""
 
     year: int
     as_of: dt.date
@@ -64,6 +68,11 @@ class Snapshot:
     calendar: WorkCalendar
     rules_for: Callable[[str | None], Rules]
     targets: Sequence = ()  # alerts.target_rules.WatchedTarget: the performance targets at as_of
+    data_as_of: dt.date | None = None  # None: the data reaches as_of
+
+    @property
+    def data_date(self) -> dt.date:
+        return self.data_as_of or self.as_of
 
 
 @dataclass(frozen=True)

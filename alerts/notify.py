@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Protocol
 
 # Every rule name, in the order a message lists them (most urgent first).
-RULE_ORDER = ("checkpoint_missed", "overspent", "no_budget", "behind_checkpoint", "adjustment_rate", "behind_schedule",
-              "stalled", "stale_data", "target_missed", "target_cap", "target_window", "target_behind",
-              "target_silent", "delivery_gap")
+RULE_ORDER = ("year_end", "checkpoint_missed", "overspent", "no_budget", "behind_checkpoint", "adjustment_rate",
+              "behind_schedule", "stalled", "stale_data", "target_missed", "target_cap", "target_window",
+              "target_behind", "target_silent", "delivery_gap")
 SEVERITIES = ("blue", "yellow", "orange", "red")  # 蓝 < 黄 < 橙 < 红
 # A checkpoint at risk or missed: the rules that carry the chart, reach the department leader from
 # yellow on, and carry a unit's stalled lines in their item.
@@ -37,6 +37,7 @@ def rank(severity: str) -> int:
     return SEVERITIES.index(severity) if severity in SEVERITIES else -1
 
 EVENTS = ("fire", "repeat", "upgrade", "escalate", "resolve")
+VERDICT_EVENTS = ("correct", "withdraw")  # a checkpoint's verdict told again (alerts/state.VERDICT_RULES)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from decimal import Decimal, InvalidOperation
 from alerts.notify import AlertItem, rank
 
 URGENT_RULES = frozenset({"checkpoint_missed", "inbox_refused"})
+GOOD_NEWS = ("resolve", "withdraw")  # back on schedule; a verdict withdrawn (later data says it was met)
 LINE_RULES = frozenset({"stalled", "overspent", "no_budget"})  # rolled up per unit for finance staff
 POINT_FACTS = ("rate", "projected_rate")  # percent
 AMOUNT_FACTS = ("gap", "paid", "remaining", "over")  # yuan
@@ -97,8 +98,8 @@ def moved(before: Mapping[str, str], after: Mapping[str, str], policy: DeliveryP
 def worth_telling(item: AlertItem, last: Told | None, policy: DeliveryPolicy = DEFAULT_DELIVERY) -> bool:
     """The dedupe stage for one person: does this item tell them something they do not know?"""
     if last is None:
-        return item.event != "resolve"  # good news about something they never heard of is noise
-    if item.event == "resolve":
+        return item.event not in GOOD_NEWS  # good news about something they never heard of is noise
+    if item.event in (*GOOD_NEWS, "correct"):  # a verdict corrected is news, however small the change
         return True
     if rank(item.severity) > rank(last.severity):
         return True
@@ -111,14 +112,15 @@ PRESSING_RULES = frozenset({"behind_checkpoint"})  # a checkpoint at risk: its r
 def pressing(item: AlertItem, last: Told | None) -> bool:
     """What may take the week's reserved room, though it waits for the slot: a checkpoint risk
     first told or risen (yellow 30 days before, orange 15) and its countdowns."""
-    if item.rule not in PRESSING_RULES or item.event == "resolve":
+    if item.rule not in PRESSING_RULES or item.event in GOOD_NEWS or item.facts.get("first_run"):
         return False
     return item.event == "repeat" or last is None or rank(item.severity) > rank(last.severity)
 
 
 def urgent(item: AlertItem, last: Told | None) -> bool:
-    """What cannot wait for the next slot: a missed checkpoint, a refused export, a first red."""
-    if item.event == "resolve":
+    """What cannot wait for the next slot: a missed checkpoint (or its correction), a refused
+    export, a first red (a first run's state too: it says itself that it is not news)."""
+    if item.event in GOOD_NEWS:
         return False
     if item.rule in URGENT_RULES:
         return True
@@ -233,12 +235,14 @@ def merge_items(waiting: Iterable[AlertItem], new: Iterable[AlertItem]) -> list[
     merged: dict[str, AlertItem] = {item.key: item for item in waiting}
     for item in new:
         older = merged.get(item.key)
-        if older is not None and item.event == "resolve" and older.event != "resolve":
+        if older is not None and item.event in GOOD_NEWS and older.event not in GOOD_NEWS:
             del merged[item.key]
             continue
-        if older is not None and older.event in ("fire", "upgrade") and item.event not in ("resolve",):
+        if older is not None and older.event in ("fire", "upgrade") and item.event not in GOOD_NEWS:
+            # still unsaid: it is told once, with the newest figures (a correction of it corrects nothing)
+            facts = {k: v for k, v in item.facts.items() if not k.startswith("was_")}
             item = AlertItem(item.key, item.rule, older.event if rank(older.severity) >= rank(item.severity)
                              else item.event, item.severity, item.level, item.code, item.name, item.period,
-                             item.facts)
+                             facts)
         merged[item.key] = item
     return list(merged.values())

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 from decimal import InvalidOperation
 
 from alerts import render_targets as targets
+from alerts import render_verdicts as verdicts
 from alerts.notify import CHECKPOINT_RULES, RULE_ORDER, AlertItem, Message
 from monitor.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from monitor.i18n import render as _render
@@ -245,19 +246,20 @@ RESOLVE: dict[str, Sentences] = {
     "adjustment_rate": ((("rs.ar.rate",),),),
     "stale_data": ((("rs.sd.new",),), (("rs.sd.resumed",),)),
 }
-TEXT |= targets.TEXT
-FIRE |= targets.FIRE
+TEXT |= targets.TEXT | verdicts.TEXT
+FIRE |= targets.FIRE | verdicts.FIRE
 RESOLVE |= targets.RESOLVE
 CLAUSE_SEPARATOR = {"zh": "，", "en": ", "}
 SENTENCE_END = {"zh": "。", "en": "."}
 SENTENCE_SEPARATOR = {"zh": "", "en": " "}
 
 AMOUNTS = frozenset({"paid", "budget", "gap", "daily_needed", "remaining", "over", "adjusted", "initial",
-                     "next_gap", "next_daily_needed", "amount"})
+                     "next_gap", "next_daily_needed", "amount"}) | verdicts.AMOUNTS
 RATES = frozenset({"rate", "target_rate", "schedule_rate", "points_behind", "points_allowed", "projected_rate",
-                   "limit", "warning", "next_target_rate"}) | targets.RATES
+                   "limit", "warning", "next_target_rate"}) | targets.RATES | verdicts.RATES
 DAYS = frozenset({"checkpoint_date", "next_date"}) | targets.DAYS  # a day of the year: "3月31日"
-DATES = frozenset({"last_payment", "latest_export"}) | targets.DATES  # may be of an earlier year: "2023年2月10日"
+# may be of an earlier year: "2023年2月10日"
+DATES = frozenset({"last_payment", "latest_export"}) | targets.DATES | verdicts.DATES
 COUNTS = frozenset({"working_days_left", "days_left", "idle_working_days", "working_days_old", "counted", "exempt",
                     "count", "countdown"}) | targets.COUNTS
 COUNT_OVERRIDES = {"stale_data": frozenset({"limit"})}  # stale_data's limit is working days, not percent
@@ -275,7 +277,7 @@ def render_text(message: Message) -> str:
     """The whole message as plain text: a header line, each item as a title line and its
     sentences, and the as-of line. Not escaped (the console prints it as is; see ``escape_mrkdwn``)."""
     language = _language(message)
-    parts = [_header(message, language)]
+    parts = [_header(message, language), *_first_run(message, language)]
     items = _ordered(message.items)
     for item in (i for i in items if i.event != "open"):
         parts.append(f"{item_title(item, language)}\n{item_body(item, language)}")
@@ -312,7 +314,7 @@ def render_blocks(message: Message) -> list[dict]:
     up in one section), and a context line with the as-of date."""
     language = _language(message)
     items = _ordered(message.items)
-    room = MAX_BLOCKS - 2  # the header and the context
+    room = MAX_BLOCKS - 2 - len(_first_run(message, language))  # the header, the first-run line, the context
     opened = [i for i in items if i.event == "open"]
     items = [i for i in items if i.event != "open"]
     if opened:
@@ -321,6 +323,7 @@ def render_blocks(message: Message) -> list[dict]:
     blocks: list[dict] = [{"type": "header",
                            "text": {"type": "plain_text", "text": _cut(_header(message, language), MAX_HEADER_CHARS),
                                     "emoji": True}}]
+    blocks += [_section(escape_mrkdwn(line)) for line in _first_run(message, language)]
     for item in shown:
         text = f"*{escape_mrkdwn(item_title(item, language))}*\n{escape_mrkdwn(item_body(item, language))}"
         blocks.append(_section(text))
@@ -334,6 +337,11 @@ def render_blocks(message: Message) -> list[dict]:
     as_of = say(language, "as_of", date=_date(language, message.as_of, full=True))
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape_mrkdwn(as_of)}]})
     return blocks
+
+
+def _first_run(message: Message, language: str) -> list[str]:
+    """The line a first run's message opens with (its items are the state found, not news)."""
+    return [say(language, "first_run")] if any(i.facts.get("first_run") for i in message.items) else []
 
 
 def render_chart_title(message: Message) -> str:
@@ -352,10 +360,13 @@ def item_title(item: AlertItem, language: str) -> str:
     rule = say(language, f"rule.{item.rule}") if f"rule.{item.rule}" in TEXT else item.rule
     if item.rule in NOTICES:
         return say(language, "title.notice", rule=rule)
-    if item.event == "resolve":
-        return say(language, "title.resolve", rule=rule)
+    if item.event in ("resolve", "withdraw"):
+        return say(language, f"title.{item.event}", rule=rule)
     if item.event == "open":
         return rule
+    if item.rule == "year_end":
+        title = say(language, f"title.year_end.{item.facts.get('verdict', 'missed')}", year=item.period[:4])
+        return title if item.event != "correct" else say(language, "title.correct", badge=title, rule="")
     badge = (say(language, f"severity.{item.severity}") if item.severity in BADGES
              else say(language, "severity.other", severity=item.severity))
     event = item.event if f"title.{item.event}" in TEXT else "fire"
@@ -376,11 +387,24 @@ def item_body(item: AlertItem, language: str) -> str:
     if item.level == "lines":
         params, conditions = _params(item, language)
         return name + _sentences(language, LINES, params, conditions)
-    sentences = (RESOLVE if item.event == "resolve" else FIRE).get(item.rule)
+    sentences = _sentences_of(item)
     if sentences is None:
         return name + CLAUSE_SEPARATOR[language].join(f"{key} {value}" for key, value in item.facts.items())
     params, conditions = _params(item, language)
     return name + _sentences(language, sentences, params, conditions)
+
+
+def _sentences_of(item: AlertItem):
+    """The rule's sentences for the event: a verdict told again adds what was told before and why."""
+    if item.event == "resolve":
+        return RESOLVE.get(item.rule)
+    if item.event == "withdraw":
+        return verdicts.WITHDRAW
+    sentences = FIRE.get(item.rule)
+    after = verdicts.AFTER.get(item.event if item.rule == "checkpoint_missed" else f"{item.rule}.{item.event}")
+    if sentences is not None and after is not None and item.rule in ("checkpoint_missed", "year_end"):
+        return (*sentences, *after)
+    return sentences
 
 
 def line_name(facts: Mapping[str, str]) -> str:
@@ -445,6 +469,7 @@ def _params(item: AlertItem, language: str) -> tuple[dict[str, str], set[str]]:
     elif method == "none":
         params.pop("projected_rate", None)  # no projection was made: say only the target
     conditions = {f"state_{item.facts['state']}"} if "state" in item.facts else set()
+    conditions |= verdicts.conditions(item.facts)
     if item.facts.get("last_payment") == "":
         conditions.add("never_paid")
     if item.facts.get("latest_export") == "":
@@ -470,7 +495,7 @@ def _ordered(items: Iterable[AlertItem]) -> list[AlertItem]:
     alerted = {(i.level, i.code) for i in items if i.rule in CHECKPOINT_RULES and i.event not in ("open", "resolve")}
     items = [i for i in items if not (i.rule == "digest" and (i.level, i.code) in alerted)]
     severity = {"red": 0, "orange": 1, "yellow": 2, "blue": 3}
-    part = {"brief": 1, "open": 2, "resolve": 3}
+    part = {"brief": 1, "open": 2, "resolve": 3, "withdraw": 3}
     return sorted(items, key=lambda i: (part.get(i.event, 1 if i.rule in NOTICES else 0),
                                         severity.get(i.severity, len(severity)) if i.event == "open" else 0,
                                         RULE_ORDER.index(i.rule) if i.rule in RULE_ORDER else len(RULE_ORDER),
@@ -478,12 +503,12 @@ def _ordered(items: Iterable[AlertItem]) -> list[AlertItem]:
 
 
 def _badge(item: AlertItem) -> str:
-    return RESOLVED_BADGE if item.event == "resolve" else BADGES.get(item.severity, "⚪")
+    return RESOLVED_BADGE if item.event in ("resolve", "withdraw") else BADGES.get(item.severity, "⚪")
 
 
 def _header(message: Message, language: str) -> str:
     if message.items and any(i.rule in ("digest", "digest_targets") for i in message.items):
-        news = sum(1 for i in message.items if i.rule not in NOTICES and i.event not in ("open", "resolve"))
+        news = sum(1 for i in message.items if i.rule not in NOTICES and i.event not in ("open", "resolve", "withdraw"))
         if news:
             return say(language, "header.brief", year=message.year, count=news)
         return say(language, "header.digest", year=message.year)

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from alerts.findings import AlertSettings, Finding, Snapshot, entity_finding, fact
 from monitor.assess import EntityStatus, ScoreCard
 from monitor.money import ZERO, rate
-from monitor.pacing import next_checkpoint, shortfall
+from monitor.pacing import daily_pace, next_checkpoint, shortfall
+from monitor.rulebook import Checkpoint
 
 
 def _base_facts(status: EntityStatus) -> dict[str, str]:
@@ -26,7 +28,9 @@ def _base_facts(status: EntityStatus) -> dict[str, str]:
 
 def behind_checkpoint(snapshot: Snapshot, settings: AlertSettings) -> list[Finding]:
     """Projected to miss the next checkpoint; blue far from it, yellow nearer, orange within
-    ``orange_days``. On the checkpoint's own date it is checkpoint_missed's business."""
+    ``orange_days``. The projection and the gap are the data date's (``data_as_of``); the days
+    left, and so the daily pace needed, are counted from the evaluation's date. A checkpoint
+    on or before that date is checkpoint_missed's business."""
     found = []
     for status in snapshot.statuses:
         upcoming = status.next_checkpoint
@@ -35,12 +39,13 @@ def behind_checkpoint(snapshot: Snapshot, settings: AlertSettings) -> list[Findi
                 or upcoming.gap < settings.min_amount):
             continue
         days_left = (upcoming.date - snapshot.as_of).days
+        working_days_left = snapshot.calendar.working_days(snapshot.as_of, upcoming.date)
         severity = ("blue" if days_left > settings.blue_days else
                     "orange" if days_left <= settings.orange_days else "yellow")
         facts = _base_facts(status) | {
             "checkpoint_date": upcoming.date.isoformat(), "target_rate": fact(upcoming.target_rate),
-            "gap": fact(upcoming.gap), "working_days_left": str(upcoming.working_days_left),
-            "days_left": str(days_left), "daily_needed": fact(upcoming.daily_needed),
+            "gap": fact(upcoming.gap), "working_days_left": str(working_days_left),
+            "days_left": str(days_left), "daily_needed": fact(daily_pace(upcoming.gap, working_days_left)),
             "projected_rate": fact(upcoming.projection.rate),
             # a projection of nothing paid is no projection: say what is needed, not "0% by then"
             "projection_method": upcoming.projection.method if status.entity.paid > ZERO else "none"}
@@ -51,6 +56,16 @@ def behind_checkpoint(snapshot: Snapshot, settings: AlertSettings) -> list[Findi
 def indicator_inputs(card: ScoreCard, key: str) -> dict:
     """The figures one indicator of a score card was computed from, by name."""
     return {i.name: i.value for i in next(i for i in card.indicators if i.key == key).inputs}
+
+
+def checkpoints_met(card: ScoreCard | None) -> str:
+    """"met/passed" of the checkpoints before year end the score card measured ("" before the first)."""
+    if card is None:
+        return ""
+    values = indicator_inputs(card, "payment_progress")
+    passed = [k for k in values if k.endswith(".projected") and values[k] is False]
+    met = sum(1 for k in passed if values[k.replace(".projected", ".met")])
+    return f"{met}/{len(passed)}" if passed else ""
 
 
 def _paid_at(card: ScoreCard, day: dt.date) -> Decimal | None:
@@ -66,39 +81,97 @@ def _paid_at(card: ScoreCard, day: dt.date) -> Decimal | None:
     return None
 
 
-def checkpoint_missed(snapshot: Snapshot, settings: AlertSettings) -> list[Finding]:
-    """The latest checkpoint on or before as_of was not reached: its score is lost. Fired once
-    (the state machine does not repeat it); escalated at once."""
+@dataclass(frozen=True)
+class Verdict:
+    """A checkpoint's verdict for one department or unit, on the data there is."""
+
+    status: EntityStatus
+    checkpoint: Checkpoint
+    met: bool
+    facts: dict[str, str]
+
+    @property
+    def key(self) -> str:
+        return f"checkpoint_missed:{self.status.entity.level}:{self.status.entity.code}:{self.checkpoint.date}"
+
+
+def verdicts(snapshot: Snapshot, settings: AlertSettings) -> list[Verdict]:
+    """The verdict of each entity's latest checkpoint the data can judge: the latest on or before
+    the data date (paid as the score card measured it, or the data date's own), or, once one has
+    passed ``verdict_wait_days`` working days ago with no export covering it, that one, judged on
+    what the data reaches (fact ``provisional``). Facts say which date the data reaches."""
     found = []
+    day = snapshot.data_date
     for status in snapshot.statuses:
         entity = status.entity
-        if not settings.applies("checkpoint_missed", entity.level):
+        if not settings.applies("checkpoint_missed", entity.level) or entity.budget == ZERO:
             continue
         rules = snapshot.rules_for(entity.department_code)
-        passed = [c for c in rules.checkpoints if c.date <= snapshot.as_of]
-        if not passed:
-            continue
-        checkpoint = passed[-1]
-        card = snapshot.cards.get(entity.key)
-        if checkpoint.date == snapshot.as_of:
-            paid: Decimal | None = entity.paid
+        waited = [c for c in rules.checkpoints if day < c.date <= snapshot.as_of
+                  and snapshot.calendar.working_days(c.date, snapshot.as_of) >= settings.verdict_wait_days]
+        judged = [c for c in rules.checkpoints if c.date <= day]
+        paid: Decimal | None
+        if waited:
+            checkpoint, paid = waited[-1], entity.paid
+        elif judged:
+            checkpoint = judged[-1]
+            card = snapshot.cards.get(entity.key)
+            paid = entity.paid if checkpoint.date == day else None if card is None else _paid_at(card, checkpoint.date)
         else:
-            paid = None if card is None else _paid_at(card, checkpoint.date)
-        if paid is None or entity.budget == ZERO:
+            continue
+        if paid is None:
             continue
         achieved = rate(paid, entity.budget)
-        if achieved is None or achieved >= checkpoint.target_rate:  # None: no budget, skipped above
-            continue
+        assert achieved is not None  # a zero budget was skipped above
         facts = {"checkpoint_date": checkpoint.date.isoformat(), "target_rate": fact(checkpoint.target_rate),
                  "rate": fact(achieved), "paid": fact(paid), "budget": fact(entity.budget),
-                 "gap": fact(shortfall(paid, entity.budget, checkpoint.target_rate))}
+                 "gap": fact(shortfall(paid, entity.budget, checkpoint.target_rate)), "data_as_of": day.isoformat()}
+        if waited:
+            facts["provisional"] = "1"
+        found.append(Verdict(status, checkpoint, achieved >= checkpoint.target_rate, facts))
+    return found
+
+
+def checkpoint_missed(snapshot: Snapshot, settings: AlertSettings) -> list[Finding]:
+    """The latest checkpoint judged (``verdicts``) was not reached: its score is lost. Fired once
+    (the state machine does not repeat it, and tells a correction when later data or a budget
+    change alters it); escalated at once."""
+    found = []
+    for verdict in verdicts(snapshot, settings):
+        if verdict.met:
+            continue
+        status, checkpoint, entity = verdict.status, verdict.checkpoint, verdict.status.entity
+        facts = dict(verdict.facts)
+        rules = snapshot.rules_for(entity.department_code)
         later = tuple(c for c in rules.checkpoints if c.date > checkpoint.date)
-        upcoming = next_checkpoint(entity.paid, entity.budget, snapshot.as_of, later, year=snapshot.year,
+        upcoming = next_checkpoint(entity.paid, entity.budget, snapshot.data_date, later, year=snapshot.year,
                                    schedule=rules.schedule, calendar=snapshot.calendar)
         if upcoming is not None:
+            left = snapshot.calendar.working_days(snapshot.as_of, upcoming.date)
             facts |= {"next_date": upcoming.date.isoformat(), "next_target_rate": fact(upcoming.target_rate),
-                      "next_gap": fact(upcoming.gap), "next_daily_needed": fact(upcoming.daily_needed)}
+                      "next_gap": fact(upcoming.gap), "next_daily_needed": fact(daily_pace(upcoming.gap, left))}
         found.append(entity_finding("checkpoint_missed", "red", status, checkpoint.date.isoformat(), facts))
+    return found
+
+
+def year_end(snapshot: Snapshot, settings: AlertSettings) -> list[Finding]:
+    """The year's result, once the year is over and its verdict can be given (``verdicts``: the
+    data covers 31 December, or ``verdict_wait_days`` working days have passed without): the
+    year-end rate against its target, the checkpoints met, the score. Red when the target was
+    missed, blue when met; it speaks for that checkpoint's other alerts (alerts/catalog.py)."""
+    last = dt.date(snapshot.year, 12, 31)
+    if snapshot.as_of <= last:
+        return []
+    found = []
+    for verdict in verdicts(snapshot, settings):
+        if verdict.checkpoint.date != last:
+            continue
+        card = snapshot.cards.get(verdict.status.entity.key)
+        facts = verdict.facts | {"met": checkpoints_met(card), "verdict": "met" if verdict.met else "missed"}
+        if card is not None:
+            facts |= {"score": fact(card.score), "weight": fact(card.weight)}
+        found.append(entity_finding("year_end", "blue" if verdict.met else "red", verdict.status,
+                                    last.isoformat(), facts))
     return found
 
 
@@ -134,7 +207,7 @@ def stalled(snapshot: Snapshot, settings: AlertSettings) -> list[Finding]:
                 or (entity.level == "quota_line" and entity.code in of_projects)):
             continue
         last = snapshot.last_payment.get(entity.key)
-        idle = snapshot.calendar.working_days(last or start, snapshot.as_of)
+        idle = snapshot.calendar.working_days(last or start, snapshot.data_date)
         if idle < settings.stalled_working_days:
             continue
         facts = _base_facts(status) | {"last_payment": last.isoformat() if last else "",
@@ -201,7 +274,7 @@ def stale_data(snapshot: Snapshot, settings: AlertSettings) -> list[Finding]:
         return []
     latest = snapshot.latest_export
     start = dt.date(snapshot.year, 1, 1) - dt.timedelta(days=1)
-    old = snapshot.calendar.working_days(latest or start, snapshot.as_of)
+    old = snapshot.calendar.working_days(latest or start, min(snapshot.as_of, dt.date(snapshot.year, 12, 31)))
     if old < settings.stale_working_days:
         return []
     facts = {"latest_export": latest.isoformat() if latest else "", "working_days_old": str(old),
@@ -210,5 +283,5 @@ def stale_data(snapshot: Snapshot, settings: AlertSettings) -> list[Finding]:
 
 
 EXECUTION_RULES: tuple[Callable[[Snapshot, AlertSettings], list[Finding]], ...] = (
-    checkpoint_missed, overspent, no_budget, behind_checkpoint, adjustment_rate, behind_schedule, stalled,
+    year_end, checkpoint_missed, overspent, no_budget, behind_checkpoint, adjustment_rate, behind_schedule, stalled,
     stale_data)

@@ -29,12 +29,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
 
 from alerts.catalog import RECOVERING_RULES
 from alerts.findings import Finding
 from alerts.notify import AlertItem, rank
 
 FIRING, RESOLVED, CLOSED = "firing", "resolved", "closed"
+# Rules whose finding is a verdict on data (a checkpoint's): told once, and told again only as a
+# correction when later data or a budget change alters it (alerts/rules.verdicts).
+VERDICT_RULES = frozenset({"checkpoint_missed", "year_end"})
+VERDICT_FACTS = ("rate", "paid", "budget", "provisional")  # what a correction shows of the verdict told before
+MET = "met"  # facts["verdict"] of a checkpoint reached: kept as a closed state, to say what changed if it turns
 ESCALATING_LEVELS = ("project", "quota_line", "target")
 
 
@@ -53,6 +59,9 @@ class Policy:
     # An alert that comes back within this many days of resolving is not news unless worse: it
     # fires silently (a line in the brief) and its next resolve is silent too.
     hysteresis_days: int = 21
+    # A told checkpoint verdict is corrected (told again) when later data or a budget change moves
+    # its rate by this many points, or turns it.
+    correct_points: Decimal = Decimal(1)
 
     def repeat_after(self, rule: str, severity: str) -> int:
         days = self.rule_repeat_days
@@ -95,10 +104,34 @@ def item_of(state: State, event: str) -> AlertItem:
                      state.period, dict(state.facts))
 
 
-def _told(state: State, event: str, as_of: dt.date) -> tuple[State, list[Event]]:
+def _told(state: State, event: str, as_of: dt.date,
+          was: Mapping[str, str] | None = None) -> tuple[State, list[Event]]:
+    """``was``: the figures people were told before (or a met verdict's), shown beside the new
+    ones as facts ``was_rate``, ``was_budget``, … (the state keeps only the new ones)."""
     told = replace(state, first_notified_on=state.first_notified_on or as_of, last_notified_on=as_of,
                    notify_count=state.notify_count + 1)
-    return told, [Event(item_of(told, event), told.routing, told.escalated)]
+    item = item_of(told, event)
+    if was is not None:
+        item = _with_was(item, was)
+    return told, [Event(item, told.routing, told.escalated)]
+
+
+def _with_was(item: AlertItem, was: Mapping[str, str]) -> AlertItem:
+    return replace(item, facts={**item.facts, **{f"was_{k}": v for k, v in was.items()
+                                                 if k in (*VERDICT_FACTS, "data_as_of", "verdict")}})
+
+
+def recorded(state: State | None, key: str, facts: Mapping[str, str], routing: Mapping[str, str], name: str,
+             as_of: dt.date) -> State | None:
+    """A checkpoint reached, kept as a closed state (facts ``verdict`` = met) so that a later turn
+    to missed can say what changed; None when the state already says so (nothing to write). A
+    firing verdict is ``step``'s business (its withdrawal)."""
+    if state is not None and (state.status == FIRING or dict(state.facts) == {**facts, "verdict": MET}):
+        return None
+    rule, level, code, period = key.split(":", 3)
+    base = state or State(key, rule, level, code, name, period, "red", CLOSED, as_of, as_of)
+    return replace(base, status=CLOSED, name=name, last_seen_on=as_of, resolved_on=base.resolved_on or as_of,
+                   facts={**facts, "verdict": MET}, routing=dict(routing))
 
 
 def step(state: State | None, finding: Finding | None, *, as_of: dt.date, policy: Policy,
@@ -121,6 +154,8 @@ def step(state: State | None, finding: Finding | None, *, as_of: dt.date, policy
                            notify_count=state.notify_count), []
         if silenced or muted:
             return new, []
+        if state is not None and state.facts.get("verdict") == MET:  # met once: say what turned it
+            return _told(new, "fire", as_of, was=state.facts)
         return _told(new, "fire", as_of)
     previous = state
     state = replace(state, name=finding.name, severity=finding.severity, last_seen_on=as_of,
@@ -129,6 +164,10 @@ def step(state: State | None, finding: Finding | None, *, as_of: dt.date, policy
     upgraded = rank(state.severity) > rank(previous.severity)
     if upgraded and state.severity == "red" and not muted:
         return _told(state, "upgrade", as_of)
+    if state.rule in VERDICT_RULES and previous.last_notified_on is not None:
+        if not (silenced or muted) and _verdict_moved(previous.facts, state.facts, policy):
+            return _told(state, "correct", as_of, was=previous.facts)  # later data or a budget change altered it
+        state = replace(state, facts=previous.facts)  # keep what people were told: the next change is against it
     if silenced or muted or acked:
         return state, []
     if previous.last_notified_on is None:
@@ -150,6 +189,16 @@ def step(state: State | None, finding: Finding | None, *, as_of: dt.date, policy
     return state, []
 
 
+def _verdict_moved(told: Mapping[str, str], now: Mapping[str, str], policy: Policy) -> bool:
+    """A told verdict turned (met ↔ missed) or its rate moved by ``correct_points`` or more."""
+    if told.get("verdict") != now.get("verdict"):
+        return True
+    try:
+        return abs(Decimal(now["rate"]) - Decimal(told["rate"])) >= policy.correct_points
+    except (KeyError, InvalidOperation):
+        return told.get("rate") != now.get("rate")
+
+
 def _flapping(state: State | None, finding: Finding, as_of: dt.date, policy: Policy) -> bool:
     """Back within ``hysteresis_days`` of a resolve people were told, and no worse than then."""
     return (state is not None and state.status == RESOLVED and state.resolved_on is not None
@@ -169,6 +218,12 @@ def _gone(state: State | None, as_of: dt.date, silenced: bool, muted: bool, supe
           current: Mapping[str, str] | None) -> tuple[State | None, list[Event]]:
     if state is None or state.status != FIRING or muted:
         return state, []
+    if state.rule in VERDICT_RULES and current is not None and current.get("verdict") == MET:
+        # later data or a budget change turned a told "missed" into "met": say so, once
+        closed = replace(state, status=CLOSED, resolved_on=as_of, facts=dict(current))
+        if state.last_notified_on is None or silenced:
+            return closed, []
+        return closed, [Event(_with_was(item_of(closed, "withdraw"), state.facts), closed.routing, closed.escalated)]
     # never told of this firing (first told before it fired again: a silent return, see _flapping)
     untold = state.last_notified_on is None or state.last_notified_on < state.fired_on
     quiet = superseded or silenced or state.rule not in RECOVERING_RULES or untold

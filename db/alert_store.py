@@ -84,6 +84,11 @@ def acknowledge(session: Session, key: str, until: dt.date, reason: str) -> Aler
     return row
 
 
+def has_evaluated(session: Session) -> bool:
+    """Whether any evaluation (of any year, or a brief) ran before on this database."""
+    return session.scalar(select(Evaluation.id).limit(1)) is not None
+
+
 def add_evaluation(session: Session, as_of: dt.date, now: dt.datetime, detail: dict) -> Evaluation:
     evaluation = Evaluation(as_of=as_of, ran_at=now, detail=detail)
     session.add(evaluation)

@@ -19,31 +19,23 @@ from alerts.findings import fact
 from alerts.notify import AlertItem, Recipient, rank
 from alerts.pipeline import worth_telling
 from alerts.routing import Directory, Draft, responsible
-from alerts.rules import indicator_inputs
+from alerts.rules import checkpoints_met
 from alerts.state import FIRING, Event, item_of
 from db.alert_store import add_evaluation, add_message, load_states, silenced_keys
 from db.engine import SessionFactory, transaction
 from db.outbox_store import told_notices
 from jobs.config.settings import Settings
-from jobs.execution import status_and_scores
+from jobs.execution import data_date, status_and_scores
 from jobs.outbox import queue
 from jobs.targets_eval import watch_targets
-
-
-def _met(card) -> str:
-    if card is None:
-        return ""
-    values = indicator_inputs(card, "payment_progress")
-    passed = [k for k in values if k.endswith(".projected") and values[k] is False]
-    met = sum(1 for k in passed if values[k.replace(".projected", ".met")])
-    return f"{met}/{len(passed)}" if passed else ""
 
 
 def checkpoint_line(status, card, year: int) -> AlertItem:
     """One entity's checkpoint line: paid, the gap to the next checkpoint, the daily pace needed
     and the projection; the checkpoints met so far and the score it is heading for."""
     e, upcoming = status.entity, status.next_checkpoint
-    facts = {"rate": fact(e.execution_rate), "paid": fact(e.paid), "budget": fact(e.budget), "met": _met(card)}
+    facts = {"rate": fact(e.execution_rate), "paid": fact(e.paid), "budget": fact(e.budget),
+             "met": checkpoints_met(card)}
     if upcoming is not None:
         facts |= {"checkpoint_date": upcoming.date.isoformat(), "target_rate": fact(upcoming.target_rate),
                   "gap": fact(upcoming.gap), "daily_needed": fact(upcoming.daily_needed),
@@ -130,7 +122,8 @@ def send_digest(factory: SessionFactory, settings: Settings, now: dt.datetime) -
     merged with that day's alerts."""
     year, as_of = now.year, now.date()
     alerts, directory = settings.alerts, settings.alerts.directory
-    report, cards = status_and_scores(factory, year=year, as_of=as_of, settings=settings.execution)
+    reached = data_date(factory, year, as_of)  # the figures are of the day the payment data reaches
+    report, cards = status_and_scores(factory, year=year, as_of=reached, settings=settings.execution)
     by_key = {(c.level, c.code): c for c in cards}
     statuses = [s for s in report.statuses if s.entity.level in ("department", "unit", "project")]
     departments = {s.entity.code: s.entity.department_code for s in report.statuses if s.entity.level == "unit"}
@@ -155,7 +148,7 @@ def send_digest(factory: SessionFactory, settings: Settings, now: dt.datetime) -
                 continue
             drafts.append(Draft(recipient, directory.language_of(recipient), tuple(items)))
         evaluation = add_evaluation(session, as_of, now, {"kind": "digest"})
-        planned = queue(session, drafts, year=year, as_of=as_of, now=now,
+        planned = queue(session, drafts, year=year, as_of=reached, now=now,
                         evaluation_id=evaluation.id, policy=alerts.delivery,
                         quiet=alerts.quiet(settings.execution.calendar), chart_of=lambda items: None, dedupe=False)
         evaluation.detail = {"kind": "digest", "messages": len(planned), "skipped": len(audience) - len(drafts)}

@@ -55,6 +55,16 @@ def default_as_of(year: int | None, today: dt.date) -> tuple[int, dt.date]:
     return year, min(today, dt.date(year, 12, 31))
 
 
+def data_date(factory, year: int, as_of: dt.date) -> dt.date:
+    """The day the year's payment data reaches, judged at ``as_of``: the latest payment export's
+    date, at most ``as_of`` and the year's last day (``as_of`` itself before the first export).
+    Alerts and the brief compute their figures and projections on it, and say it."""
+    judged = min(as_of, dt.date(year, 12, 31))
+    with transaction(factory) as session:
+        latest = latest_payment_export(session, year)
+    return judged if latest is None else min(judged, latest)
+
+
 def same_day_in(year: int, day: dt.date) -> dt.date:
     """The same month and day in another year (29 February becomes the 28th)."""
     try:

@@ -101,6 +101,12 @@ def shortfall(paid: Decimal, budget: Decimal, target_rate: Decimal) -> Decimal:
     return max(ZERO, target_amount(budget, target_rate) - paid)
 
 
+def daily_pace(gap: Decimal, working_days: int) -> Decimal:
+    """What must be paid each working day to close ``gap`` in ``working_days`` (the whole gap
+    when none are left), rounded up to the fen."""
+    return gap if working_days == 0 else (gap / working_days).quantize(FEN, rounding=ROUND_CEILING)
+
+
 def next_checkpoint(paid: Decimal, budget: Decimal, as_of: dt.date, checkpoints: tuple[Checkpoint, ...], *,
                     year: int, schedule: str, calendar: WorkCalendar,
                     history: History | None = None) -> NextCheckpoint | None:
@@ -110,7 +116,7 @@ def next_checkpoint(paid: Decimal, budget: Decimal, as_of: dt.date, checkpoints:
     target = target_amount(budget, checkpoint.target_rate)
     gap = shortfall(paid, budget, checkpoint.target_rate)
     days = calendar.working_days(as_of, checkpoint.date)
-    daily = gap if days == 0 else (gap / days).quantize(FEN, rounding=ROUND_CEILING)
+    daily = daily_pace(gap, days)
     projection = project(paid, budget, as_of, checkpoint.date, year=year, schedule=schedule,
                          calendar=calendar, history=history)
     return NextCheckpoint(checkpoint, target, gap, days, daily, projection)

@@ -39,7 +39,7 @@ def department(factory, tmp_path):
         quota_line("ZB3", A, "10000.00", economic="30211 - 差旅费")), now=NOW)
     ingest_rows(factory, tmp_path / "p.csv", payment_rows(
         payment("P1", "2023-02-10", "60,000.00", unit=A, quota="ZB1"),
-        payment("P2", "2023-02-10", "12,000.00", unit=A, quota="ZB3")), now=NOW)
+        payment("P2", "2023-02-10", "12,000.00", unit=A, quota="ZB3")), now=NOW, as_of=NOW.date())
     ingest_rows(factory, tmp_path / "a.csv", adjustment_rows(
         adjustment("T1", "2023-02-01", "ZB1", "追加", "50000.00")), now=NOW)
     return factory

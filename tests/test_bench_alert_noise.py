@@ -61,7 +61,8 @@ def test_the_benchmark_replays_the_demo_year_and_accounts_for_every_message():
     for person in ("科协机关负责人", "科协党政办（财务）"):
         first, yellow, orange = (notices[(person, f"{w} {q1}")] for w in ("first", "first yellow", "first orange"))
         assert first is not None and yellow is not None and orange is not None and first <= yellow <= orange
-        assert notices[(person, "checkpoint_missed:unit:158001:2023-03-31")] == "2023-03-31"
+        # judged when an export covering 31 March arrives (the demo's first is of 6 April), not before
+        assert "2023-04-06" <= notices[(person, "checkpoint_missed:unit:158001:2023-03-31")] <= "2023-04-14"
         # issue 14's targets: the Q1 shortfall by mid-January, yellow 30 and orange 15 days before
         # 31 March, the countdowns 7 and 3 working days before, each on its day
         assert first <= "2023-01-16" and (yellow, orange) == ("2023-03-01", "2023-03-16")

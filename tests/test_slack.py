@@ -154,6 +154,9 @@ TITLES = {  # event → (Chinese, English) marks of the title
 }
 
 
+ALERT_RULES = [r for r in RULE_ORDER if r != "year_end"]  # the year's result has its own title (below)
+
+
 def alert(rule: str, event: str = "fire", *, name: str = UNIT, facts=None, severity: str | None = None) -> AlertItem:
     return AlertItem(key=f"{rule}:unit:001:2023", rule=rule, event=event, severity=severity or SEVERITY[rule],
                      level="unit", code="001", name=name, period="2023",
@@ -178,13 +181,13 @@ def test_behind_checkpoint_reads_as_one_sentence_a_leader_understands():
     assert "🟠 橙色预警 · 预计达不到考核进度" in text
 
 
-@pytest.mark.parametrize("rule", RULE_ORDER)
+@pytest.mark.parametrize("rule", ALERT_RULES)
 def test_each_rule_says_in_chinese_what_is_wrong_with_the_amounts_in_wan_yuan(rule):
     text = render_text(message(alert(rule)))
     assert CHINESE[rule] in text.splitlines()
 
 
-@pytest.mark.parametrize("rule", RULE_ORDER)
+@pytest.mark.parametrize("rule", ALERT_RULES)
 def test_each_rule_says_it_in_english_when_asked(rule):
     text = render_text(message(alert(rule), language="en"))
     for fragment in ENGLISH[rule]:
@@ -192,7 +195,7 @@ def test_each_rule_says_it_in_english_when_asked(rule):
     assert "万元" not in text
 
 
-@pytest.mark.parametrize("rule", RULE_ORDER)
+@pytest.mark.parametrize("rule", ALERT_RULES)
 def test_back_on_schedule_shows_the_figures_of_the_day(rule):
     item = alert(rule, "resolve")
     text = render_text(message(item))
@@ -203,7 +206,7 @@ def test_back_on_schedule_shows_the_figures_of_the_day(rule):
 
 
 @pytest.mark.parametrize("event", EVENTS)
-@pytest.mark.parametrize("rule", RULE_ORDER)
+@pytest.mark.parametrize("rule", ALERT_RULES)
 def test_every_rule_and_event_has_a_title_and_the_figures_in_both_languages(rule, event):
     item = alert(rule, event)
     for language, mark in zip(("zh", "en"), TITLES[event]):
@@ -227,7 +230,7 @@ def test_an_upgrade_shows_the_new_severity():
 
 
 @pytest.mark.parametrize("event", EVENTS)
-@pytest.mark.parametrize("rule", RULE_ORDER)
+@pytest.mark.parametrize("rule", ALERT_RULES)
 def test_missing_facts_leave_out_their_clause_instead_of_failing(rule, event):
     item = alert(rule, event, facts={})
     for language in ("zh", "en"):
@@ -499,3 +502,64 @@ def test_the_notifier_comes_from_the_environment_only_when_a_token_is_set():
     assert slack_notifier_from_env({"BUDGET_MONITOR_SLACK_TOKEN": TOKEN}).base_url == "https://slack.com/api/"
     with pytest.raises(ValueError, match="BUDGET_MONITOR_SLACK_BASE_URL"):
         slack_notifier_from_env({"BUDGET_MONITOR_SLACK_TOKEN": TOKEN, "BUDGET_MONITOR_SLACK_BASE_URL": "127.0.0.1:9"})
+
+
+# --- a verdict told again, and the year's result (alerts/render_verdicts.py)
+
+MISSED = FACTS["checkpoint_missed"]
+
+
+def test_a_correction_says_what_was_told_before_on_which_data_and_what_the_new_data_says():
+    facts = {**MISSED, "rate": "17.20", "paid": "2581000.00", "data_as_of": "2023-03-31", "was_rate": "15.24",
+             "was_paid": "2287000.00", "was_budget": MISSED["budget"], "was_data_as_of": "2023-03-27"}
+    text = render_text(message(alert("checkpoint_missed", "correct", facts=facts)))
+    assert "【更正】🔴 红色预警 · 考核节点未达标" in text
+    assert "到期时已支付 17.20%（258.10 万元 / 1,500.97 万元）" in text
+    assert "此前告知为 15.24%（228.70 万元 / 1,500.97 万元，数据截至2023年3月27日）" in text
+    assert "原因：新的支付数据（截至2023年3月31日）" in text
+    english = render_text(message(alert("checkpoint_missed", "correct", facts=facts), language="en"))
+    assert "Correction · 🔴 Red alert · checkpoint missed" in english and "Earlier told 15.24%" in english
+
+
+def test_a_checkpoint_turned_missed_by_a_budget_rise_says_it_was_met_and_why_it_is_not_now():
+    facts = {**MISSED, "rate": "24.20", "budget": "1736000.00", "was_verdict": "met", "was_rate": "27.30",
+             "was_paid": "420420.00", "was_budget": "1540000.00", "was_data_as_of": "2023-03-31"}
+    text = render_text(message(alert("checkpoint_missed", facts=facts)))
+    assert "此前已达标（27.30%，42.04 万元 / 154.00 万元，数据截至2023年3月31日）" in text
+    assert "原因：全年预算由 154.00 万元调整为 173.60 万元，执行率按调整后的全年预算计算" in text
+
+
+def test_a_withdrawn_verdict_says_the_checkpoint_was_met_after_all():
+    facts = {**MISSED, "rate": "25.40", "verdict": "met", "data_as_of": "2023-04-07", "was_rate": "23.90",
+             "was_paid": MISSED["paid"], "was_budget": "16000000.00", "was_data_as_of": "2023-03-31"}
+    text = render_text(message(alert("checkpoint_missed", "withdraw", facts=facts)))
+    assert "✅ 【更正】撤回「考核节点未达标」" in text
+    assert "3月31日 考核节点已达标，到期时已支付 25.40%" in text
+    assert "原因：全年预算由 1,600.00 万元调整为 1,500.97 万元" in text
+
+
+def test_a_verdict_on_data_short_of_the_checkpoint_says_which_date_the_data_reaches():
+    facts = {**MISSED, "provisional": "1", "data_as_of": "2023-03-27"}
+    text = render_text(message(alert("checkpoint_missed", facts=facts)))
+    assert "尚无覆盖该考核日的支付导出，以上按截至2023年3月27日的数据判断" in text
+
+
+@pytest.mark.parametrize("verdict, title", [("met", "📋 2023 年度结果：达标"), ("missed", "🔴 2023 年度结果：未达标")])
+def test_the_years_result_says_the_rate_the_checkpoints_met_and_the_score(verdict, title):
+    facts = {"checkpoint_date": "2023-12-31", "target_rate": "95.00", "rate": "93.10", "paid": "13973000.00",
+             "budget": "15009700.00", "gap": "286000.00", "data_as_of": "2023-12-31", "met": "1/3",
+             "verdict": verdict, "score": "12.50", "weight": "20.00"}
+    item = AlertItem("year_end:unit:001:2023-12-31", "year_end", "fire", "red", "unit", "001", UNIT,
+                     "2023-12-31", facts)
+    text = render_text(message(item))
+    assert title in text
+    assert "全年已支付 93.10%（1,397.30 万元 / 1,500.97 万元），年末考核要求 95%" in text
+    assert "考核节点达标 1/3，预算执行得分 12.50 / 20.00" in text
+    assert ("差 28.60 万元" in text) == (verdict == "missed")
+    assert "2023 result" in render_text(message(item, language="en"))
+
+
+def test_a_first_run_says_its_items_are_the_current_state_not_news():
+    item = alert("checkpoint_missed", facts={**MISSED, "first_run": "1"})
+    assert "首次运行：以下是目前的状态，并非今天新发生的变化。" in render_text(message(item))
+    assert any("首次运行" in s for s in sections(render_blocks(message(item))))

@@ -4,6 +4,8 @@
     behind_schedule_points = 5      # behind_schedule: points under the time schedule
     stalled_working_days = 30       # stalled: no payment for this many working days
     stale_working_days = 7          # stale_data: no payment export for this many working days
+    verdict_wait_days = 5           # a checkpoint verdict waits this many working days for an export covering it
+    year_close = "01-31"            # the past year is still evaluated (late exports) until this day of the next
     adjustment_warning = 8          # adjustment_rate: warn from this percent (the limit is [evaluation]'s)
     min_amount = 1000               # yuan: a gap or remainder below this is not worth a message
     blue_days = 30                  # behind_checkpoint: blue further out, orange within orange_days
@@ -57,12 +59,12 @@ from jobs.exceptions import ConfigError
 from monitor.execution import LEVELS
 from monitor.i18n import LANGUAGES
 
-INTS = ("stalled_working_days", "stale_working_days", "blue_days", "orange_days", "escalate_after_days",
-        "target_window_days", "target_silent_weeks", "target_report_grace_days")
+INTS = ("stalled_working_days", "stale_working_days", "verdict_wait_days", "blue_days", "orange_days",
+        "escalate_after_days", "target_window_days", "target_silent_weeks", "target_report_grace_days")
 DECIMALS = ("behind_schedule_points", "adjustment_warning", "min_amount", "target_cap_warning", "delivery_gap_points")
 DELIVERY = ("slot", "week_cap", "move_points", "move_amount", "escalate_from")  # alerts/pipeline.DeliveryPolicy
 KNOWN = {*INTS, *DECIMALS, *DELIVERY, "repeat_days", "quiet_hours", "quiet_on_rest_days", "charts", "fallback",
-         "levels", "hysteresis_days", "interval_reminders"}
+         "levels", "hysteresis_days", "interval_reminders", "year_close"}
 PERSON_KEYS = {"name", "role", "slack_user", "email", "departments", "units", "projects", "language"}
 
 
@@ -90,6 +92,17 @@ def _quiet(value) -> tuple[dt.time, dt.time] | None:
     except ValueError:
         raise ConfigError(f'alerts.quiet_hours must look like "21:00-08:00" or be false, not {value!r}') from None
     return start, end
+
+
+def _year_close(value) -> tuple[int, int]:
+    try:
+        month, day = (int(part) for part in str(value).split("-"))
+        dt.date(2001, month, day)  # a day of a common year: no 29 February
+    except ValueError:
+        raise ConfigError(f'alerts.year_close must be a month and day like "01-31", not {value!r}') from None
+    if month > 6:
+        raise ConfigError(f"alerts.year_close must be in the first half of the next year, not {value!r}")
+    return month, day
 
 
 def _delivery(section: dict) -> DeliveryPolicy:
@@ -204,4 +217,5 @@ def alert_config(data: dict, language: str) -> AlertConfig:
             raise ConfigError(f"alerts.{flag} must be true or false")
     return AlertConfig(AlertSettings(**values, levels=levels), policy, directory,
                        _quiet(section.get("quiet_hours", "21:00-08:00")),
-                       section.get("quiet_on_rest_days", True), section.get("charts", True), _delivery(section))
+                       section.get("quiet_on_rest_days", True), section.get("charts", True), _delivery(section),
+                       _year_close(section.get("year_close", "01-31")))
