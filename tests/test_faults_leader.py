@@ -42,7 +42,7 @@ def test_two_daemons_with_the_leader_killed_again_and_again_run_each_period_once
     for name in PROXY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     config = write_config(tmp_path / "budget-monitor.toml", LEADERS)
-    messages = prepare_alerts(postgres_url, config, tmp_path / "exports", LEADERS, ["2023-03-01", "2023-03-31"])
+    messages = prepare_alerts(postgres_url, config, tmp_path / "exports", LEADERS, ["2023-03-01", "2023-04-10"])
     assert messages == 2 * LEADERS
     ticks = tmp_path / "ticks.log"
     preload = f"import tests.fault_hooks as h; h.tick_every(1, {str(ticks)!r})"
