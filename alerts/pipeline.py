@@ -119,8 +119,8 @@ def pressing(item: AlertItem, last: Told | None) -> bool:
 
 def urgent(item: AlertItem, last: Told | None) -> bool:
     """What cannot wait for the next slot: a missed checkpoint (or its correction), a refused
-    export, a first red (a first run's state too: it says itself that it is not news)."""
-    if item.event in GOOD_NEWS:
+    export, a first red. Not a first run's state: it is not news of today, and goes at the slot."""
+    if item.event in GOOD_NEWS or item.facts.get("first_run"):
         return False
     if item.rule in URGENT_RULES:
         return True
@@ -240,9 +240,11 @@ def merge_items(waiting: Iterable[AlertItem], new: Iterable[AlertItem]) -> list[
             continue
         if older is not None and older.event in ("fire", "upgrade") and item.event not in GOOD_NEWS:
             # still unsaid: it is told once, with the newest figures (a correction of it corrects nothing)
+            # (a first told at its newest severity stays a first, not "risen"; a first run's stays marked)
             facts = {k: v for k, v in item.facts.items() if not k.startswith("was_")}
-            item = AlertItem(item.key, item.rule, older.event if rank(older.severity) >= rank(item.severity)
-                             else item.event, item.severity, item.level, item.code, item.name, item.period,
-                             facts)
+            if "first_run" in older.facts:
+                facts["first_run"] = older.facts["first_run"]
+            item = AlertItem(item.key, item.rule, older.event, item.severity, item.level, item.code, item.name,
+                             item.period, facts)
         merged[item.key] = item
     return list(merged.values())

@@ -176,11 +176,13 @@ def year_end(snapshot: Snapshot, settings: AlertSettings) -> list[Finding]:
 
 
 def behind_schedule(snapshot: Snapshot, settings: AlertSettings) -> list[Finding]:
-    """Execution more than ``behind_schedule_points`` under the time schedule (序时进度)."""
+    """Execution more than ``behind_schedule_points`` under the time schedule (序时进度). Not once
+    the year's last checkpoint has come: its verdict (which waits for data covering its day) speaks."""
     found = []
     for status in snapshot.statuses:
         entity = status.entity
-        if not settings.applies("behind_schedule", entity.level) or entity.execution_rate is None:
+        if (not settings.applies("behind_schedule", entity.level) or entity.execution_rate is None
+                or status.next_checkpoint is None or status.next_checkpoint.date <= snapshot.as_of):
             continue
         behind = status.behind
         if behind <= settings.behind_schedule_points:

@@ -84,9 +84,10 @@ def acknowledge(session: Session, key: str, until: dt.date, reason: str) -> Aler
     return row
 
 
-def has_evaluated(session: Session) -> bool:
-    """Whether any evaluation (of any year, or a brief) ran before on this database."""
-    return session.scalar(select(Evaluation.id).limit(1)) is not None
+def has_alert_history(session: Session) -> bool:
+    """Whether any alert (of any year) was ever recorded on this database. Evaluations of an
+    empty database (a daemon started before its first import) leave none, and do not count."""
+    return session.scalar(select(AlertState.id).limit(1)) is not None
 
 
 def add_evaluation(session: Session, as_of: dt.date, now: dt.datetime, detail: dict) -> Evaluation:

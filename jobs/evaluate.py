@@ -21,10 +21,10 @@ from alerts.notify import CHECKPOINT_RULES, AlertItem
 from alerts.pipeline import DeliveryPolicy
 from alerts.routing import Directory, group
 from alerts.rules import Verdict, indicator_inputs, verdicts
-from alerts.state import CLOSED, FIRING, MET, Event, Policy, State, recorded, step
+from alerts.state import CLOSED, FIRING, MET, RESOLVED, Event, Policy, State, recorded, step
 from db.alert_store import (
     add_evaluation,
-    has_evaluated,
+    has_alert_history,
     last_payment_by_line,
     load_states,
     lock_evaluations,
@@ -151,8 +151,11 @@ def transitions(states: dict[str, State], findings: list[Finding], *, seen: Snap
         # Good news only about an entity still there with a budget: one cut to nothing, or gone
         # from the exports, closes quietly ("back on schedule" with 0 of 0 would mislead).
         vanished = rule != "stale_data" and (today is None or today.get("budget") == "0.00")
+        # A forecast for a checkpoint whose day has come hands over to its verdict, which waits
+        # for data covering the day: "back on schedule" then would be false good news.
+        handed_over = rule == "behind_checkpoint" and period <= seen.as_of.isoformat()
         new, told = step(state, finding, as_of=seen.as_of, policy=policy, silenced=key in silenced,
-                         muted=muted and rule in PACING_RULES, superseded=key in covered or vanished,
+                         muted=muted and rule in PACING_RULES, superseded=key in covered or vanished or handed_over,
                          current=today, remind=rule in remind)
         if new is not None and new != state:
             changed.append(new)
@@ -174,10 +177,11 @@ def first_run_marked(events: list[Event]) -> list[Event]:
 
 
 def closed_year(states: dict[str, State], changed: list[State], as_of: dt.date) -> list[State]:
-    """The year is closed: every alert still firing closes silently (its year-end result was told)."""
+    """The year is closed: every alert still open (firing, or resolved and able to fire again)
+    closes silently (its year-end result was told)."""
     latest = {s.key: s for s in changed}
     for key, state in {**states, **latest}.items():
-        if state.status == FIRING:
+        if state.status in (FIRING, RESOLVED):
             latest[key] = replace(state, status=CLOSED, resolved_on=as_of)
     return list(latest.values())
 
@@ -237,7 +241,7 @@ def _evaluate(factory, seen: Snapshot, findings: list[Finding], departments: set
     with transaction(factory) as session:
         lock_evaluations(session)
         states = load_states(session, year)
-        first = not states and not has_evaluated(session) and seen.data_date > min(
+        first = not states and not has_alert_history(session) and seen.data_date > min(
             execution.rule_book.checkpoint_dates(year), default=seen.data_date)
         silenced = silenced_keys(session, set(states) | {f.key for f in findings}, as_of)
         changed, events, muted = transitions(states, findings, seen=seen, policy=alerts.policy, silenced=silenced,

@@ -90,7 +90,8 @@ def test_quota_lines_of_one_unit_become_one_item_with_a_count_and_the_three_larg
 def test_good_news_about_an_item_still_waiting_unsaid_cancels_both():
     fired = item(event="fire")
     assert merge_items([fired], [item(event="resolve")]) == []
-    assert merge_items([fired], [item(event="upgrade", severity="orange")])[0].event == "upgrade"
+    (merged,) = merge_items([fired], [item(event="upgrade", severity="orange")])
+    assert (merged.event, merged.severity) == ("fire", "orange"), "never told: a first at its newest level, not 'risen'"
 
 
 # --- the stages on a database ----------------------------------------------------------------------
