@@ -43,6 +43,7 @@ RESOLVED_BADGE = "✅"
 TEXT = {
     # message frame
     "header": {"zh": "{year} 年预算执行预警（{count} 条）", "en": "Budget execution alerts {year} ({count})"},
+    "header.year_end": {"zh": "{year} 年度预算执行结果", "en": "Budget execution {year}: the year's result"},
     "header.digest": {"zh": "{year} 年预算执行周报", "en": "Budget execution {year}: the week's digest"},
     "header.brief": {"zh": "{year} 年预算执行周报（新预警 {count} 条）",
                      "en": "Budget execution {year}: the week's digest ({count} new alerts)"},
@@ -512,6 +513,8 @@ def _header(message: Message, language: str) -> str:
         if news:
             return say(language, "header.brief", year=message.year, count=news)
         return say(language, "header.digest", year=message.year)
+    if message.items and all(i.rule == "year_end" for i in message.items):  # a result, not a warning
+        return say(language, "header.year_end", year=message.year)
     return say(language, "header", year=message.year, count=len(message.items))
 
 

@@ -552,7 +552,7 @@ def test_the_years_result_says_the_rate_the_checkpoints_met_and_the_score(verdic
     item = AlertItem("year_end:unit:001:2023-12-31", "year_end", "fire", "red", "unit", "001", UNIT,
                      "2023-12-31", facts)
     text = render_text(message(item))
-    assert title in text
+    assert title in text and text.startswith("2023 年度预算执行结果"), "a result, not a warning"
     assert "全年已支付 93.10%（1,397.30 万元 / 1,500.97 万元），年末考核要求 95%" in text
     assert "考核节点达标 1/3，预算执行得分 12.50 / 20.00" in text
     assert ("差 28.60 万元" in text) == (verdict == "missed")
