@@ -106,6 +106,15 @@ def worth_telling(item: AlertItem, last: Told | None, policy: DeliveryPolicy = D
     return moved(last.facts, item.facts, policy)
 
 
+def as_told_to(item: AlertItem, last: Told | None) -> AlertItem:
+    """The item as this person reads it: what they never heard (an escalation reaching them, a
+    first message lost to a failed address) is a first to them, not "risen", "again" or "corrected"."""
+    if last is not None or item.event not in ("upgrade", "repeat", "correct"):
+        return item
+    facts = {k: v for k, v in item.facts.items() if not k.startswith("was_")}
+    return AlertItem(item.key, item.rule, "fire", item.severity, item.level, item.code, item.name, item.period, facts)
+
+
 PRESSING_RULES = frozenset({"behind_checkpoint"})  # a checkpoint at risk: its rises and countdowns
 
 

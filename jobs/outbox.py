@@ -14,7 +14,16 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from alerts.notify import AlertItem
-from alerts.pipeline import DeliveryPolicy, collapse_lines, merge_items, plan_due, pressing, urgent, worth_telling
+from alerts.pipeline import (
+    DeliveryPolicy,
+    as_told_to,
+    collapse_lines,
+    merge_items,
+    plan_due,
+    pressing,
+    urgent,
+    worth_telling,
+)
 from alerts.routing import Draft, release_time
 from db.alert_store import add_message, item_from_json
 from db.outbox_store import ledgers, merge_into, remember, told_notices, waiting_items
@@ -55,7 +64,8 @@ def queue(session: Session, drafts: Sequence[Draft], *, year: int, as_of: dt.dat
     for draft in drafts:
         target = (draft.recipient.kind, draft.recipient.address)
         known = told.get(target, {})
-        items = [i for i in draft.items if not dedupe or worth_telling(i, known.get(i.key), policy)]
+        items = [as_told_to(i, known.get(i.key)) if dedupe else i for i in draft.items
+                 if not dedupe or worth_telling(i, known.get(i.key), policy)]
         if not items:
             continue
         now_or_never = any(urgent(i, known.get(i.key)) for i in items) if dedupe else False

@@ -219,7 +219,8 @@ def test_a_units_checkpoint_risk_reaches_the_department_leader_from_yellow_on(fa
     assert ("behind_checkpoint", "fire", "unit") not in [i for items in head for i in items]
     run(factory, settings, at("2023-03-01", 9))  # 30 days: yellow
     head = [items for name, _, items in messages(factory) if name == "局长"]
-    assert ("behind_checkpoint", "upgrade", "unit") in [i for items in head for i in items]
+    # the unit heard it rise; to the leader it is a first, not "risen" (he never heard it blue)
+    assert ("behind_checkpoint", "fire", "unit") in [i for items in head for i in items]
 
 
 def test_a_unit_at_risk_carries_its_stalled_lines_in_its_own_item(factory, settings, tmp_path):
