@@ -14,6 +14,7 @@ from jobs.evaluate import AlertConfig, open_years, snapshot
 from jobs.execution import ExecutionSettings
 from tests.conftest import NOW
 from tests.helpers import ingest_rows, payment, payment_rows, quota_export, quota_line
+from tests.reliability import record
 
 A = "901001 - 市测试局本级"
 
@@ -67,6 +68,10 @@ def test_later_data_that_moves_a_told_verdict_is_told_once_as_a_correction(facto
     assert event.item.facts["was_rate"] == "10.00" and event.item.facts["was_data_as_of"] == "2023-03-27"
     _, again = found(factory, dt.date(2023, 4, 12))
     assert step(state, again[MISSED], as_of=dt.date(2023, 4, 12), policy=Policy())[1] == []
+    record("verdicts", "a checkpoint told missed at 10.00% from the export of 27 March (after the wait), then an "
+           "export covering 31 March raises it to 15.00%",
+           "no verdict before the wait; then one provisional verdict saying its data reaches 27 March; one "
+           "correction with the old and new rate; nothing more the day after")
 
 
 def test_the_past_year_is_judged_on_its_last_day_when_its_late_export_comes(factory, tmp_path):

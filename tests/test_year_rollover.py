@@ -24,6 +24,7 @@ from jobs.config.settings import load_settings
 from jobs.daemon.replay import replay
 from jobs.scheduled import Runtime
 from tests.helpers import PAYMENT_HEADER, payment, quota_export, quota_line, write_csv
+from tests.reliability import record
 
 DEPT = "901 - 市测试局"
 A, B = "901001 - 市测试局本级", "901002 - 市测试中心"
@@ -146,3 +147,9 @@ def test_the_year_closes_across_new_year_with_its_result_told_once(factory, tmp_
     assert any(e.detail.get("year") == 2027 for e in evaluations)
     assert all("2026" not in s.period for s in states if s.budget_year == 2027)
     assert late_2026 == [], "2026 kept talking after its result was told"
+    closed = sum(1 for s in states if s.budget_year == 2026)
+    record("verdicts", "1 Dec 2026 → 31 Jan 2027 replayed through the daemon's jobs; the last 2026 payments only in "
+           "the export of 4 January (the 27 December one says 91% for a unit that ended at 97%)",
+           f"the year's result told once to each of {len(year_end)} person-entity pairs, on 4–5 January, none "
+           f"before; nothing said 29 December – 3 January; 0 messages on 1 January; all {closed} alerts of 2026 "
+           "closed by 31 January; 2027 evaluated on its own")
