@@ -78,6 +78,10 @@ def add_silence(session: Session, pattern: str, until: dt.date, reason: str, now
 
 
 def acknowledge(session: Session, key: str, until: dt.date, reason: str) -> AlertState | None:
+    """Acknowledge one alert. Takes the evaluations' lock first: an evaluation writes back every
+    state it stepped, so on PostgreSQL an ack committed between its read and its write would be
+    written over (SQLite's single writer serialised them already)."""
+    lock_evaluations(session)
     row = session.scalar(select(AlertState).where(AlertState.key == key))
     if row is not None:
         row.ack_until, row.ack_reason = until, reason
