@@ -8,7 +8,11 @@ retry can help:
     DeliveryError
      ├── TransientError   (429, 5xx, timeouts, connection refused: retry later, after retry_after)
      └── PermanentError   (a wrong target — channel_not_found, user_not_found …: never retried)
-          └── AuthError   (the token itself — invalid_auth, token_revoked …: stop the whole run)
+          ├── AuthError   (the token itself — invalid_auth, token_revoked …: stop the whole run)
+          └── TooLongError (msg_too_long …: the delivery job splits the message at item boundaries)
+
+A notifier may also have ``fits(message) -> bool``: whether the message goes in one post. The
+delivery job then splits a message that does not fit into parts that do (``render.split_items``).
 
 A new transport (WeCom, DingTalk, Feishu webhooks, e-mail) is one module with one class that has
 ``name``, ``kinds`` and ``send``.
@@ -127,6 +131,11 @@ class PermanentError(DeliveryError):
 
 class AuthError(PermanentError):
     """Raised when the credentials are refused: every target would fail, so the run stops."""
+
+
+class TooLongError(PermanentError):
+    """Raised when a message is too long for one post (Slack: msg_too_long, msg_blocks_too_long, or
+    more than ``fits`` allows): split at item boundaries it goes; a lone item that is too long fails."""
 
 
 class Notifier(Protocol):

@@ -23,7 +23,8 @@ import datetime as dt
 import re
 import string
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from decimal import InvalidOperation
 
 from alerts import render_targets as targets
@@ -338,6 +339,29 @@ def render_blocks(message: Message) -> list[dict]:
     as_of = say(language, "as_of", date=_date(language, message.as_of, full=True))
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape_mrkdwn(as_of)}]})
     return blocks
+
+
+def blocks_hold(message: Message) -> bool:
+    """Whether ``render_blocks`` shows every item in its own section (none summed up in "more")."""
+    language = _language(message)
+    items = [i for i in message.items if i.event != "open"]
+    opened = len(items) < len(message.items)
+    return len(items) <= MAX_BLOCKS - 2 - len(_first_run(message, language)) - opened
+
+
+def split_items(message: Message, fits: Callable[[Message], bool]) -> list[tuple[AlertItem, ...]]:
+    """A message's items in the order it shows them, cut at item boundaries into parts that each
+    ``fits``; a lone item that does not fit is a part of its own. One part when it fits whole."""
+    parts: list[tuple[AlertItem, ...]] = []
+    current: list[AlertItem] = []
+    for item in _ordered(message.items):
+        if current and not fits(replace(message, items=(*current, item))):
+            parts.append(tuple(current))
+            current = []
+        current.append(item)
+    if current:
+        parts.append(tuple(current))
+    return parts
 
 
 def _first_run(message: Message, language: str) -> list[str]:

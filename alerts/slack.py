@@ -7,8 +7,14 @@ says by the error it raises whether a retry can help (``alerts.notify``):
     SlackApiError, HTTP 5xx               → TransientError
     ok=false, a transient code            → TransientError (internal_error, fatal_error, …)
     ok=false, a credential code           → AuthError      (invalid_auth, token_revoked, missing_scope, …)
+    ok=false, msg_too_long / msg_blocks_too_long → TooLongError (the outbox splits the message)
     ok=false, anything else               → PermanentError (channel_not_found, users_not_found, …)
     no connection, timeout, broken reply  → TransientError
+
+A message with several items that would not fit one post (``fits``: every item its own section
+within 50 blocks, the blocks' text within ``MAX_BLOCKS_TEXT_CHARS``, the fallback text within
+``MAX_TEXT_CHARS``) is not posted cut or summed up: ``send`` raises TooLongError before posting,
+and the delivery job sends it in parts that fit (jobs/deliver.py).
 
 The client is built with ``retry_handlers=[]``. slack_sdk's own retries would sleep the
 delivery thread for the whole Retry-After (docs/PITFALLS.md: the rate-limit handler sleeps the caller),
@@ -33,8 +39,17 @@ from typing import Any, Protocol
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
-from alerts.notify import AuthError, DeliveryError, Message, PermanentError, Recipient, Sent, TransientError
-from alerts.render import escape_mrkdwn, render_blocks, render_chart_title, render_text
+from alerts.notify import (
+    AuthError,
+    DeliveryError,
+    Message,
+    PermanentError,
+    Recipient,
+    Sent,
+    TooLongError,
+    TransientError,
+)
+from alerts.render import blocks_hold, escape_mrkdwn, render_blocks, render_chart_title, render_text
 
 ENV_TOKEN = "BUDGET_MONITOR_SLACK_TOKEN"
 ENV_BASE_URL = "BUDGET_MONITOR_SLACK_BASE_URL"
@@ -48,6 +63,10 @@ TRANSIENT_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "s
                               "request_timeout"})
 NETWORK_ERRORS = (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException)
 MAX_TEXT_CHARS = 39_000  # chat.postMessage truncates ``text`` at 40,000 characters
+# The blocks' text together: Slack refuses more with msg_blocks_too_long, at about 13,000 characters
+# although no limit is documented (slackapi/bolt-js#2509); kept well under.
+MAX_BLOCKS_TEXT_CHARS = 12_000
+TOO_LONG_ERRORS = frozenset({"msg_too_long", "msg_blocks_too_long"})
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +110,17 @@ class SlackNotifier:
     def __repr__(self) -> str:  # never the token
         return f"SlackNotifier(base_url={self.base_url!r}, timeout={self.timeout!r})"
 
+    def fits(self, message: Message) -> bool:
+        """Whether the message goes in one post with every item shown (no "…and N more", no cut)."""
+        if not blocks_hold(message):
+            return False
+        text = sum(len(b["text"]["text"]) for b in render_blocks(message) if "text" in b)
+        return text <= MAX_BLOCKS_TEXT_CHARS and len(escape_mrkdwn(render_text(message))) <= MAX_TEXT_CHARS
+
     def send(self, message: Message) -> Sent:
+        if len(message.items) > 1 and not self.fits(message):
+            raise TooLongError(f"message {message.id}: {len(message.items)} items do not fit one Slack post",
+                               code="msg_too_long")
         channel = self._channel(message.recipient)
         posted = _call("chat.postMessage", self._client.chat_postMessage, channel=channel,
                        text=_fallback_text(message), blocks=render_blocks(message))
@@ -198,6 +227,8 @@ def _api_error(method: str, error: SlackApiError) -> DeliveryError:
         return TransientError(f"Slack {method}: server error HTTP {status}", code=code or f"http_{status}")
     if code in AUTH_ERRORS:
         return AuthError(f"Slack {method}: the token was refused ({code})", code=code)
+    if code in TOO_LONG_ERRORS:
+        return TooLongError(f"Slack {method}: {code}", code=code)
     if code in TRANSIENT_ERRORS:
         return TransientError(f"Slack {method}: {code}", code=code, retry_after=_retry_after(response.headers))
     return PermanentError(f"Slack {method}: {code or f'HTTP {status}'}", code=code or f"http_{status}")

@@ -25,6 +25,8 @@ STATE_FIELDS = ("key", "rule", "level", "code", "name", "period", "severity", "s
 
 
 UNSENT = ("pending", "sending")  # outbox statuses of a message not yet delivered
+FAILED = "failed"  # a permanent error: waits for `alerts resend` (back to pending) or `alerts dismiss`
+DISMISSED = "dismissed"  # a failure a person set aside, with a reason (a "dismissed" attempt row)
 
 EVALUATION_LOCK = 0x626D_616C  # "bmal": the advisory lock key of the alert evaluation on PostgreSQL
 
@@ -78,6 +80,10 @@ def add_silence(session: Session, pattern: str, until: dt.date, reason: str, now
 
 
 def acknowledge(session: Session, key: str, until: dt.date, reason: str) -> AlertState | None:
+    """Acknowledge one alert. Takes the evaluations' lock first: an evaluation writes back every
+    state it stepped, so on PostgreSQL an ack committed between its read and its write would be
+    written over (SQLite's single writer serialised them already)."""
+    lock_evaluations(session)
     row = session.scalar(select(AlertState).where(AlertState.key == key))
     if row is not None:
         row.ack_until, row.ack_reason = until, reason
@@ -168,7 +174,74 @@ def record_attempt(session: Session, message_id: int, *, notifier: str, now: dt.
             raise ValueError(f"outbox message {message_id}: a {outcome} failure needs next_attempt_at")
         message.status, message.next_attempt_at, message.claimed_at = "pending", next_attempt_at, None
     else:
-        message.status = "failed"
+        message.status = FAILED
+
+
+def split_message(session: Session, message_id: int, parts: list[tuple[AlertItem, ...]], *, notifier: str,
+                  now: dt.datetime, error: str) -> list[int]:
+    """A message too long for one post, in parts: the first stays on its row, due again at once,
+    the others are new rows after it; one transaction, so every item goes exactly once. The ids,
+    in order."""
+    row = session.get(OutboxMessage, message_id)
+    if row is None:
+        raise LookupError(f"outbox message {message_id} not found")
+    session.add(DeliveryAttempt(outbox_id=message_id, notifier=notifier, attempted_at=now, outcome="split",
+                                error=f"{error} (split in {len(parts)})"))
+    first, *rest = parts
+    row.items, row.status, row.next_attempt_at, row.claimed_at = [item_json(i) for i in first], "pending", now, None
+    added = [OutboxMessage(evaluation_id=row.evaluation_id, recipient_kind=row.recipient_kind,
+                           recipient_address=row.recipient_address, recipient_name=row.recipient_name,
+                           language=row.language, budget_year=row.budget_year, as_of=row.as_of,
+                           items=[item_json(i) for i in part], chart=None, status="pending", next_attempt_at=now,
+                           attempts=0, created_at=now) for part in rest]
+    session.add_all(added)
+    session.flush()
+    return [message_id, *(m.id for m in added)]
+
+
+def failed_messages(session: Session, ids: Iterable[int] | None = None) -> list[OutboxMessage]:
+    """Messages failed for good and neither resent nor dismissed (all, or those of ``ids``)."""
+    query = select(OutboxMessage).where(OutboxMessage.status == FAILED).order_by(OutboxMessage.id)
+    if ids is not None:
+        query = query.where(OutboxMessage.id.in_(list(ids)))
+    return list(session.scalars(query))
+
+
+def message_status(session: Session, message_id: int) -> str | None:
+    return session.scalar(select(OutboxMessage.status).where(OutboxMessage.id == message_id))
+
+
+def resend(session: Session, message_id: int, *, now: dt.datetime, recipient: Recipient | None = None) -> bool:
+    """A failed message back in the outbox (to ``recipient`` when its address changed), due at
+    once: its due time, long past, is kept (the day it was meant for, which the slot stage
+    counts). A conditional UPDATE (still failed), so resending twice, or a message that is being
+    retried, never makes a second copy. False when it was not failed."""
+    values: dict[str, Any] = {"status": "pending", "claimed_at": None}
+    if recipient is not None:
+        values |= {"recipient_kind": recipient.kind, "recipient_address": recipient.address,
+                   "recipient_name": recipient.name}
+    result = cast(CursorResult[Any], session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.status == FAILED)
+        .values(**values).execution_options(synchronize_session=False)))
+    if result.rowcount != 1:
+        return False
+    to = f" to {recipient.kind}:{recipient.address}" if recipient is not None else ""
+    session.add(DeliveryAttempt(outbox_id=message_id, notifier="cli", attempted_at=now, outcome="resent",
+                                error=f"resent{to}"))
+    return True
+
+
+def dismiss(session: Session, message_id: int, *, reason: str, now: dt.datetime) -> bool:
+    """Set a failed message aside for good, with the reason (kept as a "dismissed" attempt);
+    False when it was not failed."""
+    result = cast(CursorResult[Any], session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.status == FAILED)
+        .values(status=DISMISSED).execution_options(synchronize_session=False)))
+    if result.rowcount != 1:
+        return False
+    session.add(DeliveryAttempt(outbox_id=message_id, notifier="cli", attempted_at=now, outcome="dismissed",
+                                error=reason))
+    return True
 
 
 # --- e-mail → Slack user cache --------------------------------------------------------------------
@@ -203,7 +276,7 @@ def alert_listing(session: Session, *, show_all: bool, today: dt.date) -> tuple[
         query = query.where(AlertState.status == "firing")
     states = [_state_json(s) for s in session.scalars(query)]
     unsent = [_failure_json(m, session) for m in session.scalars(
-        select(OutboxMessage).where(OutboxMessage.status.in_((*UNSENT, "failed")))
+        select(OutboxMessage).where(OutboxMessage.status.in_((*UNSENT, FAILED)))
         .order_by(OutboxMessage.id))]
     silences = [{"id": x.id, "pattern": x.pattern, "until": x.until.isoformat(), "reason": x.reason}
                 for x in session.scalars(select(Silence).where(Silence.until >= today)
@@ -234,11 +307,11 @@ def count_unsent(session: Session) -> int:
     return session.scalar(select(func.count()).where(OutboxMessage.status.in_(UNSENT))) or 0
 
 
-def delivery_trouble(session: Session, *, since: dt.datetime, attempts: int) -> tuple[int, int]:
-    """What `health` reports: messages failed for good since ``since``, and messages still unsent
-    after ``attempts`` tries (stuck)."""
-    failed = session.scalar(select(func.count()).where(OutboxMessage.status == "failed",
-                                                       OutboxMessage.created_at >= since)) or 0
+def delivery_trouble(session: Session, *, attempts: int) -> tuple[int, int]:
+    """What `health` reports: messages failed for good and neither resent nor dismissed (however
+    old: a failure stays until a person deals with it), and messages still unsent after
+    ``attempts`` tries (stuck)."""
+    failed = session.scalar(select(func.count()).where(OutboxMessage.status == FAILED)) or 0
     stuck = session.scalar(select(func.count()).where(OutboxMessage.status.in_(UNSENT),
                                                       OutboxMessage.attempts >= attempts)) or 0
     return failed, stuck

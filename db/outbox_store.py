@@ -98,6 +98,18 @@ def remember(session: Session, year: int, recipient: Recipient, items: Iterable[
                         .values(**values).execution_options(synchronize_session=False))
 
 
+def move_told(session: Session, old: Recipient, new: Recipient) -> None:
+    """What ``old`` heard becomes what ``new`` heard (the same person at a corrected address), for
+    the keys ``new`` has not heard of itself: their next evaluation does not tell it all again."""
+    heard = set(session.scalars(select(ToldNotice.key).where(ToldNotice.recipient_kind == new.kind,
+                                                             ToldNotice.recipient_address == new.address)))
+    session.execute(update(ToldNotice)
+                    .where(ToldNotice.recipient_kind == old.kind, ToldNotice.recipient_address == old.address,
+                           ToldNotice.key.not_in(heard))
+                    .values(recipient_kind=new.kind, recipient_address=new.address)
+                    .execution_options(synchronize_session=False))
+
+
 def waiting_items(session: Session, message_id: int) -> tuple[list[dict], dict | None, dt.date | None]:
     """A waiting message's items, chart and as-of date."""
     row = session.get(OutboxMessage, message_id)

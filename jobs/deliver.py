@@ -16,7 +16,12 @@ The guarantee (at least once, at most one duplicate per crash):
 - 429 / 5xx / timeouts / no connection: the message waits (``Retry-After`` when given, else
   exponential backoff from one minute up to an hour) and is retried by a later run, for as
   long as it takes; a wrong target fails the message for good (shown by ``budget-monitor
-  alerts``); a refused token stops the run and keeps every message for when it is fixed.
+  alerts`` and ``health`` until ``alerts resend`` puts it back in the outbox — to the address
+  the config now gives that person — or ``alerts dismiss`` sets it aside with a reason); a
+  refused token stops the run and keeps every message for when it is fixed;
+- a message too long for one post (the notifier's ``fits``, or Slack's msg_too_long) is split
+  at item boundaries into parts that fit, in the transaction that records the attempt, and the
+  parts go in order in the same run: every item once.
 """
 
 from __future__ import annotations
@@ -29,19 +34,26 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, overload
 
-from alerts.notify import AuthError, DeliveryError, Message, Notifier, PermanentError, Recipient
+from alerts.notify import AuthError, DeliveryError, Message, Notifier, PermanentError, Recipient, TooLongError
+from alerts.render import split_items
 from db.alert_store import (
     cache_slack_user,
     cached_slack_user,
     claim,
+    failed_messages,
     item_from_json,
+    message_status,
     record_attempt,
+    resend,
+    split_message,
     unsent_messages,
 )
 from db.engine import SessionFactory, transaction
 from db.models import OutboxMessage
+from db.outbox_store import move_told
 
 if TYPE_CHECKING:
+    from alerts.routing import Directory
     from jobs.execution import ExecutionSettings
 
 log = logging.getLogger(__name__)
@@ -163,7 +175,9 @@ def deliver(factory: SessionFactory, notifiers: Mapping[str, Notifier], *, now: 
     report = DeliveryReport()
     blocked: set[tuple[str, str]] = set()
     with tempfile.TemporaryDirectory(prefix="budget-monitor-charts-") as charts:
-        for message_id, target, state, due, claimed in _unsent(factory):
+        queue = _unsent(factory)
+        while queue:
+            message_id, target, state, due, claimed = queue.pop(0)
             due, claimed = _aware(due, now.tzinfo), _aware(claimed, now.tzinfo)
             ready = (due <= now) if state == "pending" else (claimed is not None and claimed <= now - LEASE)
             if target in blocked or not ready:
@@ -181,6 +195,14 @@ def deliver(factory: SessionFactory, notifiers: Mapping[str, Notifier], *, now: 
                 message = replace(message, chart=chart)
             try:
                 sent = notifier.send(message)
+            except TooLongError as exc:
+                parts = _split(factory, message, notifier, now, exc)
+                if parts:  # the parts go next, in order, before this person's newer messages
+                    queue[0:0] = [(part, target, "pending", now, None) for part in parts]
+                    continue
+                _failed(factory, message_id, notifier.name, now, attempts, exc, report)
+                blocked.add(target)
+                continue
             except DeliveryError as exc:
                 stop = _failed(factory, message_id, notifier.name, now, attempts, exc, report)
                 blocked.add(target)
@@ -194,6 +216,54 @@ def deliver(factory: SessionFactory, notifiers: Mapping[str, Notifier], *, now: 
                                reference=sent.reference)
             report.sent += 1
     return report
+
+
+def _split(factory: SessionFactory, message: Message, notifier: Notifier, now: dt.datetime,
+           exc: TooLongError) -> list[int]:
+    """Cut a message that is too long into parts at item boundaries: those the notifier's
+    ``fits`` allows, or halves when it says it fits whole (the provider disagreed); [] for a lone
+    item, which fails."""
+    if len(message.items) < 2:
+        return []
+    fits = getattr(notifier, "fits", None)
+    parts = split_items(message, fits) if fits is not None else []
+    if len(parts) < 2:
+        ordered = split_items(message, lambda m: True)[0]
+        parts = [ordered[:len(ordered) // 2], ordered[len(ordered) // 2:]]
+    with transaction(factory) as session:
+        return split_message(session, message.id, parts, notifier=notifier.name, now=now,
+                             error=f"{exc.code or type(exc).__name__}: {exc}")
+
+
+@dataclass(frozen=True)
+class Resent:
+    message_id: int
+    to: str  # the recipient's name or address
+    readdressed: bool  # sent to the address the config now gives this person
+
+
+def resend_failed(factory: SessionFactory, directory: Directory, *, now: dt.datetime,
+                  ids: list[int] | None = None) -> tuple[list[Resent], dict[int, str | None]]:
+    """`alerts resend`: messages failed for good back in the outbox, due at once, each to the
+    address the config now gives its person (matched by name; a channel keeps its address). The
+    next delivery run sends them; a message resent twice, or being retried, is sent once. Also
+    what each of ``ids`` was when it could not be resent (its status, or None when unknown)."""
+    people = {p.name: p.recipient for p in directory.people}
+    done: list[Resent] = []
+    refused: dict[int, str | None] = {}
+    with transaction(factory) as session:
+        found = failed_messages(session, ids)
+        for row in found:
+            old = Recipient(row.recipient_kind, row.recipient_address, row.recipient_name)
+            new = people.get(row.recipient_name)
+            moved = new is not None and (new.kind, new.address) != (old.kind, old.address)
+            if resend(session, row.id, now=now, recipient=new if moved else None):
+                if moved and new is not None:
+                    move_told(session, old, new)
+                done.append(Resent(row.id, row.recipient_name or row.recipient_address, moved))
+        for message_id in set(ids or ()) - {r.id for r in found}:
+            refused[message_id] = message_status(session, message_id)
+    return done, refused
 
 
 def _failed(factory: SessionFactory, message_id: int, notifier: str, now: dt.datetime, attempts: int,

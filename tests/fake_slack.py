@@ -7,6 +7,7 @@ out an upload URL on this same server.
     server.fail_next("chat.postMessage", "429", retry_after=7)   # then "500", "timeout", "error:<code>"
     server.down(); server.up()                                     # connection refused, then back
     server.posted()                                                # the chat.postMessage bodies
+    server.max_text = 4000           # a longer chat.postMessage ``text`` is refused: msg_too_long
 
 Use the ``fake_slack`` fixture (``from tests.fake_slack import fake_slack`` in a test module or
 conftest.py): it clears the proxy variables slack_sdk would otherwise route 127.0.0.1 through,
@@ -49,6 +50,7 @@ class FakeSlack:
     users: dict[str, str] = field(default_factory=dict)  # e-mail → user ID, for users.lookupByEmail
     channels: dict[str, str] = field(default_factory=dict)  # "#name" → channel ID
     port: int = 0
+    max_text: int = 40_000  # Slack refuses a longer ``text`` with msg_too_long (it documents truncation at 40,000)
 
     def __post_init__(self):
         self._lock = threading.Lock()
@@ -161,6 +163,8 @@ class FakeSlack:
                 return 200, {"ok": False, "error": "users_not_found"}
             return 200, {"ok": True, "user": {"id": user, "profile": {"email": body["email"]}}}
         if method == "chat.postMessage":
+            if len(body.get("text", "")) > self.max_text:
+                return 200, {"ok": False, "error": "msg_too_long"}
             channel = body.get("channel", "")
             if channel.startswith("#"):
                 channel = self.channels.get(channel, "C" + channel[1:].upper())

@@ -1,5 +1,5 @@
-"""``budget-monitor evaluate`` and ``budget-monitor alerts [ack|silence]``: a thin layer over
-jobs/evaluate.py and jobs/deliver.py, run exactly as the daemon runs them."""
+"""``budget-monitor evaluate`` and ``budget-monitor alerts [ack|silence|unsilence|resend|dismiss]``:
+a thin layer over jobs/evaluate.py and jobs/deliver.py, run exactly as the daemon runs them."""
 
 from __future__ import annotations
 
@@ -14,12 +14,13 @@ from rich.table import Table
 
 from alerts.notify import Message
 from alerts.render import render_text
-from db.alert_store import acknowledge, add_silence, alert_listing, count_unsent, matching_keys
+from db.alert_store import acknowledge, add_silence, alert_listing, count_unsent, matching_keys, message_status
+from db.alert_store import dismiss as dismiss_message
 from db.engine import transaction
 from db.exceptions import StorageError
 from jobs.cli.base import CliError, Context, as_of_option
 from jobs.clock import beijing_now
-from jobs.deliver import DeliveryReport, deliver_outbox, notifiers_from_env
+from jobs.deliver import DeliveryReport, deliver_outbox, notifiers_from_env, resend_failed
 from jobs.evaluate import evaluate as run_evaluation
 from jobs.evaluate import evaluate_and_deliver
 from jobs.exceptions import EvaluationConflict
@@ -76,6 +77,23 @@ TEXT = {
     "silenced": {"zh": "已静默 {pattern}，至 {until}（含当日）：{reason}",
                  "en": "silenced {pattern} until {until} (inclusive): {reason}"},
     "need_date": {"zh": "--until 需要日期，如 2023-04-15", "en": "--until needs a date such as 2023-04-15"},
+    "id": {"zh": "编号", "en": "id"},
+    "resent": {"zh": "已重发 #{id} → {to}{moved}", "en": "resent #{id} → {to}{moved}"},
+    "moved": {"zh": "（按现在的配置改了地址）", "en": " (to the address the config now gives)"},
+    "resent_total": {"zh": "{count} 条消息回到待发送队列，后台服务（budget-monitor run）一分钟内发出",
+                     "en": "{count} messages are back in the outbox; the daemon (budget-monitor run) sends them "
+                           "within a minute"},
+    "nothing_failed": {"zh": "没有发送失败的消息", "en": "no message failed"},
+    "not_failed": {"zh": "#{id} 不是发送失败的消息（{status}），未重发",
+                   "en": "#{id} is not a failed message ({status}); not resent"},
+    "not_dismissed": {"zh": "#{id} 不是发送失败的消息（{status}），未放弃",
+                      "en": "#{id} is not a failed message ({status}); not dismissed"},
+    "unknown": {"zh": "不存在", "en": "no such message"},
+    "resend_what": {"zh": "请给出消息编号，或用 --all 重发全部失败消息（budget-monitor alerts 查看编号）",
+                    "en": "give message ids, or --all for every failed message (see budget-monitor alerts)"},
+    "dismissed": {"zh": "已放弃 #{id}（不再重发）：{reason}", "en": "dismissed #{id} (never resent): {reason}"},
+    "outbox.sent": {"zh": "已发送", "en": "sent"}, "outbox.dismissed": {"zh": "已放弃", "en": "dismissed"},
+    "outbox.cancelled": {"zh": "已取消", "en": "cancelled"},
 }
 
 
@@ -193,9 +211,10 @@ def _date_option(ctx, param, value):
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.pass_context
 def alerts(ctx: click.Context, show_all: bool, as_json: bool) -> None:
-    """List alert state and delivery errors; `ack` and `silence` below.
+    """List alert state and delivery errors; `ack`, `silence`, `unsilence`, `resend`, `dismiss` below.
 
-    列出当前提醒及发送失败；子命令 ack（确认并暂停到某日）、silence（静默一类提醒）。
+    列出当前提醒及发送失败；子命令 ack（确认并暂停到某日）、silence（静默一类提醒）、
+    unsilence（取消静默）、resend（重发失败的消息）、dismiss（放弃一条失败的消息并说明原因）。
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -232,10 +251,10 @@ def _print_alerts(language: str, states: list[dict], unsent: list[dict], silence
         console.print(table)
     if unsent:
         table = Table(title=say(language, "problems"), title_style="bold red")
-        for header in ("to", "status", "next", "error"):
+        for header in ("id", "to", "status", "next", "error"):
             table.add_column(say(language, header))
         for f in unsent:
-            table.add_row(f["to"], f"{say(language, 'outbox.' + f['status'])} ×{f['attempts']}",
+            table.add_row(str(f["id"]), f["to"], f"{say(language, 'outbox.' + f['status'])} ×{f['attempts']}",
                           f["next_attempt_at"] or "", f["error"] or "")
         console.print(table)
     if silences:
@@ -282,3 +301,55 @@ def silence(obj: Context, pattern: str, until: dt.date, reason: str) -> None:
         click.echo(say(obj.language, "no_match", pattern=pattern), err=True)
     if until < beijing_now().date():
         click.echo(say(obj.language, "past", until=until), err=True)
+
+
+@alerts.command()
+@click.argument("ids", nargs=-1, type=int, metavar="[ID]...")
+@click.option("--all", "every", is_flag=True, help="Every message that failed for good. 全部失败的消息。")
+@click.pass_obj
+def resend(obj: Context, ids: tuple[int, ...], every: bool) -> None:
+    """Put messages that failed for good (wrong channel or user, bot not in the channel) back in
+    the outbox, after the address is fixed. Each goes to the address the config now gives its
+    person; the daemon sends it within a minute. Resending twice sends once.
+
+    重发发送失败的消息（先改正配置中的收件人或频道，或把机器人加入频道）；编号见 budget-monitor alerts。
+    """
+    language = obj.language
+    if not ids and not every:
+        raise CliError(say(language, "resend_what"), language, 2)
+    done, refused = resend_failed(obj.factory(), obj.settings.alerts.directory, now=beijing_now(),
+                                  ids=None if every else list(ids))
+    for r in done:
+        click.echo(say(language, "resent", id=r.message_id, to=r.to, moved=say(language, "moved") if r.readdressed
+                       else ""))
+    for message_id, status in sorted(refused.items()):
+        click.echo(say(language, "not_failed", id=message_id, status=_status_word(language, status)), err=True)
+    if done:
+        click.echo(say(language, "resent_total", count=len(done)))
+    elif every:
+        click.echo(say(language, "nothing_failed"))
+    if refused:
+        raise SystemExit(1)
+
+
+@alerts.command()
+@click.argument("message_id", type=int, metavar="ID")
+@click.option("--reason", required=True, help="Why it need not reach its recipient (kept). 原因。")
+@click.pass_obj
+def dismiss(obj: Context, message_id: int, reason: str) -> None:
+    """Set aside one message that failed for good, with the reason (it is never resent, and
+    `health` stops counting it).
+
+    放弃一条发送失败的消息（如收件人已离职），需说明原因；之后 health 不再报告它。
+    """
+    language = obj.language
+    with transaction(obj.factory()) as session:
+        if not dismiss_message(session, message_id, reason=reason, now=beijing_now()):
+            status = message_status(session, message_id)
+            raise CliError(say(language, "not_dismissed", id=message_id, status=_status_word(language, status)),
+                           language)
+    click.echo(say(language, "dismissed", id=message_id, reason=reason))
+
+
+def _status_word(language: str, status: str | None) -> str:
+    return say(language, f"outbox.{status}") if status is not None else say(language, "unknown")

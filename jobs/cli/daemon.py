@@ -32,8 +32,14 @@ TEXT = {
                    "en": "stale: latest payment export {date}, {days} working days old (limit {limit})"},
     "import_none": {"zh": "{year} 年尚无支付数据导入", "en": "no payment export imported for {year}"},
     "delivery_ok": {"zh": "正常（待发送 {pending}）", "en": "fine ({pending} waiting)"},
-    "delivery_bad": {"zh": "失败：{failed} 条无法送达，{stuck} 条重试 {attempts} 次以上仍未发出",
-                     "en": "failing: {failed} undeliverable, {stuck} still unsent after {attempts}+ tries"},
+    "delivery_failed": {"zh": "{count} 条消息无法送达：改正收件人或频道后用 budget-monitor alerts resend --all "
+                              "重发，或用 budget-monitor alerts dismiss 编号 --reason 原因 放弃"
+                              "（budget-monitor alerts 查看）",
+                        "en": "{count} messages undeliverable: fix the recipient or channel, then "
+                              "budget-monitor alerts resend --all, or budget-monitor alerts dismiss ID --reason WHY "
+                              "(see budget-monitor alerts)"},
+    "delivery_stuck": {"zh": "{count} 条消息重试 {attempts} 次以上仍未发出",
+                       "en": "{count} messages still unsent after {attempts}+ tries"},
     "unhealthy": {"zh": "不健康", "en": "unhealthy"},
     "replay_sqlite": {"zh": "回放需要 SQLite 数据库（在它的副本上运行）；PostgreSQL 请先导出到 SQLite",
                       "en": "replay needs a SQLite database (it runs on a copy); "
@@ -97,7 +103,7 @@ def health(obj: Context, as_json: bool) -> None:
         with transaction(obj.factory()) as session:
             beat = last_beat(session)
             latest = latest_payment_export(session, now.year)
-            failed, stuck = delivery_trouble(session, since=now - dt.timedelta(days=7), attempts=STUCK_ATTEMPTS)
+            failed, stuck = delivery_trouble(session, attempts=STUCK_ATTEMPTS)
             pending = count_unsent(session)
     except StorageError as exc:
         raise CliError(str(exc), language, 2) from exc
@@ -116,9 +122,10 @@ def health(obj: Context, as_json: bool) -> None:
         days = settings.execution.calendar.working_days(latest, now.date())
         checks["imports"] = (days < limit, say(language, "import_ok" if days < limit else "import_old",
                                               date=latest, days=days, limit=limit))
-    good = not failed and not stuck
-    checks["delivery"] = (good, say(language, "delivery_ok", pending=pending) if good else
-                          say(language, "delivery_bad", failed=failed, stuck=stuck, attempts=STUCK_ATTEMPTS))
+    trouble = ([say(language, "delivery_failed", count=failed)] if failed else []) + \
+        ([say(language, "delivery_stuck", count=stuck, attempts=STUCK_ATTEMPTS)] if stuck else [])
+    checks["delivery"] = (not trouble, ("；" if language == "zh" else "; ").join(trouble)
+                          or say(language, "delivery_ok", pending=pending))
     healthy = all(ok for ok, _ in checks.values())
     if as_json:
         document = {"healthy": healthy, "checks": {k: {"ok": ok, "detail": d} for k, (ok, d) in checks.items()}}
