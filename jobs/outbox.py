@@ -14,7 +14,16 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from alerts.notify import AlertItem
-from alerts.pipeline import DeliveryPolicy, collapse_lines, merge_items, plan_due, pressing, urgent, worth_telling
+from alerts.pipeline import (
+    DeliveryPolicy,
+    collapse_lines,
+    merge_items,
+    plan_due,
+    pressing,
+    red_news,
+    urgent,
+    worth_telling,
+)
 from alerts.routing import Draft, release_time
 from db.alert_store import add_message, item_from_json
 from db.outbox_store import ledgers, merge_into, remember, told_notices, waiting_items
@@ -62,7 +71,7 @@ def queue(session: Session, drafts: Sequence[Draft], *, year: int, as_of: dt.dat
         soon = any(pressing(i, known.get(i.key)) for i in items) if dedupe else False
         shown = tuple(collapse_lines(items, policy))
         if policy.slot is None:
-            due = release_time(now, now_or_never or any(i.severity == "red" for i in shown), quiet=quiet.hours,
+            due = release_time(now, now_or_never or red_news(shown), quiet=quiet.hours,
                                rest_days_quiet=quiet.rest_days, is_working_day=quiet.is_working_day)
             waiting = None
         else:
