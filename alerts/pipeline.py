@@ -32,6 +32,7 @@ from alerts.notify import AlertItem, rank
 
 URGENT_RULES = frozenset({"checkpoint_missed", "inbox_refused"})
 GOOD_NEWS = ("resolve", "withdraw")  # back on schedule; a verdict withdrawn (later data says it was met)
+NOT_NEWS = ("open", "brief")  # the weekly brief's lines: an alert still open, an entity's checkpoint line
 LINE_RULES = frozenset({"stalled", "overspent", "no_budget"})  # rolled up per unit for finance staff
 POINT_FACTS = ("rate", "projected_rate")  # percent
 AMOUNT_FACTS = ("gap", "paid", "remaining", "over")  # yuan
@@ -128,12 +129,18 @@ def pressing(item: AlertItem, last: Told | None) -> bool:
 
 def urgent(item: AlertItem, last: Told | None) -> bool:
     """What cannot wait for the next slot: a missed checkpoint (or its correction), a refused
-    export, a first red. Not a first run's state: it is not news of today, and goes at the slot."""
-    if item.event in GOOD_NEWS or item.facts.get("first_run"):
+    export, a first red. Not a first run's state: it is not news of today, and goes at the slot.
+    A line of the weekly brief never is: it reminds of what was told."""
+    if item.event in GOOD_NEWS or item.event in NOT_NEWS or item.facts.get("first_run"):
         return False
     if item.rule in URGENT_RULES:
         return True
     return item.severity == "red" and (last is None or last.severity != "red")
+
+
+def red_news(items: Iterable[AlertItem]) -> bool:
+    """A red item that is news (not a line of the brief): with ``slot = false`` it goes at once."""
+    return any(i.severity == "red" and i.event not in NOT_NEWS for i in items)
 
 
 def collapse_lines(items: Sequence[AlertItem], policy: DeliveryPolicy = DEFAULT_DELIVERY) -> list[AlertItem]:

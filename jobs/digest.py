@@ -21,7 +21,7 @@ from alerts.pipeline import worth_telling
 from alerts.routing import Directory, Draft, responsible
 from alerts.rules import checkpoints_met
 from alerts.state import FIRING, Event, item_of
-from db.alert_store import add_evaluation, add_message, load_states, silenced_keys
+from db.alert_store import add_evaluation, load_states, silenced_keys
 from db.engine import SessionFactory, transaction
 from db.outbox_store import told_notices
 from jobs.config.settings import Settings
@@ -76,18 +76,6 @@ def target_items(watched, period: str) -> dict[str, list[AlertItem]]:
             f"digest_targets:unit:{unit}:{period}", "digest_targets", "brief", "blue", "unit", unit, unit_name,
             period, facts))
     return result
-
-
-def _send(factory: SessionFactory, settings: Settings, now: dt.datetime, kind: str,
-          batches: list[tuple[Recipient, list[AlertItem]]]) -> int:
-    """Write one message per batch to the outbox at once, in one transaction."""
-    with transaction(factory) as session:
-        evaluation = add_evaluation(session, now.date(), now, {"kind": kind, "messages": len(batches)})
-        for recipient, items in batches:
-            add_message(session, evaluation_id=evaluation.id, recipient=recipient,
-                        language=settings.alerts.directory.language_of(recipient), year=now.year, as_of=now.date(),
-                        items=items, chart=None, due=now, now=now)
-    return len(batches)
 
 
 def brief_day(day: dt.date, first_weekday: int, is_working_day) -> bool:
@@ -196,5 +184,19 @@ def send_calendar_warning(factory: SessionFactory, settings: Settings, now: dt.d
     recipients = [p.recipient for p in directory.finance_staff] + [c.recipient for c in directory.channels]
     if not recipients and directory.fallback is not None:
         recipients.append(directory.fallback)
-    batches = [(r, [item]) for r in dict.fromkeys(recipients)]
-    return {"year": year, "messages": _send(factory, settings, now, "calendar", batches)}
+    drafts = [Draft(r, directory.language_of(r), (item,)) for r in dict.fromkeys(recipients)]
+    return {"year": year, "messages": len(_queue_notice(factory, settings, now, "calendar", drafts))}
+
+
+def _queue_notice(factory: SessionFactory, settings: Settings, now: dt.datetime, kind: str, drafts: list[Draft]):
+    """A notice into the outbox through the slot stage, as every message goes (jobs/outbox.py
+    ``queue``): it waits for the person's slot on a working day, outside the quiet hours, merged
+    with that day's alerts, and counts toward the week's cap. The job's fence makes it go once."""
+    alerts = settings.alerts
+    with transaction(factory) as session:
+        evaluation = add_evaluation(session, now.date(), now, {"kind": kind})
+        planned = queue(session, drafts, year=now.year, as_of=now.date(), now=now, evaluation_id=evaluation.id,
+                        policy=alerts.delivery, quiet=alerts.quiet(settings.execution.calendar),
+                        chart_of=lambda items: None, dedupe=False)
+        evaluation.detail = {"kind": kind, "messages": len(planned)}
+    return planned

@@ -21,6 +21,7 @@ from alerts.pipeline import (
     merge_items,
     plan_due,
     pressing,
+    red_news,
     urgent,
     worth_telling,
 )
@@ -72,7 +73,7 @@ def queue(session: Session, drafts: Sequence[Draft], *, year: int, as_of: dt.dat
         soon = any(pressing(i, known.get(i.key)) for i in items) if dedupe else False
         shown = tuple(collapse_lines(items, policy))
         if policy.slot is None:
-            due = release_time(now, now_or_never or any(i.severity == "red" for i in shown), quiet=quiet.hours,
+            due = release_time(now, now_or_never or red_news(shown), quiet=quiet.hours,
                                rest_days_quiet=quiet.rest_days, is_working_day=quiet.is_working_day)
             waiting = None
         else:

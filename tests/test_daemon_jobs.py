@@ -89,6 +89,7 @@ def test_in_december_a_missing_calendar_for_next_year_is_said_once(rt, fake_slac
     year = next(y for y in range(2024, 2100) if not covered(y))
     assert scheduled.calendar_check_job("test.toml", now=at(f"{year - 1}-11-30")) is None, "only in December"
     assert scheduled.calendar_check_job("test.toml", now=at(f"{year - 1}-12-01"))["messages"] >= 1
+    scheduled.deliver_job("test.toml", now=at(f"{year - 1}-12-01", 9, 7))  # at the slot, as every message
     assert "缺少下一年的工作日历" in posts_to(fake_slack, "DUFIN")[-1]
     assert scheduled.calendar_check_job("test.toml", now=at(f"{year - 1}-12-02")) is None
 
@@ -239,3 +240,51 @@ def test_the_slack_token_may_come_from_a_file_named_in_the_environment(tmp_path)
                         "BUDGET_MONITOR_SLACK_TOKEN_FILE": str(secret)}) == "xoxb-env"
     with pytest.raises(ValueError, match="TOKEN_FILE"):
         slack_token({"BUDGET_MONITOR_SLACK_TOKEN_FILE": str(tmp_path / "missing")})
+
+
+# --- notices keep the quiet hours and rest days of every other message (issue 15, case 12) --------
+
+QUIET_ALERTS = AlertConfig(directory=Directory(PEOPLE), quiet_hours=(dt.time(21), dt.time(8)), quiet_on_rest_days=True)
+
+
+def _due_times(factory) -> set[dt.datetime]:
+    from db.models import OutboxMessage
+
+    with transaction(factory) as session:
+        return {row.next_attempt_at.replace(tzinfo=None) for row in session.query(OutboxMessage)}
+
+
+def test_the_december_calendar_notice_found_on_a_saturday_waits_for_the_next_working_days_slot(rt, fake_slack):
+    rt.settings = Settings(rt.settings.database_url, execution=ENGINE, alerts=QUIET_ALERTS, daemon=DaemonSettings())
+    calendar = rt.settings.execution.calendar
+    year = next(y for y in range(2024, 2100) if not calendar.covers(y))
+    saturday = next(dt.date(year - 1, 12, d) for d in range(1, 8) if dt.date(year - 1, 12, d).weekday() == 5)
+    monday = saturday + dt.timedelta(days=2)
+    assert calendar.is_working_day(monday) and not calendar.is_working_day(saturday)
+    assert scheduled.calendar_check_job("test.toml", now=at(saturday.isoformat(), 10))["messages"] >= 1
+    assert not fake_slack.posted(), "a rest day: nothing goes out"
+    assert _due_times(rt.factory) == {dt.datetime.combine(monday, dt.time(9, 7))}
+    scheduled.deliver_job("test.toml", now=at(monday.isoformat(), 9, 7))
+    assert "缺少下一年的工作日历" in posts_to(fake_slack, "DUFIN")[-1]
+
+
+def test_a_brief_with_a_red_alert_among_its_open_lines_still_waits_for_the_end_of_the_quiet_hours(rt):
+    """slot = false: a message goes when found unless it is quiet; the brief's red *open* line is a
+    reminder, not news that cannot wait (before: a brief at 07:30 holding one went at 07:30)."""
+    from alerts.notify import AlertItem, Recipient
+    from alerts.pipeline import DeliveryPolicy
+    from alerts.routing import Draft
+    from jobs.outbox import queue
+
+    open_red = AlertItem("overspent:unit:158001:2023", "overspent", "open", "red", "unit", "158001", "科协", "2023")
+    line = AlertItem("digest:unit:158001:2023", "digest", "brief", "blue", "unit", "158001", "科协", "2023")
+    draft = Draft(Recipient("slack_user", "UFIN", "科协财务"), "zh", (line, open_red))
+    monday = at("2023-03-06", 7, 30)
+    with transaction(rt.factory) as session:
+        from db.alert_store import add_evaluation
+
+        evaluation = add_evaluation(session, monday.date(), monday, {"kind": "digest"})
+        [planned] = queue(session, [draft], year=2023, as_of=monday.date(), now=monday, evaluation_id=evaluation.id,
+                          policy=DeliveryPolicy(slot=None), quiet=QUIET_ALERTS.quiet(ENGINE.calendar),
+                          chart_of=lambda items: None, dedupe=False)
+    assert planned.due == at("2023-03-06", 8, 0)
