@@ -129,9 +129,10 @@ def pressing(item: AlertItem, last: Told | None) -> bool:
 
 def urgent(item: AlertItem, last: Told | None) -> bool:
     """What cannot wait for the next slot: a missed checkpoint (or its correction), a refused
-    export, a first red. Not a first run's state: it is not news of today, and goes at the slot.
-    A line of the weekly brief never is: it reminds of what was told."""
-    if item.event in GOOD_NEWS or item.event in NOT_NEWS or item.facts.get("first_run"):
+    export, a first red (a first run's state too: a new installation shows what it found at once,
+    and the message says itself that it is not news). A line of the weekly brief never is: it
+    reminds of what was told."""
+    if item.event in GOOD_NEWS or item.event in NOT_NEWS:
         return False
     if item.rule in URGENT_RULES:
         return True
