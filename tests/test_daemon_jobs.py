@@ -1,11 +1,12 @@
 """The daemon's jobs called directly with the dates passed in (docs/PITFALLS.md: test the job
 functions, not a time-travelled scheduler): fences, the checkpoint countdown, the weekly digest,
-the December calendar check; and the scheduler's registration and catch-up after a misfire."""
+the weekly calendar warning; and the scheduler's registration and catch-up after a misfire."""
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
+from dataclasses import replace
 
 import pytest
 
@@ -80,17 +81,37 @@ def test_the_weekly_brief_goes_once_a_week_to_everyone_the_department_first_then
     assert scheduled.digest_job("test.toml", now=at("2023-03-07", 8)) is None, "not the week's first working day"
 
 
-def test_in_december_a_missing_calendar_for_next_year_is_said_once(rt, fake_slack):
+def test_while_a_year_s_holiday_arrangement_is_unknown_finance_hears_it_once_a_week_naming_the_source(
+        rt, fake_slack):
     rt.settings = Settings(rt.settings.database_url, execution=ENGINE,
                            alerts=AlertConfig(directory=Directory(PEOPLE), quiet_hours=None,
                                               quiet_on_rest_days=False),
                            daemon=DaemonSettings())
-    covered = rt.settings.execution.calendar.covers
-    year = next(y for y in range(2024, 2100) if not covered(y))
-    assert scheduled.calendar_check_job("test.toml", now=at(f"{year - 1}-11-30")) is None, "only in December"
-    assert scheduled.calendar_check_job("test.toml", now=at(f"{year - 1}-12-01"))["messages"] >= 1
-    assert "缺少下一年的工作日历" in posts_to(fake_slack, "DUFIN")[-1]
-    assert scheduled.calendar_check_job("test.toml", now=at(f"{year - 1}-12-02")) is None
+    assert not rt.settings.execution.calendar.covers(2027), "chinesecalendar knows up to 2026"
+    assert scheduled.calendar_check_job("test.toml", now=at("2026-11-30", 10)) is None, "2027 matters from December"
+    assert scheduled.calendar_check_job("test.toml", now=at("2026-12-01", 10)) is None, "the week's first working day"
+    assert scheduled.calendar_check_job("test.toml", now=at("2026-12-07", 10))["years"] == [2027]
+    told = posts_to(fake_slack, "DUFIN")
+    assert "2027 年的节假日安排（国务院通知）尚未配置" in told[-1] and "holidays 包估算（不含调休）" in told[-1]
+    assert "complete_years = [2027]" in told[-1]
+    assert scheduled.calendar_check_job("test.toml", now=at("2026-12-07", 15)) is None, "once a week"
+    assert scheduled.calendar_check_job("test.toml", now=at("2026-12-08", 10)) is None
+    assert scheduled.calendar_check_job("test.toml", now=at("2026-12-14", 10))["messages"] >= 1, "every week"
+    assert scheduled.calendar_check_job("test.toml", now=at("2027-03-01", 10))["years"] == [2027], \
+        "and on into the year itself"
+    assert len(posts_to(fake_slack, "DUFIN")) == len(told) + 2
+
+
+def test_a_year_the_config_lists_in_full_is_not_warned_about(rt, fake_slack):
+    from monitor.calendar import WorkCalendar
+
+    listed = WorkCalendar(frozenset({dt.date(2027, 1, 1)}), complete_years=frozenset({2027}))
+    rt.settings = Settings(rt.settings.database_url, execution=replace(ENGINE, calendar=listed),
+                           alerts=AlertConfig(directory=Directory(PEOPLE), quiet_hours=None,
+                                              quiet_on_rest_days=False),
+                           daemon=DaemonSettings())
+    assert scheduled.calendar_check_job("test.toml", now=at("2026-12-07", 10)) is None
+    assert posts_to(fake_slack, "DUFIN") == []
 
 
 # --- the scheduler --------------------------------------------------------------------------------
@@ -208,6 +229,34 @@ def test_health_fails_until_the_daemon_beats_fresh_data_is_in_and_nothing_is_stu
     engine.dispose()
     code, report = health()
     assert code == 0 and report["healthy"], report
+
+
+def test_health_warns_while_a_year_s_holiday_arrangement_is_unknown_and_names_the_source(tmp_path, database_url):
+    import json as json_
+
+    import time_machine
+    from click.testing import CliRunner
+
+    from jobs.cli.app import cli
+
+    def health(*options, command=("health",)):
+        return CliRunner().invoke(cli, ["--db", database_url, *options, *command], env={}).output
+
+    config = tmp_path / "complete.toml"
+    config.write_text('[calendar]\nholidays = ["2027-01-01"]\ncomplete_years = [2027]\n', encoding="utf-8")
+    with time_machine.travel(at("2026-06-01", 10), tick=False):
+        assert "✓ 节假日日历：2026 年已知（chinesecalendar 包）" in health()
+    with time_machine.travel(at("2026-12-07", 10), tick=False):
+        said = health()
+        assert "! 节假日日历：2027 年的节假日安排（国务院通知）尚未配置" in said
+        assert "工作日暂按holidays 包估算（不含调休）计算" in said
+        assert "holidays package estimate (no 调休)" in health("--lang", "en")
+        check = json_.loads(health(command=("health", "--json")))["checks"]["calendar"]
+        assert check["ok"] and check["warning"] and check["unsettled"] == [{"year": 2027, "source": "estimate"}]
+        assert "! 节假日日历" not in health("--config", str(config))
+    with time_machine.travel(at("2027-03-01", 10), tick=False):
+        assert "! 节假日日历：2027 年" in health(), "the year itself, while its arrangement is unknown"
+        assert "✓ 节假日日历：2027 年已知（配置 [calendar]）" in health("--config", str(config))
 
 
 def test_replay_prints_what_the_monitor_would_have_said_and_leaves_the_database_as_it_was(demo_folder, tmp_path):
