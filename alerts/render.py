@@ -60,7 +60,7 @@ TEXT = {
     "dg.projected": {"zh": "{method}预计届时 {projected_rate}%", "en": "{method} about {projected_rate}% by then"},
     "dg.met": {"zh": "已过考核节点达标 {met}", "en": "checkpoints met so far: {met}"},
     "dg.score": {"zh": "按目前进度预计得分 {score} / {weight}", "en": "heading for a score of {score} of {weight}"},
-    "cal.missing": {"zh": "{year} 年的节假日安排（国务院通知）尚未配置，工作日暂按{source}计算。"
+    "cal.missing": {"zh": "{year} 年的节假日安排（国务院通知）尚未配置，工作日暂按 {source} 计算。"
                           "公布后请在配置 [calendar] 中列出 {year} 年的节假日（holidays）和调休上班日（workdays），"
                           "并加上 complete_years = [{year}]",
                     "en": "{year}'s holiday arrangement (the State Council's notice) is not configured: working "

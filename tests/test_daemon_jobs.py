@@ -249,7 +249,7 @@ def test_health_warns_while_a_year_s_holiday_arrangement_is_unknown_and_names_th
     with time_machine.travel(at("2026-12-07", 10), tick=False):
         said = health()
         assert "! 节假日日历：2027 年的节假日安排（国务院通知）尚未配置" in said
-        assert "工作日暂按holidays 包估算（不含调休）计算" in said
+        assert "工作日暂按 holidays 包估算（不含调休） 计算" in said
         assert "holidays package estimate (no 调休)" in health("--lang", "en")
         check = json_.loads(health(command=("health", "--json")))["checks"]["calendar"]
         assert check["ok"] and check["warning"] and check["unsettled"] == [{"year": 2027, "source": "estimate"}]

@@ -37,7 +37,7 @@ TEXT = {
                      "en": "failing: {failed} undeliverable, {stuck} still unsent after {attempts}+ tries"},
     "calendar": {"zh": "节假日日历", "en": "holiday calendar"},
     "calendar_ok": {"zh": "{years} 年已知（{source}）", "en": "{years} known ({source})"},
-    "calendar_unsettled": {"zh": "{year} 年的节假日安排（国务院通知）尚未配置，工作日暂按{source}计算"
+    "calendar_unsettled": {"zh": "{year} 年的节假日安排（国务院通知）尚未配置，工作日暂按 {source} 计算"
                                  "（公布后在配置 [calendar] 中列出并加上 complete_years = [{year}]）",
                            "en": "{year}'s holiday arrangement (the State Council's notice) is not configured: "
                                  "working days counted on the {source} for now (list it under [calendar] with "

@@ -67,7 +67,7 @@ TEXT = {
                                   "departments are shown with their units)"},
     "stale": {"zh": "注意：最新支付导出截至 {latest}，晚于此日期的支付尚未导入",
               "en": "note: the latest payment export is of {latest}; later payments are not imported yet"},
-    "uncovered": {"zh": "注意：{years} 年的节假日安排（国务院通知）尚未配置，工作日暂按{source}计算"
+    "uncovered": {"zh": "注意：{years} 年的节假日安排（国务院通知）尚未配置，工作日暂按 {source} 计算"
                         "（公布后在配置 [calendar] 中补充）",
                   "en": "note: {years}'s holiday arrangement (the State Council's notice) is not configured; working "
                         "days counted on the {source} for now (add it under [calendar] once published)"},

@@ -30,7 +30,7 @@ TEXT = {
               "en": "the latest payment export is of {latest}: payments after it are not imported yet, "
                     "so rates may be low."},
     "no_export": {"zh": "还没有导入 {year} 年的支付数据。", "en": "no payment export of {year} imported yet."},
-    "calendar": {"zh": "{years} 年的节假日安排（国务院通知）尚未配置，工作日暂按{source}计算。",
+    "calendar": {"zh": "{years} 年的节假日安排（国务院通知）尚未配置，工作日暂按 {source} 计算。",
                  "en": "{years}'s holiday arrangement (the State Council's notice) is not configured: working "
                        "days are counted on the {source} for now."},
     "chart_alt": {"zh": "累计执行率与序时进度、考核进度对比图",
