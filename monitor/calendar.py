@@ -13,7 +13,9 @@ A year's days come from one *source* (``WorkCalendar.source``), best first:
 
 Only the first two *cover* a year (``covers``): the arrangement is known. Overrides from the
 config win over every source day by day, so a partial override (a few dates of a year not yet
-complete) corrects the estimate without making the year covered.
+complete) corrects the estimate without making the year covered. A complete year is the config's
+lists over Monday to Friday: the estimate's guesses (a weekend holiday observed on Monday) do not
+slip under the State Council's own arrangement.
 """
 
 from __future__ import annotations
@@ -68,6 +70,8 @@ class WorkCalendar:
             return True
         if day in self.holidays:
             return False
+        if day.year in self.complete_years and not _package_covers(day.year):
+            return day.weekday() < 5  # the config lists the notice in full: no estimate beneath it
         return _package_workday(day)
 
     def working_days(self, after: dt.date, through: dt.date) -> int:
