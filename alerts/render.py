@@ -30,6 +30,7 @@ from decimal import InvalidOperation
 from alerts import render_targets as targets
 from alerts import render_verdicts as verdicts
 from alerts.notify import CHECKPOINT_RULES, RULE_ORDER, AlertItem, Message
+from monitor.calendar import SOURCE_NAMES, source_name
 from monitor.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from monitor.i18n import render as _render
 from monitor.money import D, to_wan
@@ -51,7 +52,7 @@ TEXT = {
     "section.open": {"zh": "仍未解决的预警：", "en": "Still open:"},
     "title.notice": {"zh": "📋 {rule}", "en": "📋 {rule}"},
     "rule.digest": {"zh": "执行进度", "en": "execution"},
-    "rule.calendar_missing": {"zh": "缺少下一年的工作日历", "en": "next year's working-day calendar is missing"},
+    "rule.calendar_missing": {"zh": "节假日安排尚未确定", "en": "the holiday arrangement is not known yet"},
     "dg.next": {"zh": "距 {checkpoint_date} 考核要求 {target_rate}% 还需支付 {gap} 万元",
                 "en": "{gap} × 10,000 yuan to pay for the {target_rate}% due {checkpoint_date}"},
     "dg.reached": {"zh": "已达到 {checkpoint_date} 考核要求 {target_rate}%",
@@ -61,10 +62,13 @@ TEXT = {
     "dg.projected": {"zh": "{method}预计届时 {projected_rate}%", "en": "{method} about {projected_rate}% by then"},
     "dg.met": {"zh": "已过考核节点达标 {met}", "en": "checkpoints met so far: {met}"},
     "dg.score": {"zh": "按目前进度预计得分 {score} / {weight}", "en": "heading for a score of {score} of {weight}"},
-    "cal.missing": {"zh": "节假日日历还不含 {year} 年：在配置 [calendar] 中补充国务院公布的 {year} 年节假日和调休，"
-                          "否则工作日按周一至周五计算",
-                    "en": "the holiday calendar does not cover {year} yet: add the State Council's {year} holidays and "
-                          "make-up days under [calendar] in the config, or working days are counted Monday to Friday"},
+    "cal.missing": {"zh": "{year} 年的节假日安排（国务院通知）尚未配置，工作日暂按 {source} 计算。"
+                          "公布后请在配置 [calendar] 中列出 {year} 年的节假日（holidays）和调休上班日（workdays），"
+                          "并加上 complete_years = [{year}]",
+                    "en": "{year}'s holiday arrangement (the State Council's notice) is not configured: working "
+                          "days are counted on the {source} for now. Once it is published, list {year}'s holidays "
+                          "and make-up working days under [calendar] (holidays, workdays) and add "
+                          "complete_years = [{year}]"},
     "as_of": {"zh": "数据截至 {date}", "en": "Figures as of {date}"},
     "more": {"zh": "……另有 {count} 条：{breakdown}", "en": "…and {count} more: {breakdown}"},
     "chart_title": {"zh": "{year} 年预算执行进度图", "en": "Budget execution {year}"},
@@ -488,6 +492,8 @@ def _params(item: AlertItem, language: str) -> tuple[dict[str, str], set[str]]:
                 params[key] = _date(language, dt.date.fromisoformat(value), full=key in DATES)
         except (ValueError, TypeError, InvalidOperation):
             continue
+    if item.rule == "calendar_missing" and item.facts.get("source") in SOURCE_NAMES:
+        params["source"] = source_name(item.facts["source"], language)
     method = item.facts.get("projection_method")
     if method in ("linear", "history"):
         params["method"] = say(language, f"method.{method}")

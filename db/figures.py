@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, and_, case, exists, func, select, type_coerce, union_all
+from sqlalchemy import BigInteger, and_, case, exists, func, or_, select, type_coerce, union_all
 from sqlalchemy.orm import Session, aliased
 
-from db.models import Adjustment, Department, Import, Payment, Project, QuotaLine, QuotaSnapshot, Unit
+from db.models import FIRST_YEAR, Adjustment, Department, Import, Payment, Project, QuotaLine, QuotaSnapshot, Unit
 from db.queries import counted_amount
 from db.types import Money
 from monitor.execution import LineFigures
@@ -276,5 +276,6 @@ def years_with_payments(session: Session) -> list[int]:
 def latest_payment_export(session: Session, year: int) -> dt.date | None:
     """The date of the latest payment export of the year. One dated after the evaluation's date
     (a replay of the past, or a whole-year export) means the figures of that date are in."""
+    spans = Import.detail[FIRST_YEAR].as_integer() == year  # a file split at New Year reaches 31 December
     return session.scalar(select(func.max(Import.observed_on))
-                          .where(Import.budget_year == year, Import.kind == "payments"))
+                          .where(or_(Import.budget_year == year, spans), Import.kind == "payments"))

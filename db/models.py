@@ -78,7 +78,9 @@ class Project(Base):
 
 
 class Import(Base):
-    """One ingested export file. Refused files leave no row: a refusal changes nothing."""
+    """One ingested export file. Refused files leave no row: a refusal changes nothing.
+    A file split at New Year (jobs/ingest/years.py) is one import of its later year whose
+    ``detail[FIRST_YEAR]`` names the earlier one."""
 
     __tablename__ = "imports"
 
@@ -95,6 +97,9 @@ class Import(Base):
     imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     outcome: Mapped[str] = mapped_column(String(20))  # ingested
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+FIRST_YEAR = "first_year"
 
 
 class QuotaLine(Base):

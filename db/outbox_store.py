@@ -90,6 +90,13 @@ def remember(session: Session, year: int, recipient: Recipient, items: Iterable[
         else:
             new.append({"budget_year": year, "recipient_kind": kind, "recipient_address": address, "key": item.key,
                         **values})
+    if new:  # a key told under another budget year (a notice about next year's calendar): moved here
+        elsewhere = set(session.scalars(select(ToldNotice.key).where(
+            ToldNotice.recipient_kind == kind, ToldNotice.recipient_address == address,
+            ToldNotice.key.in_([row["key"] for row in new]))))
+        changed += [(row["key"], {k: row[k] for k in ("budget_year", "severity", "facts", "told_on")})
+                    for row in new if row["key"] in elsewhere]
+        new = [row for row in new if row["key"] not in elsewhere]
     if new:
         session.execute(insert(ToldNotice), new)
     for key, values in changed:

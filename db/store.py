@@ -7,7 +7,7 @@ Re-importing the same rows changes nothing; an overlapping export updates what c
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -16,7 +16,7 @@ from sqlalchemy import BigInteger, Date, String, and_, any_, bindparam, exists, 
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from db.models import Adjustment, Department, Import, Payment, Project, QuotaLine, QuotaSnapshot, Unit
+from db.models import FIRST_YEAR, Adjustment, Department, Import, Payment, Project, QuotaLine, QuotaSnapshot, Unit
 from monitor.money import from_fen
 
 CHUNK = 5000
@@ -305,6 +305,13 @@ def _event_rows(records: pd.DataFrame, key: str, units, projects, quota_units) -
             out.update(adjusted_on=row["adjusted_on"], adjustment_type=row["adjustment_type"],
                        reason=row["reason"], exempt_category=row["exempt_category"])
         yield out
+
+
+def spanned_years(years: Mapping[int, int]) -> dict:
+    """The import detail of a file whose rows span two years: the rows per year, the earlier one."""
+    if len(years) < 2:
+        return {}
+    return {"years": {str(y): n for y, n in sorted(years.items())}, FIRST_YEAR: min(years)}
 
 
 def new_import(session: Session, *, file_name: str, content_hash: str, kind: str, budget_year: int,

@@ -1,4 +1,4 @@
-"""Notices that are not alerts: the weekly brief and the December calendar check.
+"""Notices that are not alerts: the weekly brief and the weekly calendar warning.
 
 They have no state to step: the job's (job, period) fence makes each one go out once, and they
 reach people through the same outbox and notifiers as the alerts. Each function here writes its
@@ -177,15 +177,21 @@ def briefed(directory: Directory, statuses) -> list[tuple[Recipient, dict[str, s
     return [(r, scope, always) for r, (scope, always) in found.items()]
 
 
-def send_calendar_warning(factory: SessionFactory, settings: Settings, now: dt.datetime, year: int) -> dict[str, int]:
-    item = AlertItem(f"calendar_missing:data:calendar:{year}", "calendar_missing", "fire", "orange", "data",
-                     "calendar", "", str(year), {"year": str(year)})
+def send_calendar_warning(factory: SessionFactory, settings: Settings, now: dt.datetime,
+                          unsettled: list[tuple[int, str]]) -> dict:
+    """One message to each finance person and channel (else the fallback) naming every year in
+    ``unsettled`` (year, source: ``WorkCalendar.unsettled``) and the source its rest days come
+    from meanwhile."""
+    items = [AlertItem(f"calendar_missing:data:calendar:{year}", "calendar_missing", "fire", "orange", "data",
+                       "calendar", "", str(year), {"year": str(year), "source": source})
+             for year, source in unsettled]
     directory = settings.alerts.directory
     recipients = [p.recipient for p in directory.finance_staff] + [c.recipient for c in directory.channels]
     if not recipients and directory.fallback is not None:
         recipients.append(directory.fallback)
-    drafts = [Draft(r, directory.language_of(r), (item,)) for r in dict.fromkeys(recipients)]
-    return {"year": year, "messages": len(_queue_notice(factory, settings, now, "calendar", drafts))}
+    drafts = [Draft(r, directory.language_of(r), tuple(items)) for r in dict.fromkeys(recipients)]
+    return {"years": [y for y, _ in unsettled],
+            "messages": len(_queue_notice(factory, settings, now, "calendar", drafts))}
 
 
 def _queue_notice(factory: SessionFactory, settings: Settings, now: dt.datetime, kind: str, drafts: list[Draft]):

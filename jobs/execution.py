@@ -45,7 +45,8 @@ class StatusReport:
     statuses: list[EntityStatus]
     lines: list[LineFigures]
     latest_export: dt.date | None  # the latest export date of the year's payments, if any
-    uncovered_years: list[int]  # years the working-day calendar does not know (weekdays assumed)
+    uncovered_years: list[int]  # years whose holiday arrangement is not known (monitor/calendar.py)
+    calendar_source: str = "chinesecalendar"  # where the year's rest days come from (calendar.SOURCES)
 
 
 def default_as_of(year: int | None, today: dt.date) -> tuple[int, dt.date]:
@@ -138,7 +139,8 @@ def _read(factory, year: int, as_of: dt.date, settings: ExecutionSettings, unit_
 def _report(read: _Read, year: int, as_of: dt.date, settings: ExecutionSettings) -> StatusReport:
     statuses = assess(read.entities, year=year, as_of=as_of, rules_for=rules_by_department(settings.rule_book, year),
                       calendar=settings.calendar, histories=read.histories)
-    return StatusReport(year, as_of, statuses, read.lines, read.latest, settings.calendar.uncovered_years({year}))
+    return StatusReport(year, as_of, statuses, read.lines, read.latest, settings.calendar.uncovered_years({year}),
+                        settings.calendar.source(year))
 
 
 def status(factory, *, year: int, as_of: dt.date, settings: ExecutionSettings,

@@ -220,15 +220,19 @@ def digest_job(config_path: str | None = None, now: dt.datetime | None = None) -
 
 
 def calendar_check_job(config_path: str | None = None, now: dt.datetime | None = None) -> dict | None:
-    """In December: say (once) when next year's working-day calendar is missing."""
-    from jobs.digest import send_calendar_warning
+    """Once a week, on its first working day, while the State Council's holiday arrangement of this
+    year (in December: of next year too) is not known: say so, and which source the working days
+    are counted on meanwhile (monitor/calendar.py). The scheduler calls it daily."""
+    from jobs.digest import brief_day, send_calendar_warning
 
     rt = runtime(config_path)
     now = now or rt.now()
-    following = now.year + 1
-    if now.month != 12 or rt.settings.execution.calendar.covers(following):
+    calendar = rt.settings.execution.calendar
+    unsettled = calendar.unsettled(now.date())
+    if not unsettled or not brief_day(now.date(), 0, calendar.is_working_day):
         return None
-    return _fenced(rt, "calendar-check", str(following),
-                   lambda: _then_deliver(rt, now, send_calendar_warning(rt.factory, rt.settings, now, following)))
+    year, week, _ = now.date().isocalendar()
+    return _fenced(rt, "calendar-check", f"{year}-W{week:02d}",
+                   lambda: _then_deliver(rt, now, send_calendar_warning(rt.factory, rt.settings, now, unsettled)))
 
 

@@ -1,11 +1,12 @@
 """The daemon's jobs called directly with the dates passed in (docs/PITFALLS.md: test the job
 functions, not a time-travelled scheduler): fences, the checkpoint countdown, the weekly digest,
-the December calendar check; and the scheduler's registration and catch-up after a misfire."""
+the weekly calendar warning; and the scheduler's registration and catch-up after a misfire."""
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
+from dataclasses import replace
 
 import pytest
 
@@ -80,18 +81,40 @@ def test_the_weekly_brief_goes_once_a_week_to_everyone_the_department_first_then
     assert scheduled.digest_job("test.toml", now=at("2023-03-07", 8)) is None, "not the week's first working day"
 
 
-def test_in_december_a_missing_calendar_for_next_year_is_said_once(rt, fake_slack):
+def test_while_a_year_s_holiday_arrangement_is_unknown_finance_hears_it_once_a_week_naming_the_source(
+        rt, fake_slack):
     rt.settings = Settings(rt.settings.database_url, execution=ENGINE,
                            alerts=AlertConfig(directory=Directory(PEOPLE), quiet_hours=None,
                                               quiet_on_rest_days=False),
                            daemon=DaemonSettings())
-    covered = rt.settings.execution.calendar.covers
-    year = next(y for y in range(2024, 2100) if not covered(y))
-    assert scheduled.calendar_check_job("test.toml", now=at(f"{year - 1}-11-30")) is None, "only in December"
-    assert scheduled.calendar_check_job("test.toml", now=at(f"{year - 1}-12-01"))["messages"] >= 1
-    scheduled.deliver_job("test.toml", now=at(f"{year - 1}-12-01", 9, 7))  # at the slot, as every message
-    assert "缺少下一年的工作日历" in posts_to(fake_slack, "DUFIN")[-1]
-    assert scheduled.calendar_check_job("test.toml", now=at(f"{year - 1}-12-02")) is None
+    assert not rt.settings.execution.calendar.covers(2027), "chinesecalendar knows up to 2026"
+    assert scheduled.calendar_check_job("test.toml", now=at("2026-11-30", 10)) is None, "2027 matters from December"
+    assert scheduled.calendar_check_job("test.toml", now=at("2026-12-01", 10)) is None, "the week's first working day"
+    assert scheduled.calendar_check_job("test.toml", now=at("2026-12-07", 10))["years"] == [2027]
+    scheduled.deliver_job("test.toml", now=at("2026-12-08", 9, 7))  # at the next slot, as every message
+    told = posts_to(fake_slack, "DUFIN")
+    assert "2027 年的节假日安排（国务院通知）尚未配置" in told[-1] and "holidays 包估算（不含调休）" in told[-1]
+    assert "complete_years = [2027]" in told[-1]
+    assert scheduled.calendar_check_job("test.toml", now=at("2026-12-07", 15)) is None, "once a week"
+    assert scheduled.calendar_check_job("test.toml", now=at("2026-12-08", 10)) is None
+    assert scheduled.calendar_check_job("test.toml", now=at("2026-12-14", 10))["messages"] >= 1, "every week"
+    scheduled.deliver_job("test.toml", now=at("2026-12-15", 9, 7))
+    assert scheduled.calendar_check_job("test.toml", now=at("2027-03-01", 10))["years"] == [2027], \
+        "and on into the year itself"
+    scheduled.deliver_job("test.toml", now=at("2027-03-02", 9, 7))
+    assert len(posts_to(fake_slack, "DUFIN")) == len(told) + 2
+
+
+def test_a_year_the_config_lists_in_full_is_not_warned_about(rt, fake_slack):
+    from monitor.calendar import WorkCalendar
+
+    listed = WorkCalendar(frozenset({dt.date(2027, 1, 1)}), complete_years=frozenset({2027}))
+    rt.settings = Settings(rt.settings.database_url, execution=replace(ENGINE, calendar=listed),
+                           alerts=AlertConfig(directory=Directory(PEOPLE), quiet_hours=None,
+                                              quiet_on_rest_days=False),
+                           daemon=DaemonSettings())
+    assert scheduled.calendar_check_job("test.toml", now=at("2026-12-07", 10)) is None
+    assert posts_to(fake_slack, "DUFIN") == []
 
 
 # --- the scheduler --------------------------------------------------------------------------------
@@ -211,6 +234,34 @@ def test_health_fails_until_the_daemon_beats_fresh_data_is_in_and_nothing_is_stu
     assert code == 0 and report["healthy"], report
 
 
+def test_health_warns_while_a_year_s_holiday_arrangement_is_unknown_and_names_the_source(tmp_path, database_url):
+    import json as json_
+
+    import time_machine
+    from click.testing import CliRunner
+
+    from jobs.cli.app import cli
+
+    def health(*options, command=("health",)):
+        return CliRunner().invoke(cli, ["--db", database_url, *options, *command], env={}).output
+
+    config = tmp_path / "complete.toml"
+    config.write_text('[calendar]\nholidays = ["2027-01-01"]\ncomplete_years = [2027]\n', encoding="utf-8")
+    with time_machine.travel(at("2026-06-01", 10), tick=False):
+        assert "✓ 节假日日历：2026 年已知（chinesecalendar 包）" in health()
+    with time_machine.travel(at("2026-12-07", 10), tick=False):
+        said = health()
+        assert "! 节假日日历：2027 年的节假日安排（国务院通知）尚未配置" in said
+        assert "工作日暂按 holidays 包估算（不含调休） 计算" in said
+        assert "holidays package estimate (no 调休)" in health("--lang", "en")
+        check = json_.loads(health(command=("health", "--json")))["checks"]["calendar"]
+        assert check["ok"] and check["warning"] and check["unsettled"] == [{"year": 2027, "source": "estimate"}]
+        assert "! 节假日日历" not in health("--config", str(config))
+    with time_machine.travel(at("2027-03-01", 10), tick=False):
+        assert "! 节假日日历：2027 年" in health(), "the year itself, while its arrangement is unknown"
+        assert "✓ 节假日日历：2027 年已知（配置 [calendar]）" in health("--config", str(config))
+
+
 def test_replay_prints_what_the_monitor_would_have_said_and_leaves_the_database_as_it_was(demo_folder, tmp_path):
     from click.testing import CliRunner
 
@@ -254,18 +305,19 @@ def _due_times(factory) -> set[dt.datetime]:
         return {row.next_attempt_at.replace(tzinfo=None) for row in session.query(OutboxMessage)}
 
 
-def test_the_december_calendar_notice_found_on_a_saturday_waits_for_the_next_working_days_slot(rt, fake_slack):
+def test_a_calendar_notice_sent_on_a_saturday_waits_for_the_next_working_days_slot(rt, fake_slack):
+    from jobs.digest import send_calendar_warning
+
     rt.settings = Settings(rt.settings.database_url, execution=ENGINE, alerts=QUIET_ALERTS, daemon=DaemonSettings())
     calendar = rt.settings.execution.calendar
-    year = next(y for y in range(2024, 2100) if not calendar.covers(y))
-    saturday = next(dt.date(year - 1, 12, d) for d in range(1, 8) if dt.date(year - 1, 12, d).weekday() == 5)
-    monday = saturday + dt.timedelta(days=2)
+    saturday, monday = dt.date(2026, 12, 5), dt.date(2026, 12, 7)
     assert calendar.is_working_day(monday) and not calendar.is_working_day(saturday)
-    assert scheduled.calendar_check_job("test.toml", now=at(saturday.isoformat(), 10))["messages"] >= 1
+    sent = send_calendar_warning(rt.factory, rt.settings, at(saturday.isoformat(), 10), [(2027, "estimate")])
+    assert sent["messages"] >= 1
     assert not fake_slack.posted(), "a rest day: nothing goes out"
     assert _due_times(rt.factory) == {dt.datetime.combine(monday, dt.time(9, 7))}
     scheduled.deliver_job("test.toml", now=at(monday.isoformat(), 9, 7))
-    assert "缺少下一年的工作日历" in posts_to(fake_slack, "DUFIN")[-1]
+    assert "2027 年的节假日安排（国务院通知）尚未配置" in posts_to(fake_slack, "DUFIN")[-1]
 
 
 def test_a_brief_with_a_red_alert_among_its_open_lines_still_waits_for_the_end_of_the_quiet_hours(rt):

@@ -214,29 +214,71 @@ def test_calendar_overrides_move_the_working_day_schedule(tmp_path):
     assert year_fraction("working_days", day, 2023, closed) == Decimal(59) / 247
 
 
-def test_a_year_the_calendar_package_does_not_know_falls_back_to_monday_to_friday():
+def test_a_year_the_calendar_package_does_not_know_counts_the_holidays_package_estimate():
     calendar = WorkCalendar()
-    assert calendar.is_working_day(dt.date(2027, 1, 1))  # a Friday: no 元旦 known for 2027
+    assert calendar.source(2026) == "chinesecalendar" and calendar.source(2027) == "estimate"
+    assert not calendar.is_working_day(dt.date(2027, 1, 1)), "元旦 is statutory: a rest day in any year"
     assert not calendar.is_working_day(dt.date(2027, 1, 2))
-    assert calendar.working_days(dt.date(2026, 12, 31), dt.date(2027, 1, 31)) == 21
-    assert calendar.uncovered_years([2023, 2026, 2027, 2028]) == [2027, 2028]
-    assert year_fraction("working_days", dt.date(2027, 1, 31), 2027, calendar) == Decimal(21) / 261
-
-
-def test_holidays_in_the_config_make_a_later_year_known(tmp_path):
-    calendar = engine_from(tmp_path, '[calendar]\nholidays = ["2027-01-01"]\nworkdays = ["2027-02-06"]').calendar
-    assert not calendar.is_working_day(dt.date(2027, 1, 1))
-    assert calendar.is_working_day(dt.date(2027, 2, 6))
+    assert [d.day for d in days(2027, 2, 4, 8) if not calendar.is_working_day(d)] == [5, 6, 7, 8, 9, 10], \
+        "春节 (除夕 to 初三, the weekend ones observed on Tuesday and Wednesday)"
+    assert [d.day for d in days(2027, 9, 30, 6) if not calendar.is_working_day(d)] == [1, 2, 3, 4, 5], \
+        "国庆 1–3 October, the weekend ones observed on Monday and Tuesday"
+    assert calendar.is_working_day(dt.date(2027, 2, 20)) is False, "no 调休: a Saturday stays a rest day"
     assert calendar.working_days(dt.date(2026, 12, 31), dt.date(2027, 1, 31)) == 20
+    assert calendar.uncovered_years([2023, 2026, 2027, 2028]) == [2027, 2028]
+    assert year_fraction("working_days", dt.date(2027, 1, 31), 2027, calendar) == Decimal(20) / 248
+
+
+def days(year: int, month: int, first: int, count: int) -> list[dt.date]:
+    start = dt.date(year, month, first)
+    return [start + dt.timedelta(days=n) for n in range(count)]
+
+
+def test_a_partial_override_of_a_later_year_corrects_the_estimate_and_stays_partial(tmp_path):
+    calendar = engine_from(tmp_path, '[calendar]\nholidays = ["2027-02-11"]\nworkdays = ["2027-02-20"]').calendar
+    assert not calendar.is_working_day(dt.date(2027, 2, 11)) and calendar.is_working_day(dt.date(2027, 2, 20))
+    assert not calendar.is_working_day(dt.date(2027, 2, 8)), "the estimate still counts for the days not listed"
+    assert not calendar.is_working_day(dt.date(2027, 10, 1)), "National Day is not a working day"
+    assert calendar.source(2027) == "estimate" and calendar.uncovered_years([2027, 2028]) == [2027, 2028]
+
+
+def test_a_year_the_config_lists_in_full_is_covered_by_the_config(tmp_path):
+    calendar = engine_from(tmp_path, '[calendar]\nholidays = ["2027-01-01", "2027-02-11"]\n'
+                                     'workdays = ["2027-02-20"]\ncomplete_years = [2027]').calendar
+    assert calendar.source(2027) == "config" and calendar.covers(2027)
     assert calendar.uncovered_years([2027, 2028]) == [2028]
+    assert calendar.working_days(dt.date(2027, 1, 31), dt.date(2027, 2, 28)) == 20 - 1 + 1, \
+        "the config's lists over Monday to Friday: the estimate's 春节 days are not added beneath them"
 
 
-def test_status_of_a_year_the_calendar_does_not_know_says_so_and_counts_weekdays(factory, tmp_path):
+@pytest.mark.parametrize("text, named", [
+    ("[calendar]\ncomplete_years = [2027]", "no holidays of 2027"),
+    ('[calendar]\nholidays = ["2027-01-01"]\ncomplete_years = ["2027"]', "calendar.complete_years"),
+    ('[calendar]\nholidays = ["2027-01-01"]\ncomplete_years = 2027', "calendar.complete_years"),
+])
+def test_a_year_declared_complete_must_list_its_holidays(tmp_path, text, named):
+    with pytest.raises(ConfigError, match=named):
+        engine_from(tmp_path, text)
+
+
+def test_what_is_unsettled_is_this_year_and_in_december_the_next():
+    calendar = WorkCalendar()
+    assert calendar.unsettled(dt.date(2026, 11, 30)) == []
+    assert calendar.unsettled(dt.date(2026, 12, 1)) == [(2027, "estimate")]
+    assert calendar.unsettled(dt.date(2027, 3, 1)) == [(2027, "estimate")]
+    assert WorkCalendar(frozenset({dt.date(2027, 1, 1)}), complete_years=frozenset({2027})).unsettled(
+        dt.date(2027, 3, 1)) == []
+
+
+def test_status_of_a_year_the_calendar_does_not_know_says_so_and_which_source_it_counts_on(factory, tmp_path):
     import_pacing_department(factory, tmp_path, year=2027)
     report = status(factory, year=2027, as_of=dt.date(2027, 3, 22), settings=ExecutionSettings())
-    assert report.uncovered_years == [2027]
+    assert report.uncovered_years == [2027] and report.calendar_source == "estimate"
     upcoming = entity(report, "unit", "901001").next_checkpoint
     assert upcoming.working_days_left == 7  # 23–26 and 29–31 March 2027
     assert status(factory, year=2027, as_of=dt.date(2027, 3, 22),
-                  settings=engine_from(tmp_path, '[calendar]\nholidays = ["2027-01-01"]')).uncovered_years == []
+                  settings=engine_from(tmp_path, '[calendar]\nholidays = ["2027-01-01"]')).uncovered_years == [2027]
+    listed = engine_from(tmp_path, '[calendar]\nholidays = ["2027-01-01"]\ncomplete_years = [2027]')
+    assert status(factory, year=2027, as_of=dt.date(2027, 3, 22), settings=listed).calendar_source == "config"
+    assert status(factory, year=2027, as_of=dt.date(2027, 3, 22), settings=listed).uncovered_years == []
     assert status(factory, year=2023, as_of=dt.date(2023, 3, 22), settings=ExecutionSettings()).uncovered_years == []

@@ -14,6 +14,7 @@ from db.exceptions import StorageError
 from db.figures import latest_payment_export
 from db.job_runs import last_beat
 from jobs.cli.base import CliError, Context
+from monitor.calendar import source_name
 from monitor.i18n import render
 
 HEARTBEATS_MISSED = 4  # this many heartbeat intervals without one: the scheduler is not running
@@ -40,6 +41,13 @@ TEXT = {
                               "(see budget-monitor alerts)"},
     "delivery_stuck": {"zh": "{count} 条消息重试 {attempts} 次以上仍未发出",
                        "en": "{count} messages still unsent after {attempts}+ tries"},
+    "calendar": {"zh": "节假日日历", "en": "holiday calendar"},
+    "calendar_ok": {"zh": "{years} 年已知（{source}）", "en": "{years} known ({source})"},
+    "calendar_unsettled": {"zh": "{year} 年的节假日安排（国务院通知）尚未配置，工作日暂按 {source} 计算"
+                                 "（公布后在配置 [calendar] 中列出并加上 complete_years = [{year}]）",
+                           "en": "{year}'s holiday arrangement (the State Council's notice) is not configured: "
+                                 "working days counted on the {source} for now (list it under [calendar] with "
+                                 "complete_years = [{year}] once published)"},
     "unhealthy": {"zh": "不健康", "en": "unhealthy"},
     "replay_sqlite": {"zh": "回放需要 SQLite 数据库（在它的副本上运行）；PostgreSQL 请先导出到 SQLite",
                       "en": "replay needs a SQLite database (it runs on a copy); "
@@ -127,13 +135,25 @@ def health(obj: Context, as_json: bool) -> None:
     checks["delivery"] = (not trouble, ("；" if language == "zh" else "; ").join(trouble)
                           or say(language, "delivery_ok", pending=pending))
     healthy = all(ok for ok, _ in checks.values())
+    # The calendar warns without failing the check: the counts go on, on the best estimate there is.
+    calendar = settings.execution.calendar
+    unsettled = calendar.unsettled(now.date())
+    sep = "；" if language == "zh" else "; "
+    warning = sep.join(say(language, "calendar_unsettled", year=y, source=source_name(s, language))
+                       for y, s in unsettled)
+    known = say(language, "calendar_ok", years=now.year, source=source_name(calendar.source(now.year), language))
     if as_json:
-        document = {"healthy": healthy, "checks": {k: {"ok": ok, "detail": d} for k, (ok, d) in checks.items()}}
+        listed: dict[str, dict] = {k: {"ok": ok, "detail": d} for k, (ok, d) in checks.items()}
+        listed["calendar"] = {"ok": True, "warning": bool(unsettled), "detail": warning or known,
+                              "unsettled": [{"year": y, "source": s} for y, s in unsettled]}
+        document = {"healthy": healthy, "checks": listed}
         click.echo(json.dumps(document, ensure_ascii=False, indent=2))
     else:
-        for key, (ok, detail) in checks.items():
-            click.echo(f"{'✓' if ok else '✗'} {say(language, key)}：{detail}" if language == "zh"
-                       else f"{'✓' if ok else '✗'} {say(language, key)}: {detail}")
+        marked = [(("✓" if ok else "✗"), key, detail) for key, (ok, detail) in checks.items()]
+        marked.append(("!" if unsettled else "✓", "calendar", warning or known))
+        for mark, key, detail in marked:
+            click.echo(f"{mark} {say(language, key)}：{detail}" if language == "zh"
+                       else f"{mark} {say(language, key)}: {detail}")
     if not healthy:
         raise SystemExit(1)
 

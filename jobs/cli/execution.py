@@ -30,6 +30,7 @@ from jobs.execution import scores as load_scores
 from jobs.execution import status as load_status
 from jobs.targets_eval import TargetScore, summary, target_scores, watch_targets
 from monitor.assess import EntityStatus, ScoreCard, rank
+from monitor.calendar import source_name
 from monitor.i18n import render
 from monitor.money import to_wan, two
 from monitor.scores import IndicatorScore
@@ -66,9 +67,10 @@ TEXT = {
                                   "departments are shown with their units)"},
     "stale": {"zh": "注意：最新支付导出截至 {latest}，晚于此日期的支付尚未导入",
               "en": "note: the latest payment export is of {latest}; later payments are not imported yet"},
-    "uncovered": {"zh": "注意：节假日日历不含 {years} 年，按周一至周五计算工作日（可在配置 [calendar] 中补充）",
-                  "en": "note: the holiday calendar does not cover {years}; working days counted as Monday–Friday "
-                        "(add them under [calendar] in the config)"},
+    "uncovered": {"zh": "注意：{years} 年的节假日安排（国务院通知）尚未配置，工作日暂按 {source} 计算"
+                        "（公布后在配置 [calendar] 中补充）",
+                  "en": "note: {years}'s holiday arrangement (the State Council's notice) is not configured; working "
+                        "days counted on the {source} for now (add it under [calendar] once published)"},
     "more": {"zh": "……另有 {count} 行（--limit 0 显示全部，或用 --json / --xlsx）",
              "en": "… {count} more rows (--limit 0 shows all, or use --json / --xlsx)"},
     "written": {"zh": "已写入 {path}", "en": "written: {path}"},
@@ -245,7 +247,8 @@ def status(obj: Context, year, as_of, unit_code, levels, limit, as_json, xlsx) -
     if report.latest_export is not None and report.latest_export < as_of:
         console.print(say(language, "stale", latest=report.latest_export.isoformat()), style="yellow", markup=False)
     if report.uncovered_years:
-        console.print(say(language, "uncovered", years=", ".join(map(str, report.uncovered_years))),
+        console.print(say(language, "uncovered", years=", ".join(map(str, report.uncovered_years)),
+                          source=source_name(report.calendar_source, language)),
                       style="yellow", markup=False)
     if xlsx is not None:
         console.print(say(language, "written", path=xlsx), markup=False)

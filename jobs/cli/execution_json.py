@@ -75,6 +75,7 @@ def status_json(report: StatusReport, statuses: Sequence[EntityStatus],
         "as_of": report.as_of.isoformat(),
         "latest_export": report.latest_export.isoformat() if report.latest_export else None,
         "calendar_uncovered_years": report.uncovered_years,
+        "calendar_source": report.calendar_source,
         "entities": [one(s) for s in statuses],
         "breakdowns": {name: [{"value": share.value, "budget": two(share.budget), "paid": two(share.paid),
                                "execution_rate": two(share.execution_rate)}

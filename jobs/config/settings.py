@@ -14,9 +14,11 @@
     [evaluation.departments."158"]        # one department, every year (years.Y.departments: one year)
     checkpoints = { "03-31" = 20, "06-30" = 45, "09-30" = 75, "12-31" = 95 }
 
-    [calendar]                   # overrides of the chinesecalendar package
+    [calendar]                   # overrides of the chinesecalendar package (monitor/calendar.py)
     holidays = ["2027-01-01"]
     workdays = ["2027-02-07"]    # 调休 make-up working days
+    complete_years = [2027]      # the State Council's whole arrangement of 2027 is listed above;
+                                 # without it a year's overrides only correct the estimate
 
     [alerts] / [[people]] / [[channels]]   # alert thresholds and who hears what: jobs/config/alerts.py
     [daemon]                               # inbox, schedule and clock of `run`: jobs/config/daemon.py
@@ -241,9 +243,10 @@ def _rule_book(data: dict) -> RuleBook:
 
 def _calendar(data: dict) -> WorkCalendar:
     data = _table("calendar", data)
-    unknown = sorted(set(data) - {"holidays", "workdays"})
+    unknown = sorted(set(data) - {"holidays", "workdays", "complete_years"})
     if unknown:
-        raise ConfigError(f"calendar: unknown setting(s) {', '.join(unknown)}; known: holidays, workdays")
+        raise ConfigError(f"calendar: unknown setting(s) {', '.join(unknown)}; known: holidays, workdays, "
+                          "complete_years")
     days = {}
     for name in ("holidays", "workdays"):
         values = data.get(name, [])
@@ -262,4 +265,12 @@ def _calendar(data: dict) -> WorkCalendar:
     if days["holidays"] & days["workdays"]:
         both = ", ".join(sorted(d.isoformat() for d in days["holidays"] & days["workdays"]))
         raise ConfigError(f"calendar: {both} listed both as holiday and as workday")
-    return WorkCalendar(days["holidays"], days["workdays"])
+    complete = data.get("complete_years", [])
+    if not isinstance(complete, list) or not all(type(y) is int and 2000 <= y <= 2100 for y in complete):
+        raise ConfigError("calendar.complete_years must be a list of years such as [2027]")
+    listed = {d.year for d in days["holidays"]}
+    empty = sorted(set(complete) - listed)
+    if empty:  # a year declared complete with none of its holidays listed is a slip, not an arrangement
+        raise ConfigError(f"calendar.complete_years: no holidays of {', '.join(map(str, empty))} are listed "
+                          "under calendar.holidays")
+    return WorkCalendar(days["holidays"], days["workdays"], frozenset(complete))

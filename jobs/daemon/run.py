@@ -58,7 +58,7 @@ def job_specs(config_path: str | None, daemon, who: str) -> list[JobSpec]:
         JobSpec("digest", "jobs.scheduled:digest_job",
                 CronTrigger(hour=daemon.digest_at.hour, minute=daemon.digest_at.minute, timezone=zone), (arg,)),
         JobSpec("calendar-check", "jobs.scheduled:calendar_check_job",
-                CronTrigger(month=12, hour=10, minute=0, timezone=zone), (arg,)),
+                CronTrigger(hour=10, minute=0, timezone=zone), (arg,)),
         JobSpec("heartbeat", "jobs.scheduled:heartbeat_job",
                 IntervalTrigger(seconds=daemon.heartbeat_seconds, timezone=zone), (arg, None, who)),
     ]

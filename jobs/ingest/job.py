@@ -58,6 +58,7 @@ class FileOutcome:
     import_id: int | None = None
     source_format: str | None = None
     detail: dict = field(default_factory=dict)
+    years: Mapping[int, int] = field(default_factory=dict)  # rows per year of a file split at New Year
 
     def to_json(self, language: str = "zh") -> dict:
         return {
@@ -66,6 +67,7 @@ class FileOutcome:
             "status": self.status,
             "rows": self.rows,
             "budget_year": self.budget_year,
+            "years": {str(y): n for y, n in self.years.items()},
             "inserted": self.inserted,
             "updated": self.updated,
             "unchanged": self.unchanged,
@@ -118,7 +120,8 @@ def ingest_file(
             import_row = store.new_import(
                 session, file_name=path.name, content_hash=content_hash, kind=parsed.kind,
                 budget_year=parsed.budget_year, rows=len(parsed.records), observed_on=observed_on,
-                imported_at=now, detail={"format": parsed.source_format, "header_row": parsed.header_row})
+                imported_at=now, detail={"format": parsed.source_format, "header_row": parsed.header_row,
+                                         **store.spanned_years(parsed.years)})
             counts = STORE[parsed.kind](session, parsed.records, import_row,
                                         lambda done, total: step("store", done, total))
             import_row.inserted, import_row.updated, import_row.unchanged = (
@@ -132,7 +135,8 @@ def ingest_file(
                            unchanged=len(parsed.records))
     return FileOutcome(path, "ingested", parsed.kind, len(parsed.records), parsed.budget_year,
                        inserted=counts.inserted, updated=counts.updated, unchanged=counts.unchanged,
-                       import_id=import_row.id, source_format=parsed.source_format)
+                       import_id=import_row.id, source_format=parsed.source_format,
+                       years=parsed.years if len(parsed.years) > 1 else {})
 
 
 def _first_export(grids, *, step, **options) -> ParsedExport:

@@ -137,6 +137,18 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "zh": "无法确定预算年度：文件中没有“预算年度”列或标题中的年份；请用 --year 指定",
         "en": "cannot tell the budget year: no 预算年度 column or year in the title; use --year",
     },
+    "years_apart": {
+        "zh": "按{by_zh}，此文件的行分属 {years} 年（{rows_zh}），不是跨新年的导出：请按年度分别导出，"
+              "或用 --year 指定预算年度",
+        "en": "by {by_en}, the rows belong to {years} ({rows_en}), which is no export spanning New Year: "
+              "export each year apart, or give the budget year with --year",
+    },
+    "year_given_spans": {
+        "zh": "按{by_zh}，此文件跨新年（{rows_zh}）：不加 --year 导入，各行即分别导入各自的年度；"
+              "--year {year} 只适用于全部行都属于 {year} 年的文件",
+        "en": "by {by_en}, the file spans New Year ({rows_en}): ingest it without --year and each row goes to "
+              "its own year; --year {year} fits a file whose rows are all of {year}",
+    },
     "bad_code_name": {
         "zh": "无法识别{what}：应为“编码 - 名称”，如 {example}",
         "en": "cannot read the {what_en}: expected 'code - name', such as {example}",

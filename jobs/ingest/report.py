@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from rich.console import Console
 
 from jobs.ingest.job import FileOutcome
+from jobs.ingest.years import counted
 from monitor.i18n import render
 
 TEXT = {
@@ -23,6 +24,8 @@ TEXT = {
                 "en": "{path}: {status} ({kind}, {rows} rows; {inserted} new, {updated} updated, "
                       "{unchanged} unchanged)"},
     "short": {"zh": "{path}：{status}", "en": "{path}: {status}"},
+    "split": {"zh": "  跨新年，按{by}分别导入各自年度：{rows}",
+              "en": "  spans New Year, each row stored in its year by {by}: {rows}"},
     "refused_head": {"zh": "{path}：已拒绝，共 {count} 个问题，数据库未作任何改动：",
                      "en": "{path}: refused with {count} problem(s); the database was not changed:"},
 }
@@ -40,9 +43,13 @@ def outcome_lines(outcome: FileOutcome, language: str = "zh", *, name_only: bool
                 *("  " + p.describe(outcome.path.name, language) for p in outcome.problems)]
     if outcome.status == "unchanged":
         return [say("short", path=path, status=say("unchanged"))]
-    return [say("summary", path=path, status=say(outcome.status), kind=say(f"kind.{outcome.kind}"),
-                rows=outcome.rows, inserted=outcome.inserted, updated=outcome.updated,
-                unchanged=outcome.unchanged)]
+    lines = [say("summary", path=path, status=say(outcome.status), kind=say(f"kind.{outcome.kind}"),
+                 rows=outcome.rows, inserted=outcome.inserted, updated=outcome.updated,
+                 unchanged=outcome.unchanged)]
+    if outcome.years:
+        told = counted(outcome.years, outcome.kind or "")
+        lines.append(say("split", by=told[f"by_{language}"], rows=told[f"rows_{language}"]))
+    return lines
 
 
 def print_outcomes(console: Console, outcomes: Sequence[FileOutcome], language: str = "zh", *,

@@ -10,7 +10,7 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -22,6 +22,7 @@ from jobs.ingest.records import KIND_RULES, Context
 from jobs.ingest.target_records import READERS as TARGET_READERS
 from jobs.ingest.target_refs import FINISH, Catalog
 from jobs.ingest.values import CellError, parse_date, parse_fen, parse_year
+from jobs.ingest.years import check_given_year, split_counts, year_of_rows
 from monitor.money import from_fen
 
 TOTAL_WORDS = ("合计", "总计", "小计", "总合计")
@@ -33,7 +34,9 @@ _TITLE_DATE = re.compile(r"(?:截至|截止|导出日期|查询日期|日期)[:�
 
 @dataclass(frozen=True)
 class ParsedExport:
-    """A validated export: its kind, budget year and records (index: Excel row numbers)."""
+    """A validated export: its kind, budget year and records (index: Excel row numbers).
+    ``years``: rows per budget year; two entries when the file spans New Year and was split
+    (``budget_year`` is then the later one; jobs/ingest/years.py)."""
 
     kind: str
     budget_year: int
@@ -41,6 +44,7 @@ class ParsedExport:
     title_date: dt.date | None
     source_format: str
     header_row: int  # as Excel shows it
+    years: Mapping[int, int] = field(default_factory=dict)
 
 
 def parse_export(
@@ -104,6 +108,8 @@ def parse_export(
     records = records.astype(object).where(records.notna(), None)
     budget_year = _budget_year(context, records, year, preamble)
     if budget_year is not None:
+        if year is not None:  # first: the rows its dates refuse come after it
+            check_given_year(context, records, year)
         _check_dates_in_year(context, records, budget_year)
         if kind in FINISH:  # what needs the year, or the database
             records = FINISH[kind](context, records, budget_year, catalog)
@@ -115,7 +121,7 @@ def parse_export(
     records["budget_year"] = records["budget_year"].where(records["budget_year"].notna(), budget_year) \
         if "budget_year" in records else budget_year
     return ParsedExport(kind, budget_year, records, _title_date(preamble), grid.source_format,
-                        header.first + 1)
+                        header.first + 1, split_counts(records))
 
 
 _LATIN_MOJIBAKE = frozenset("€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ")
@@ -265,13 +271,7 @@ def _budget_year(context: Context, records: pd.DataFrame, year: int | None, prea
     match = _TITLE_YEAR.search(unicodedata.normalize("NFKC", preamble))
     if match:
         return int(match[1])
-    dates = records[context.date_field].dropna() if context.date_field in records else pd.Series([])
-    years = {d.year for d in dates}
-    if len(years) == 1:
-        return years.pop()
-    if not context.log:  # a bad date already explains why the year cannot be told
-        context.log.add(problem("no_year"))
-    return None
+    return year_of_rows(context, records)  # each row's date or quota id; two years: split
 
 
 def _check_dates_in_year(context: Context, records: pd.DataFrame, budget_year: int) -> None:

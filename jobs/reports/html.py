@@ -16,6 +16,7 @@ from decimal import Decimal
 from jobs.execution import ExecutionCurve, StatusReport
 from jobs.reports.chart import rate_text, render_chart
 from jobs.reports.table import StatusRow, level_text, method_text, schedule_text, status_rows
+from monitor.calendar import source_name
 from monitor.i18n import render
 from monitor.money import to_wan
 
@@ -29,9 +30,9 @@ TEXT = {
               "en": "the latest payment export is of {latest}: payments after it are not imported yet, "
                     "so rates may be low."},
     "no_export": {"zh": "还没有导入 {year} 年的支付数据。", "en": "no payment export of {year} imported yet."},
-    "calendar": {"zh": "工作日历未包含 {years} 年的节假日，剩余工作日按周一至周五计算。",
-                 "en": "the working-day calendar does not know the holidays of {years}: working days are "
-                       "counted Monday to Friday."},
+    "calendar": {"zh": "{years} 年的节假日安排（国务院通知）尚未配置，工作日暂按 {source} 计算。",
+                 "en": "{years}'s holiday arrangement (the State Council's notice) is not configured: working "
+                       "days are counted on the {source} for now."},
     "chart_alt": {"zh": "累计执行率与序时进度、考核进度对比图",
                   "en": "cumulative execution against the schedule and checkpoints"},
     "table": {"zh": "各部门、单位、项目执行进度", "en": "Departments, units and projects"},
@@ -132,7 +133,8 @@ def _warnings(report: StatusReport, language: str) -> list[str]:
     elif report.latest_export < report.as_of:
         result.append(say(language, "stale", latest=report.latest_export.isoformat()))
     if report.uncovered_years:
-        result.append(say(language, "calendar", years=", ".join(str(y) for y in report.uncovered_years)))
+        result.append(say(language, "calendar", years=", ".join(str(y) for y in report.uncovered_years),
+                          source=source_name(report.calendar_source, language)))
     return result
 
 
