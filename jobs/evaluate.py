@@ -39,7 +39,8 @@ from jobs.execution import ExecutionSettings, data_date, rules_by_department, st
 from jobs.outbox import PlannedMessage, Quiet, queue
 from jobs.targets_eval import watch_targets
 
-__all__ = ["AlertConfig", "EvaluationResult", "PlannedMessage", "evaluate", "evaluate_and_deliver", "snapshot"]
+__all__ = ["AlertConfig", "EvaluationResult", "PlannedMessage", "evaluate", "evaluate_and_deliver",
+           "evaluate_open_years", "snapshot"]
 
 
 
@@ -268,14 +269,22 @@ def _evaluate(factory, seen: Snapshot, findings: list[Finding], departments: set
                             seen.data_date)
 
 
+def evaluate_open_years(factory: SessionFactory, *, execution: ExecutionSettings, alerts: AlertConfig,
+                        now: dt.datetime, as_of: dt.date | None = None, dry_run: bool = False,
+                        remind: frozenset[str] = frozenset()) -> list[EvaluationResult]:
+    """An evaluation of every open year (``open_years``: the past one too until its close date),
+    the past year first."""
+    as_of = as_of or now.date()
+    return [evaluate(factory, execution=execution, alerts=alerts, now=now, as_of=as_of, year=year, dry_run=dry_run,
+                     remind=remind) for year in open_years(as_of, alerts)]
+
+
 def evaluate_and_deliver(factory: SessionFactory, *, execution: ExecutionSettings, alerts: AlertConfig,
                          now: dt.datetime, deliver: Callable[[dt.datetime], DeliveryReport],
                          as_of: dt.date | None = None,
-                         remind: frozenset[str] = frozenset()) -> tuple[EvaluationResult, DeliveryReport]:
-    """An evaluation of every open year (``open_years``: the past one too until its close date),
-    then a delivery run (``deliver(now)``): what the daemon's jobs and the ``evaluate`` command
-    both do, so the command does exactly what the daemon will. The result is the current year's."""
-    as_of = as_of or now.date()
-    results = [evaluate(factory, execution=execution, alerts=alerts, now=now, as_of=as_of, year=year, remind=remind)
-               for year in open_years(as_of, alerts)]
-    return results[-1], deliver(now)
+                         remind: frozenset[str] = frozenset()) -> tuple[list[EvaluationResult], DeliveryReport]:
+    """``evaluate_open_years``, then a delivery run (``deliver(now)``): what the daemon's jobs and
+    the ``evaluate`` command both do, so the command does exactly what the daemon will. The
+    results are the past year's (while it is open) and the current year's, in that order."""
+    results = evaluate_open_years(factory, execution=execution, alerts=alerts, now=now, as_of=as_of, remind=remind)
+    return results, deliver(now)

@@ -114,10 +114,11 @@ def _let_go(rt: Runtime, run_id: int) -> None:
 
 def _evaluate_and_deliver(rt: Runtime, now: dt.datetime, remind: frozenset[str] = frozenset()) -> dict:
     settings = rt.settings
-    result, report = evaluate_and_deliver(rt.factory, execution=settings.execution, alerts=settings.alerts, now=now,
-                                          remind=remind, deliver=lambda when: deliver_now(rt, when))
-    return {"as_of": result.as_of.isoformat(), "findings": len(result.findings), "events": len(result.events),
-            "messages": len(result.messages), "sent": report.sent}
+    results, report = evaluate_and_deliver(rt.factory, execution=settings.execution, alerts=settings.alerts, now=now,
+                                           remind=remind, deliver=lambda when: deliver_now(rt, when))
+    return {"as_of": results[-1].as_of.isoformat(), "years": [r.year for r in results],
+            "findings": sum(len(r.findings) for r in results), "events": sum(len(r.events) for r in results),
+            "messages": sum(len(r.messages) for r in results), "sent": report.sent}
 
 
 # One delivery at a time in a process: the deliver job, and the inbox and evaluate jobs that

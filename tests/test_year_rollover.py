@@ -153,3 +153,27 @@ def test_the_year_closes_across_new_year_with_its_result_told_once(factory, tmp_
            f"the year's result told once to each of {len(year_end)} person-entity pairs, on 4–5 January, none "
            f"before; nothing said 29 December – 3 January; 0 messages on 1 January; all {closed} alerts of 2026 "
            "closed by 31 January; 2027 evaluated on its own")
+
+
+def test_in_january_the_evaluate_command_shows_the_past_years_result_dated_by_its_data(database_url, tmp_path):
+    from click.testing import CliRunner
+
+    from jobs.cli.app import cli
+
+    files = exports(tmp_path / "exports")
+    paths = [str(p) for day in sorted(files) if day <= dt.date(2027, 1, 4) for p in files[day]]
+    config = tmp_path / "bm.toml"
+    config.write_text('[alerts]\nquiet_hours = false\nquiet_on_rest_days = false\nslot = false\n' + CONFIG.replace(
+        "[alerts]\n", ""), encoding="utf-8")
+    base = ["--db", database_url, "--config", str(config)]
+    ingested = CliRunner().invoke(cli, [*base, "ingest", *paths], env={}, catch_exceptions=False)
+    assert ingested.exit_code == 0, ingested.output
+    dry = CliRunner().invoke(cli, [*base, "evaluate", "--as-of", "2027-01-05", "--dry-run"], env={},
+                             catch_exceptions=False)
+    assert dry.exit_code == 0, dry.output
+    assert "2026 年度结果：未达标" in dry.output and "数据截至 2026年12月31日" in dry.output
+    assert "数据截至 2027年1月5日" not in dry.output, "a dry run's footer is the data's date, as the real one"
+    real = CliRunner().invoke(cli, [*base, "evaluate", "--as-of", "2027-01-05"], env={}, catch_exceptions=False)
+    assert real.exit_code == 0, real.output
+    summary = [line for line in real.output.splitlines() if "评估 2027-01-05" in line]
+    assert summary[0].startswith("2026 年") and "0 条消息" not in summary[0], summary

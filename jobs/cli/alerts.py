@@ -21,14 +21,17 @@ from db.exceptions import StorageError
 from jobs.cli.base import CliError, Context, as_of_option
 from jobs.clock import beijing_now
 from jobs.deliver import DeliveryReport, deliver_outbox, notifiers_from_env, resend_failed
-from jobs.evaluate import evaluate as run_evaluation
-from jobs.evaluate import evaluate_and_deliver
+from jobs.evaluate import evaluate_and_deliver, evaluate_open_years
 from jobs.exceptions import EvaluationConflict
 from monitor.i18n import render
 
 TEXT = {
     "summary": {"zh": "评估 {as_of}：发现 {findings} 项问题，{events} 个提醒事件，{messages} 条消息{muted}",
                 "en": "evaluation of {as_of}: {findings} findings, {events} events, {messages} messages{muted}"},
+    "summary_year": {"zh": "{year} 年，评估 {as_of}：发现 {findings} 项问题，{events} 个提醒事件，"
+                           "{messages} 条消息{muted}",
+                     "en": "{year}, evaluation of {as_of}: {findings} findings, {events} events, {messages} "
+                           "messages{muted}"},
     "muted": {"zh": "（支付数据过旧，进度类提醒暂停）", "en": " (payment data stale: pacing alerts paused)"},
     "unrouted": {"zh": "注意：{count} 个事件没有负责人可发（配置 [[people]]）",
                  "en": "note: {count} events had nobody to go to (configure [[people]])"},
@@ -137,37 +140,42 @@ def evaluate(obj: Context, as_of: dt.date | None, dry_run: bool, as_json: bool) 
     report = DeliveryReport()
     try:
         if dry_run:
-            result = run_evaluation(factory, execution=settings.execution, alerts=settings.alerts, now=now,
-                                    as_of=as_of, dry_run=True)
+            results = evaluate_open_years(factory, execution=settings.execution, alerts=settings.alerts, now=now,
+                                          as_of=as_of, dry_run=True)
         else:
             chosen = notifiers(obj, factory, quiet=as_json, stream=sys.stderr if as_json else None)
-            result, report = evaluate_and_deliver(
+            results, report = evaluate_and_deliver(
                 factory, execution=settings.execution, alerts=settings.alerts, now=now, as_of=as_of,
                 deliver=lambda when: deliver_outbox(factory, chosen, now=when, execution=settings.execution,
                                                     charts=settings.alerts.charts))
     except (EvaluationConflict, StorageError) as exc:
         raise CliError(str(exc), obj.language) from exc
     language = obj.language
-    if dry_run:
-        for plan in result.messages:
-            message = Message(0, plan.draft.recipient, plan.draft.language, result.as_of, result.year,
+    if dry_run:  # each message as it would be sent: its footer the date its year's data reaches
+        for plan, year, data_as_of in ((p, r.year, r.data_as_of) for r in results for p in r.messages):
+            message = Message(0, plan.draft.recipient, plan.draft.language, data_as_of or now.date(), year,
                               plan.draft.items)
             click.echo(f"→ {plan.draft.recipient.name or plan.draft.recipient.address}"
                        + (f" {say(language, 'due', due=plan.due.isoformat(timespec='minutes'))}"
                           if plan.due > now else ""), err=as_json)
             click.echo(render_text(message) + "\n", err=as_json)
+    result = results[-1]
     if as_json:
-        click.echo(json.dumps(_result_json(result, report, dry_run), ensure_ascii=False, indent=2))
+        document = _result_json(result, report, dry_run)
+        document["years"] = [_result_json(r, report, dry_run) for r in results]
+        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
         return
-    click.echo(say(language, "summary", as_of=result.as_of, findings=len(result.findings), events=len(result.events),
-                   messages=len(result.messages), muted=say(language, "muted") if result.muted else ""))
-    if result.unrouted:
-        click.echo(say(language, "unrouted", count=result.unrouted))
+    for each in results:  # the past year too while it is open (its late exports, its result)
+        click.echo(say(language, "summary" if len(results) == 1 else "summary_year", year=each.year,
+                       as_of=each.as_of, findings=len(each.findings), events=len(each.events),
+                       messages=len(each.messages), muted=say(language, "muted") if each.muted else ""))
+        if each.unrouted:
+            click.echo(say(language, "unrouted", count=each.unrouted))
     if dry_run:
         click.echo(say(language, "dry_run"))
         return
     click.echo(say(language, "delivery", sent=report.sent, deferred=report.deferred, failed=report.failed))
-    waiting = [p.due for p in result.messages if p.due > now]
+    waiting = [p.due for r in results for p in r.messages if p.due > now]
     if waiting:
         click.echo(say(language, "waiting", count=len(waiting), due=min(waiting).strftime("%Y-%m-%d %H:%M")))
     with transaction(factory) as session:
