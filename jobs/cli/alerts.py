@@ -47,8 +47,10 @@ TEXT = {
                       "（budget-monitor run）发出；budget-monitor alerts 可查看",
                 "en": "{count} messages wait for their slot (one a person a working day, 09:07); the daemon "
                       "(budget-monitor run) sends them from {due}; see budget-monitor alerts"},
-    "failed": {"zh": "{count} 条消息无法送达（收件人或频道有误），见 budget-monitor alerts",
-               "en": "{count} messages cannot be delivered (wrong recipient or channel); see budget-monitor alerts"},
+    "failed": {"zh": "{count} 条消息无法送达（收件人或频道有误），见 budget-monitor alerts；"
+                     "改正后用 budget-monitor alerts resend --all 重发",
+               "en": "{count} messages cannot be delivered (wrong recipient or channel); see budget-monitor alerts; "
+                     "once fixed, budget-monitor alerts resend --all"},
     "stopped": {"zh": "发送已停止：{reason}", "en": "delivery stopped: {reason}"},
     "dry_run": {"zh": "（试运行：未写入数据库，未发送）", "en": "(dry run: nothing written, nothing sent)"},
     "due": {"zh": "（{due} 发送）", "en": "(due {due})"},
