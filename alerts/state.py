@@ -16,7 +16,9 @@ one transaction.
   and resolves silently again (a flapping projection is not news either way). A rule that does not recover
   (checkpoint_missed: the score is lost) is told once and not repeated; it is escalated at once.
 - Acknowledged (``ack_until``) or silenced: nothing is told until the date passes — except an
-  upgrade to red, which is always told.
+  upgrade to red, which is always told. A silence whose pattern does not name the rule (its
+  first part has a wildcard: ``*``, ``*:unit:158001:*``) holds neither a checkpoint verdict
+  (VERDICT_RULES: told once, so muting it loses it for good) nor a first red (``silenced_by``).
 - Muted (stale data, for the pacing rules): nothing is told and nothing resolves, since the
   figures cannot be trusted either way.
 - No finding any more: "back on schedule" (resolve) if people were told it was wrong and the
@@ -27,7 +29,8 @@ one transaction.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import fnmatch
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 
@@ -42,6 +45,26 @@ VERDICT_RULES = frozenset({"checkpoint_missed", "year_end"})
 VERDICT_FACTS = ("rate", "paid", "budget", "provisional")  # what a correction shows of the verdict told before
 MET = "met"  # facts["verdict"] of a checkpoint reached: kept as a closed state, to say what changed if it turns
 ESCALATING_LEVELS = ("project", "quota_line", "target")
+NAMED, WILDCARD = "named", "wildcard"  # how a silence matches a key: its pattern names the rule, or not
+
+
+def silenced_by(key: str, patterns: Iterable[str]) -> str | None:
+    """How the silences (shell-style patterns) match ``key``: NAMED when a matching pattern names
+    its rule (the part before the first ":" has no wildcard), WILDCARD when only others match."""
+    rule = key.split(":", 1)[0]
+    found = None
+    for pattern in patterns:
+        if fnmatch.fnmatchcase(key, pattern):
+            head = pattern.split(":", 1)[0]
+            if head == rule:
+                return NAMED
+            found = WILDCARD
+    return found
+
+
+def holds(how: str | None, rule: str) -> bool:
+    """Whether a silence matching so mutes the rule at all: a wildcard never mutes a verdict."""
+    return how == NAMED or (how == WILDCARD and rule not in VERDICT_RULES)
 
 
 @dataclass(frozen=True)
@@ -137,11 +160,12 @@ def recorded(state: State | None, key: str, facts: Mapping[str, str], routing: M
 def step(state: State | None, finding: Finding | None, *, as_of: dt.date, policy: Policy,
          silenced: bool = False, muted: bool = False,
          superseded: bool = False, current: Mapping[str, str] | None = None,
-         remind: bool = False) -> tuple[State | None, list[Event]]:
+         remind: bool = False, loosely: bool = False) -> tuple[State | None, list[Event]]:
     """One key's transition. ``muted``: stale data, for a pacing rule. ``superseded``: a
     checkpoint_missed finding now speaks for this behind_checkpoint alert. ``current``: the
     entity's figures today, which a "back on schedule" notice shows. ``remind``: a checkpoint
-    countdown day: a firing alert not told today is told again, whatever its interval."""
+    countdown day: a firing alert not told today is told again, whatever its interval.
+    ``loosely``: the silence is a wildcard one, which lets a first red through."""
     if finding is None:
         return _gone(state, as_of, silenced, muted, superseded, current)
     if state is None or state.status != FIRING:
@@ -152,7 +176,7 @@ def step(state: State | None, finding: Finding | None, *, as_of: dt.date, policy
             assert state is not None  # _flapping needs a resolved state
             return replace(new, first_notified_on=state.first_notified_on, last_notified_on=state.last_notified_on,
                            notify_count=state.notify_count), []
-        if silenced or muted:
+        if muted or (silenced and not (loosely and finding.severity == "red")):
             return new, []
         if state is not None and state.facts.get("verdict") == MET:  # met once: say what turned it
             return _told(new, "fire", as_of, was=state.facts)

@@ -12,11 +12,11 @@ import fnmatch
 from collections.abc import Iterable
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, func, insert, or_, select, text, update
+from sqlalchemy import CursorResult, and_, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from alerts.notify import AlertItem, Recipient
-from alerts.state import State
+from alerts.state import State, silenced_by
 from db.models import AlertState, DeliveryAttempt, Evaluation, OutboxMessage, Payment, Silence, SlackUser
 
 STATE_FIELDS = ("key", "rule", "level", "code", "name", "period", "severity", "status", "fired_on", "last_seen_on",
@@ -67,9 +67,24 @@ def save_states(session: Session, year: int, states: Iterable[State], now: dt.da
         session.execute(update(AlertState), changed)  # bulk UPDATE by primary key
 
 
-def silenced_keys(session: Session, keys: Iterable[str], as_of: dt.date) -> set[str]:
-    patterns = list(session.scalars(select(Silence.pattern).where(Silence.until >= as_of)))  # until: inclusive
-    return {key for key in keys if any(fnmatch.fnmatchcase(key, p) for p in patterns)}
+def silenced_keys(session: Session, keys: Iterable[str], as_of: dt.date) -> dict[str, str]:
+    """The keys a silence in force on ``as_of`` (the evaluation's date; ``until`` inclusive)
+    matches, and how (alerts.state.NAMED or WILDCARD)."""
+    patterns = list(session.scalars(select(Silence.pattern).where(Silence.until >= as_of)))
+    found = {key: silenced_by(key, patterns) for key in keys}
+    return {key: how for key, how in found.items() if how is not None}
+
+
+def end_silences(session: Session, pattern: str) -> int:
+    """`alerts unsilence`: remove every silence with exactly this pattern; how many there were."""
+    result = cast(CursorResult[Any], session.execute(
+        delete(Silence).where(Silence.pattern == pattern).execution_options(synchronize_session=False)))
+    return result.rowcount
+
+
+def last_evaluation_date(session: Session) -> dt.date | None:
+    """The date the latest evaluation judged (its ``as_of``): what an ack or a silence is set against."""
+    return session.scalar(select(Evaluation.as_of).order_by(Evaluation.id.desc()).limit(1))
 
 
 def add_silence(session: Session, pattern: str, until: dt.date, reason: str, now: dt.datetime) -> Silence:

@@ -20,7 +20,7 @@ from alerts.notify import AlertItem, Recipient, rank
 from alerts.pipeline import worth_telling
 from alerts.routing import Directory, Draft, responsible
 from alerts.rules import checkpoints_met
-from alerts.state import FIRING, Event, item_of
+from alerts.state import FIRING, Event, holds, item_of
 from db.alert_store import add_evaluation, load_states, silenced_keys
 from db.engine import SessionFactory, transaction
 from db.outbox_store import told_notices
@@ -121,7 +121,7 @@ def send_digest(factory: SessionFactory, settings: Settings, now: dt.datetime) -
     with transaction(factory) as session:
         states = load_states(session, year)
         silenced = silenced_keys(session, set(states), as_of)
-        states = {k: v for k, v in states.items() if k not in silenced}
+        states = {k: v for k, v in states.items() if not holds(silenced.get(k), v.rule)}
         audience = briefed(directory, statuses)
         told = told_notices(session, year, [r for r, _, _ in audience])
         drafts = []

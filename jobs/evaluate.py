@@ -9,7 +9,7 @@ doubled by the evaluation itself (jobs/deliver.py states the delivery's guarante
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy.exc import IntegrityError
@@ -21,7 +21,7 @@ from alerts.notify import CHECKPOINT_RULES, AlertItem
 from alerts.pipeline import DeliveryPolicy
 from alerts.routing import Directory, group
 from alerts.rules import Verdict, indicator_inputs, verdicts
-from alerts.state import CLOSED, FIRING, MET, RESOLVED, Event, Policy, State, recorded, step
+from alerts.state import CLOSED, FIRING, MET, RESOLVED, WILDCARD, Event, Policy, State, holds, recorded, step
 from db.alert_store import (
     add_evaluation,
     has_alert_history,
@@ -131,7 +131,7 @@ def _adjustment_facts(seen: Snapshot, key: tuple[str, str]) -> dict[str, str]:
 
 
 def transitions(states: dict[str, State], findings: list[Finding], *, seen: Snapshot, policy: Policy,
-                silenced: set[str], remind: frozenset[str] = frozenset(),
+                silenced: Mapping[str, str], remind: frozenset[str] = frozenset(),
                 met: Sequence[Verdict] = ()) -> tuple[list[State], list[Event], bool]:
     """Every key's step: the changed states, the events to tell, and whether stale data muted
     the pacing rules. ``met``: the checkpoints reached (``rules.verdicts``): a told "missed" is
@@ -155,7 +155,9 @@ def transitions(states: dict[str, State], findings: list[Finding], *, seen: Snap
         # A forecast for a checkpoint whose day has come hands over to its verdict, which waits
         # for data covering the day: "back on schedule" then would be false good news.
         handed_over = rule == "behind_checkpoint" and period <= seen.as_of.isoformat()
-        new, told = step(state, finding, as_of=seen.as_of, policy=policy, silenced=key in silenced,
+        how = silenced.get(key)  # a wildcard silence holds no verdict and lets a first red through
+        new, told = step(state, finding, as_of=seen.as_of, policy=policy, silenced=holds(how, rule),
+                         loosely=how == WILDCARD,
                          muted=muted and rule in PACING_RULES, superseded=key in covered or vanished or handed_over,
                          current=today, remind=rule in remind)
         if new is not None and new != state:

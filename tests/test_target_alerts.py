@@ -200,6 +200,6 @@ def test_back_within_the_adjustment_limit_shows_the_adjustment_rate_not_the_exec
                   {"rate": "12.00", "limit": "10.00", "adjusted": "120000.00", "initial": "1000000.00"},
                   {"department": "901", "unit": "901001"})
     state, _ = step(None, was, as_of=dt.date(2023, 2, 1), policy=Policy())
-    _, events, _ = transitions({state.key: state}, [], seen=seen, policy=Policy(), silenced=set())
+    _, events, _ = transitions({state.key: state}, [], seen=seen, policy=Policy(), silenced={})
     [resolved] = [e.item for e in events]
     assert resolved.event == "resolve" and resolved.facts["rate"] == "0.00", "no adjustment any more: 0%, not 30%"

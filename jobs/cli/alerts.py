@@ -14,7 +14,16 @@ from rich.table import Table
 
 from alerts.notify import Message
 from alerts.render import render_text
-from db.alert_store import acknowledge, add_silence, alert_listing, count_unsent, matching_keys, message_status
+from db.alert_store import (
+    acknowledge,
+    add_silence,
+    alert_listing,
+    count_unsent,
+    end_silences,
+    last_evaluation_date,
+    matching_keys,
+    message_status,
+)
 from db.alert_store import dismiss as dismiss_message
 from db.engine import transaction
 from db.exceptions import StorageError
@@ -41,8 +50,10 @@ TEXT = {
                       "（budget-monitor run）发出；budget-monitor alerts 可查看",
                 "en": "{count} messages wait for their slot (one a person a working day, 09:07); the daemon "
                       "(budget-monitor run) sends them from {due}; see budget-monitor alerts"},
-    "failed": {"zh": "{count} 条消息无法送达（收件人或频道有误），见 budget-monitor alerts",
-               "en": "{count} messages cannot be delivered (wrong recipient or channel); see budget-monitor alerts"},
+    "failed": {"zh": "{count} 条消息无法送达（收件人或频道有误），见 budget-monitor alerts；"
+                     "改正后用 budget-monitor alerts resend --all 重发",
+               "en": "{count} messages cannot be delivered (wrong recipient or channel); see budget-monitor alerts; "
+                     "once fixed, budget-monitor alerts resend --all"},
     "stopped": {"zh": "发送已停止：{reason}", "en": "delivery stopped: {reason}"},
     "dry_run": {"zh": "（试运行：未写入数据库，未发送）", "en": "(dry run: nothing written, nothing sent)"},
     "due": {"zh": "（{due} 发送）", "en": "(due {due})"},
@@ -65,8 +76,19 @@ TEXT = {
                        "（标识形如 rule:level:code:period，用 budget-monitor alerts 查看）",
                  "en": "note: no alert matches {pattern} now "
                        "(keys look like rule:level:code:period; see budget-monitor alerts)"},
-    "past": {"zh": "注意：{until} 已经过去，这个静默不起作用",
-             "en": "note: {until} has passed; this silence does nothing"},
+    "past": {"zh": "--until {until} 早于评估日期 {as_of}（最近一次评估所判断的日期），不会起作用",
+             "en": "--until {until} is before the evaluation date {as_of} (the date the latest evaluation judged); "
+                   "it would do nothing"},
+    "too_far": {"zh": "--until {until} 太远：最多到评估日期 {as_of} 之后 {days} 天（{latest}）；到期后可再设",
+                "en": "--until {until} is too far: at most {days} days after the evaluation date {as_of} ({latest}); "
+                      "set it again when it ends"},
+    "wildcard": {"zh": "注意：通配的静默不会压住考核节点未达标等结论和首次红色预警；要压住请写明规则，"
+                       "如 checkpoint_missed:unit:158001:*",
+                 "en": "note: a wildcard silence lets checkpoint verdicts and first reds through; name the rule "
+                       "to hold them, e.g. checkpoint_missed:unit:158001:*"},
+    "unsilenced": {"zh": "已取消静默 {pattern}（{count} 条）", "en": "unsilenced {pattern} ({count})"},
+    "no_silence": {"zh": "没有匹配 {pattern} 的静默（写法须与设置时相同；budget-monitor alerts 查看）",
+                   "en": "no silence with pattern {pattern} (give it as it was set; see budget-monitor alerts)"},
     "pending_total": {"zh": "另有 {count} 条消息等待重试或发送时间（budget-monitor alerts 查看）",
                       "en": "{count} more messages wait for a retry or their slot (see budget-monitor alerts)"},
     "none": {"zh": "没有提醒", "en": "no alerts"},
@@ -239,9 +261,27 @@ def alerts(ctx: click.Context, show_all: bool, as_json: bool) -> None:
     _print_alerts(obj.language, states, unsent, silences)
 
 
+MAX_MUTE_DAYS = 92  # an ack or a silence lasts at most a quarter after the evaluation date: then set it again
+
+
+def _evaluation_date(session) -> dt.date:
+    """What acks and silences are judged against, as the evaluation judges them: the date the
+    latest evaluation judged (an `evaluate --as-of` of 2023 included), else today."""
+    return last_evaluation_date(session) or beijing_now().date()
+
+
+def _check_until(language: str, until: dt.date, as_of: dt.date) -> None:
+    if until < as_of:
+        raise CliError(say(language, "past", until=until, as_of=as_of), language, 2)
+    latest = as_of + dt.timedelta(days=MAX_MUTE_DAYS)
+    if until > latest:
+        raise CliError(say(language, "too_far", until=until, as_of=as_of, days=MAX_MUTE_DAYS, latest=latest),
+                       language, 2)
+
+
 def _listing(obj: Context, show_all: bool) -> tuple[list[dict], list[dict], list[dict]]:
     with transaction(obj.factory()) as session:
-        return alert_listing(session, show_all=show_all, today=beijing_now().date())
+        return alert_listing(session, show_all=show_all, today=_evaluation_date(session))
 
 
 def _print_alerts(language: str, states: list[dict], unsent: list[dict], silences: list[dict]) -> None:
@@ -286,6 +326,7 @@ def ack(obj: Context, key: str, until: dt.date, reason: str) -> None:
     确认一条提醒：在 --until 日期前不再提醒（升级为红色时仍会通知）。
     """
     with transaction(obj.factory()) as session:
+        _check_until(obj.language, until, _evaluation_date(session))
         if acknowledge(session, key, until, reason) is None:
             raise CliError(say(obj.language, "no_key", key=key), obj.language)
     click.echo(say(obj.language, "acked", key=key, until=until, reason=reason))
@@ -297,18 +338,39 @@ def ack(obj: Context, key: str, until: dt.date, reason: str) -> None:
 @click.option("--reason", required=True, help="Why (shown in the alert list). 原因。")
 @click.pass_obj
 def silence(obj: Context, pattern: str, until: dt.date, reason: str) -> None:
-    """Silence every alert whose key matches PATTERN (shell-style, e.g. 'stalled:*:158001*') until DATE.
+    """Silence every alert whose key matches PATTERN (shell-style, e.g. 'stalled:*:158001*') until
+    DATE (inclusive; at most 92 days after the date the latest evaluation judged). A pattern that
+    does not name the rule ('*', '*:unit:158001:*') lets checkpoint verdicts and first reds through.
+    `unsilence PATTERN` ends it.
 
-    静默匹配的提醒（如 'stalled:*'），到期自动恢复。
+    静默匹配的提醒（如 'stalled:*'），到期自动恢复；最长为评估日期后 92 天。通配规则的静默不压住
+    考核节点结论和首次红色预警。用 unsilence 取消。
     """
+    language = obj.language
     with transaction(obj.factory()) as session:
+        _check_until(language, until, _evaluation_date(session))
         add_silence(session, pattern, until, reason, beijing_now())
         matched = matching_keys(session, pattern)
-    click.echo(say(obj.language, "silenced", pattern=pattern, until=until, reason=reason))
+    click.echo(say(language, "silenced", pattern=pattern, until=until, reason=reason))
     if not matched:
-        click.echo(say(obj.language, "no_match", pattern=pattern), err=True)
-    if until < beijing_now().date():
-        click.echo(say(obj.language, "past", until=until), err=True)
+        click.echo(say(language, "no_match", pattern=pattern), err=True)
+    if any(mark in pattern.split(":", 1)[0] for mark in "*?["):  # the rule is not named
+        click.echo(say(language, "wildcard"), err=True)
+
+
+@alerts.command()
+@click.argument("pattern")
+@click.pass_obj
+def unsilence(obj: Context, pattern: str) -> None:
+    """End the silences set with exactly PATTERN (as `alerts` lists it).
+
+    取消静默（匹配写法须与设置时相同）。
+    """
+    with transaction(obj.factory()) as session:
+        count = end_silences(session, pattern)
+    if not count:
+        raise CliError(say(obj.language, "no_silence", pattern=pattern), obj.language)
+    click.echo(say(obj.language, "unsilenced", pattern=pattern, count=count))
 
 
 @alerts.command()
