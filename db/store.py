@@ -209,10 +209,14 @@ def _store_events(session: Session, records: pd.DataFrame, import_row: Import, m
                 new.append({**values, **first})
             elif old[1] > newer:
                 unchanged += 1  # an older export imported late must not undo a newer one
-            elif tuple(old[3:]) != tuple(values[f] for f in fields):
-                changed.append({**values, **stamp, "id": old[0], "amount": from_fen(values["amount"])})
             else:
-                unchanged += 1
+                # A value the export does not give (a column the vendor left out, a blank cell)
+                # keeps the stored one: a later export never erases a payment's quota line or unit.
+                kept = {f: values[f] if values[f] is not None else stored for f, stored in zip(fields, old[3:])}
+                if tuple(old[3:]) != tuple(kept[f] for f in fields):
+                    changed.append({**values, **kept, **stamp, "id": old[0], "amount": from_fen(kept["amount"])})
+                else:
+                    unchanged += 1
         if new:
             bulk_insert(session, model.__table__, new, fen_columns={"amount"})
         if changed:
