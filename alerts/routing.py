@@ -7,6 +7,13 @@
 - unit alert → the unit leader and the unit's finance staff (escalated, or a checkpoint risk from
   yellow on: also the department leader);
 - department alert → the department leader and the department's finance staff;
+- a unit's finance staff are the people listed with the unit. The department's finance staff
+  (listed with ``departments``) stand in for a unit only when it has none of its own, and
+  ``alerts/directory_check.py`` names every such unit (``health``, ``evaluate``, the daemon's
+  start): they never silently act as every unit's finance staff;
+- an escalation (``escalate``: one level up after ``escalate_after_days``) reaches whoever would
+  have had the alert anyway — a unit leader who leads the project himself, or has it because
+  nobody leads it — as a plain reminder (``repeat``), never as 【升级】 about his own work;
 - stale data → every finance staff member;
 - a channel receives everything of the departments it lists (every department when it lists none).
 
@@ -20,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from alerts.notify import CHECKPOINT_RULES, RULE_ORDER, AlertItem, Recipient, rank
@@ -119,7 +126,7 @@ def responsible(event: Event, directory: Directory, escalate_from: str = "yellow
     elif level == "department":
         chosen = who("department_leader", "department", department) + who("finance_staff", "department", department)
     else:
-        unit_finance = who("finance_staff", "unit", unit) + who("finance_staff", "department", department)
+        unit_finance = who("finance_staff", "unit", unit) or who("finance_staff", "department", department)
         if level == "unit":
             chosen = (who("unit_leader", "unit", unit) + unit_finance
                       + (who("department_leader", "department", department) if up else []))
@@ -170,8 +177,11 @@ def group(events: Sequence[Event], directory: Directory, policy: DeliveryPolicy 
     for event in events:
         recipients = responsible(event, directory, policy.escalate_from)
         unrouted += not recipients
-        for recipient in recipients:
-            by_recipient.setdefault(recipient, []).append(event.item)
+        anyway = (set(responsible(replace(event, escalated=False), directory, policy.escalate_from))
+                  if event.item.event == "escalate" else set())
+        reminder = replace(event.item, event="repeat")
+        for recipient in recipients:  # 【升级】 only for those it reaches because it was escalated
+            by_recipient.setdefault(recipient, []).append(reminder if recipient in anyway else event.item)
     drafts = [Draft(r, directory.language_of(r), tuple(sorted(items, key=_order)))
               for r, items in by_recipient.items()]
     return drafts, unrouted
