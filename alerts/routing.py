@@ -35,6 +35,13 @@ from alerts.pipeline import DEFAULT_DELIVERY, DeliveryPolicy
 from alerts.state import Event
 
 ROLES = ("department_leader", "unit_leader", "project_leader", "finance_staff")
+FALLBACK_ADDRESS = "console"  # the Directory's fallback: what nobody leads, printed by design
+
+
+def unaddressed(recipient: Recipient) -> bool:
+    """A person with no chat address (neither slack_user nor email): the console is their only
+    way, which is a routing mistake wherever a chat platform is configured."""
+    return recipient.kind == "console" and recipient.address != FALLBACK_ADDRESS
 
 
 @dataclass(frozen=True)

@@ -380,3 +380,21 @@ def test_a_silence_holds_through_its_last_day_and_is_listed_while_active(demo, s
     assert "考核节点未达标" in after, "told once the silence is over"
     listed = json.loads(runner.invoke(_cli(), ["--db", database_url, "alerts", "--json"], env={}).output)
     assert listed["silences"] == [] or listed["silences"][0]["until"] >= dt.date.today().isoformat()
+
+
+def test_a_person_with_no_address_while_slack_is_on_is_not_counted_as_sent_and_the_message_says_who(
+        demo, slack, fake_slack):
+    """Issue 15, case 9: the console fallback for a person who should have had Slack is a failure."""
+    from alerts.console import ConsoleNotifier
+
+    nobody = Person("无地址财务", "finance_staff", units=frozenset({"158001"}))
+    people = (*[p for p in PEOPLE if p.role != "finance_staff"], nobody)
+    config = dataclasses.replace(ALERTS, directory=Directory(people, fallback=None))
+    stream = io.StringIO()
+    _, report = run(demo, slack | {"console": ConsoleNotifier(stream)}, "2023-03-01", alerts=config)
+    with transaction(demo) as session:
+        rows = session.query(OutboxMessage).filter(OutboxMessage.recipient_name == "无地址财务").all()
+    assert rows and {r.status for r in rows} == {"failed"}
+    assert report.failed == len(rows) and "无地址财务 has no slack_user or email" in " ".join(report.errors)
+    assert "无地址财务" not in stream.getvalue(), "not quietly printed and counted as sent"
+    assert report.sent == len(fake_slack.posted())
