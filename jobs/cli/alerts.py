@@ -20,6 +20,7 @@ from db.exceptions import StorageError
 from jobs.cli.base import CliError, Context, as_of_option
 from jobs.clock import beijing_now
 from jobs.deliver import DeliveryReport, deliver_outbox, notifiers_from_env
+from jobs.directory import chat_configured, directory_warnings
 from jobs.evaluate import evaluate as run_evaluation
 from jobs.evaluate import evaluate_and_deliver
 from jobs.exceptions import EvaluationConflict
@@ -31,6 +32,7 @@ TEXT = {
     "muted": {"zh": "（支付数据过旧，进度类提醒暂停）", "en": " (payment data stale: pacing alerts paused)"},
     "unrouted": {"zh": "注意：{count} 个事件没有负责人可发（配置 [[people]]）",
                  "en": "note: {count} events had nobody to go to (configure [[people]])"},
+    "warning": {"zh": "注意：{line}", "en": "note: {line}"},
     "delivery": {"zh": "发送：成功 {sent}，待重试 {deferred}，失败 {failed}",
                  "en": "delivery: {sent} sent, {deferred} to retry, {failed} failed"},
     "waiting": {"zh": "{count} 条消息等待发送时间（每人每个工作日一条，09:07），最早 {due} 由后台服务"
@@ -130,6 +132,9 @@ def evaluate(obj: Context, as_of: dt.date | None, dry_run: bool, as_json: bool) 
     except (EvaluationConflict, StorageError) as exc:
         raise CliError(str(exc), obj.language) from exc
     language = obj.language
+    with transaction(factory) as session:
+        warnings = directory_warnings(session, settings.alerts, chat=chat_configured(os.environ),
+                                      language=language)
     if dry_run:
         for plan in result.messages:
             message = Message(0, plan.draft.recipient, plan.draft.language, result.as_of, result.year,
@@ -139,12 +144,15 @@ def evaluate(obj: Context, as_of: dt.date | None, dry_run: bool, as_json: bool) 
                           if plan.due > now else ""), err=as_json)
             click.echo(render_text(message) + "\n", err=as_json)
     if as_json:
-        click.echo(json.dumps(_result_json(result, report, dry_run), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(_result_json(result, report, dry_run) | {"warnings": warnings}, ensure_ascii=False,
+                              indent=2))
         return
     click.echo(say(language, "summary", as_of=result.as_of, findings=len(result.findings), events=len(result.events),
                    messages=len(result.messages), muted=say(language, "muted") if result.muted else ""))
     if result.unrouted:
         click.echo(say(language, "unrouted", count=result.unrouted))
+    for line in warnings:  # routing mistakes (alerts/directory_check.py)
+        click.echo(say(language, "warning", line=line))
     if dry_run:
         click.echo(say(language, "dry_run"))
         return

@@ -14,6 +14,7 @@ from db.exceptions import StorageError
 from db.figures import latest_payment_export
 from db.job_runs import last_beat
 from jobs.cli.base import CliError, Context
+from jobs.directory import chat_configured, directory_warnings
 from monitor.i18n import render
 
 HEARTBEATS_MISSED = 4  # this many heartbeat intervals without one: the scheduler is not running
@@ -23,6 +24,7 @@ TEXT = {
     "scheduler": {"zh": "调度器", "en": "scheduler"},
     "imports": {"zh": "支付数据导入", "en": "payment imports"},
     "delivery": {"zh": "消息发送", "en": "delivery"},
+    "directory": {"zh": "通知对象", "en": "people directory"},
     "beat_ok": {"zh": "运行中（最近心跳 {at}）", "en": "running (last heartbeat {at})"},
     "beat_old": {"zh": "未运行：最近心跳 {at}", "en": "not running: last heartbeat {at}"},
     "beat_none": {"zh": "未运行：从未有心跳（budget-monitor run 是否已启动？）",
@@ -99,6 +101,7 @@ def health(obj: Context, as_json: bool) -> None:
             latest = latest_payment_export(session, now.year)
             failed, stuck = delivery_trouble(session, since=now - dt.timedelta(days=7), attempts=STUCK_ATTEMPTS)
             pending = count_unsent(session)
+            warnings = directory_warnings(session, settings.alerts, chat=chat_configured(os.environ), language=language)
     except StorageError as exc:
         raise CliError(str(exc), language, 2) from exc
     checks = {}
@@ -120,13 +123,18 @@ def health(obj: Context, as_json: bool) -> None:
     checks["delivery"] = (good, say(language, "delivery_ok", pending=pending) if good else
                           say(language, "delivery_bad", failed=failed, stuck=stuck, attempts=STUCK_ATTEMPTS))
     healthy = all(ok for ok, _ in checks.values())
+    # Warnings (routing mistakes): shown, in --json too, but the exit code stays that of the checks.
+    warned = [("directory", line) for line in warnings]
     if as_json:
-        document = {"healthy": healthy, "checks": {k: {"ok": ok, "detail": d} for k, (ok, d) in checks.items()}}
+        document = {"healthy": healthy, "checks": {k: {"ok": ok, "detail": d} for k, (ok, d) in checks.items()},
+                    "warnings": [{"check": k, "detail": d} for k, d in warned]}
         click.echo(json.dumps(document, ensure_ascii=False, indent=2))
     else:
+        separator = "：" if language == "zh" else ": "
         for key, (ok, detail) in checks.items():
-            click.echo(f"{'✓' if ok else '✗'} {say(language, key)}：{detail}" if language == "zh"
-                       else f"{'✓' if ok else '✗'} {say(language, key)}: {detail}")
+            click.echo(f"{'✓' if ok else '✗'} {say(language, key)}{separator}{detail}")
+        for key, detail in warned:
+            click.echo(f"⚠ {say(language, key)}{separator}{detail}")
     if not healthy:
         raise SystemExit(1)
 
