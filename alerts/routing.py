@@ -15,6 +15,10 @@
   have had the alert anyway — a unit leader who leads the project himself, or has it because
   nobody leads it — as a plain reminder (``repeat``), never as 【升级】 about his own work;
 - stale data → every finance staff member;
+- a file the inbox refused (level ``file``, jobs/refusals.py) → the finance staff of the unit its
+  rows name, as a quota line's alert goes; of the department when it names several units of one
+  (or only a department); when it names nothing readable, the departments' finance staff, else
+  every finance staff member;
 - a channel receives everything of the departments it lists (every department when it lists none).
 
 Nobody at the entity's own level: the nearest leader above (a project or line with no leader
@@ -130,6 +134,10 @@ def responsible(event: Event, directory: Directory, escalate_from: str = "yellow
     who = directory.who
     if level == "data":
         chosen = directory.finance_staff
+    elif level == "file" and not unit and not department:  # nothing readable in it: the departments' staff
+        chosen = [p for p in directory.finance_staff if p.departments] or directory.finance_staff
+    elif level == "file" and not unit:
+        chosen = who("finance_staff", "department", department) or who("department_leader", "department", department)
     elif level == "department":
         chosen = who("department_leader", "department", department) + who("finance_staff", "department", department)
     else:
@@ -137,20 +145,21 @@ def responsible(event: Event, directory: Directory, escalate_from: str = "yellow
         if level == "unit":
             chosen = (who("unit_leader", "unit", unit) + unit_finance
                       + (who("department_leader", "department", department) if up else []))
-        elif level == "quota_line":  # a line is the finance staff's business; their leader hears if they are none
+        elif level in ("quota_line", "file"):  # the finance staff's business; their leader hears if they are none
             chosen = unit_finance
         else:  # project, target (of a project or of a whole unit)
             leads = (who("project_leader", "project", project) if project
                      else who("unit_leader", "unit", unit) if level == "target" else [])
             chosen = (leads + (directory.named(routing.get("leader")) if level == "target" else [])
                       + (who("unit_leader", "unit", unit) if up else []))
-    if not chosen and level in ("project", "quota_line", "target"):
+    if not chosen and level in ("project", "quota_line", "target", "file"):
         chosen = who("unit_leader", "unit", unit)  # nobody leads it: the unit's leader does
-    if not chosen and level in ("unit", "project", "quota_line", "target"):
+    if not chosen and level in ("unit", "project", "quota_line", "target", "file"):
         chosen = who("department_leader", "department", department)
     recipients = [p.recipient for p in chosen]
     for channel in directory.channels:
-        if level == "data" or not channel.departments or department in channel.departments:
+        if level == "data" or not channel.departments or department in channel.departments or (
+                level == "file" and not department):
             recipients.append(channel.recipient)
     if not recipients and directory.fallback is not None:
         recipients.append(directory.fallback)

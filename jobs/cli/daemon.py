@@ -25,6 +25,10 @@ TEXT = {
     "imports": {"zh": "支付数据导入", "en": "payment imports"},
     "delivery": {"zh": "消息发送", "en": "delivery"},
     "directory": {"zh": "通知对象", "en": "people directory"},
+    "inbox": {"zh": "收件箱", "en": "inbox"},
+    "refused": {"zh": "{name} 被拒收，仍在 refused/ 中（{when}；问题见旁边的说明文件），修正后重新放入收件箱",
+                "en": "{name} was refused and is still in refused/ ({when}; its problems in the report beside "
+                      "it); fix it and drop it into the inbox again"},
     "beat_ok": {"zh": "运行中（最近心跳 {at}）", "en": "running (last heartbeat {at})"},
     "beat_old": {"zh": "未运行：最近心跳 {at}", "en": "not running: last heartbeat {at}"},
     "beat_none": {"zh": "未运行：从未有心跳（budget-monitor run 是否已启动？）",
@@ -125,6 +129,12 @@ def health(obj: Context, as_json: bool) -> None:
     healthy = all(ok for ok, _ in checks.values())
     # Warnings (routing mistakes): shown, in --json too, but the exit code stays that of the checks.
     warned = [("directory", line) for line in warnings]
+    if settings.daemon.inbox is not None:  # refused files stay listed until they leave refused/
+        from jobs.ingest.inbox import still_refused
+
+        warned += [("inbox", say(language, "refused", name=path.name,
+                                 when=when.strftime("%Y-%m-%d %H:%M") if when else "?"))
+                   for path, when in still_refused(settings.daemon.inbox)]
     if as_json:
         document = {"healthy": healthy, "checks": {k: {"ok": ok, "detail": d} for k, (ok, d) in checks.items()},
                     "warnings": [{"check": k, "detail": d} for k, d in warned]}
