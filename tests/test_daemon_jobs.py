@@ -249,9 +249,11 @@ QUIET_ALERTS = AlertConfig(directory=Directory(PEOPLE), quiet_hours=(dt.time(21)
 
 def _due_times(factory) -> set[dt.datetime]:
     from db.models import OutboxMessage
+    from jobs.clock import BEIJING
 
-    with transaction(factory) as session:
-        return {row.next_attempt_at.replace(tzinfo=None) for row in session.query(OutboxMessage)}
+    with transaction(factory) as session:  # SQLite gives back naive times in Beijing, PostgreSQL aware ones
+        return {(row.next_attempt_at.astimezone(BEIJING) if row.next_attempt_at.tzinfo
+                 else row.next_attempt_at.replace(tzinfo=BEIJING)) for row in session.query(OutboxMessage)}
 
 
 def test_the_december_calendar_notice_found_on_a_saturday_waits_for_the_next_working_days_slot(rt, fake_slack):
@@ -263,7 +265,7 @@ def test_the_december_calendar_notice_found_on_a_saturday_waits_for_the_next_wor
     assert calendar.is_working_day(monday) and not calendar.is_working_day(saturday)
     assert scheduled.calendar_check_job("test.toml", now=at(saturday.isoformat(), 10))["messages"] >= 1
     assert not fake_slack.posted(), "a rest day: nothing goes out"
-    assert _due_times(rt.factory) == {dt.datetime.combine(monday, dt.time(9, 7))}
+    assert _due_times(rt.factory) == {at(monday.isoformat(), 9, 7)}
     scheduled.deliver_job("test.toml", now=at(monday.isoformat(), 9, 7))
     assert "缺少下一年的工作日历" in posts_to(fake_slack, "DUFIN")[-1]
 
