@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Protocol
 
 # Every rule name, in the order a message lists them (most urgent first).
-RULE_ORDER = ("year_end", "checkpoint_missed", "overspent", "no_budget", "behind_checkpoint", "adjustment_rate",
-              "behind_schedule", "stalled", "stale_data", "target_missed", "target_cap", "target_window",
-              "target_behind", "target_silent", "delivery_gap")
+RULE_ORDER = ("inbox_refused", "year_end", "checkpoint_missed", "overspent", "no_budget", "behind_checkpoint",
+              "adjustment_rate", "behind_schedule", "stalled", "stale_data", "target_missed", "target_cap",
+              "target_window", "target_behind", "target_silent", "delivery_gap")
 SEVERITIES = ("blue", "yellow", "orange", "red")  # 蓝 < 黄 < 橙 < 红
 # A checkpoint at risk or missed: the rules that carry the chart, reach the department leader from
 # yellow on, and carry a unit's stalled lines in their item.

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from decimal import InvalidOperation
 
+from alerts import render_inbox as inbox
 from alerts import render_targets as targets
 from alerts import render_verdicts as verdicts
 from alerts.notify import CHECKPOINT_RULES, RULE_ORDER, AlertItem, Message
@@ -252,8 +253,8 @@ RESOLVE: dict[str, Sentences] = {
     "adjustment_rate": ((("rs.ar.rate",),),),
     "stale_data": ((("rs.sd.new",),), (("rs.sd.resumed",),)),
 }
-TEXT |= targets.TEXT | verdicts.TEXT
-FIRE |= targets.FIRE | verdicts.FIRE
+TEXT |= targets.TEXT | verdicts.TEXT | inbox.TEXT
+FIRE |= targets.FIRE | verdicts.FIRE | inbox.FIRE
 RESOLVE |= targets.RESOLVE
 CLAUSE_SEPARATOR = {"zh": "，", "en": ", "}
 SENTENCE_END = {"zh": "。", "en": "."}
@@ -270,7 +271,7 @@ COUNTS = frozenset({"working_days_left", "days_left", "idle_working_days", "work
                     "count", "countdown"}) | targets.COUNTS
 COUNT_OVERRIDES = {"stale_data": frozenset({"limit"})}  # stale_data's limit is working days, not percent
 SCORES = frozenset({"score", "weight"})
-TEXTS = frozenset({"met", "year"}) | targets.TEXTS  # shown as they are (left out when empty)
+TEXTS = frozenset({"met", "year"}) | targets.TEXTS | inbox.TEXTS  # shown as they are (left out when empty)
 NAMED_AMOUNTS = frozenset({"lines", "parts"})  # "name|yuan；name|yuan" (alerts/pipeline, alerts/catalog)
 _FIELDS = string.Formatter()
 
@@ -389,6 +390,8 @@ def item_title(item: AlertItem, language: str) -> str:
     rule = say(language, f"rule.{item.rule}") if f"rule.{item.rule}" in TEXT else item.rule
     if item.rule in NOTICES:
         return say(language, "title.notice", rule=rule)
+    if f"title.{item.rule}" in TEXT:  # a rule with a title of its own (a refused export)
+        return say(language, f"title.{item.rule}", rule=rule)
     if item.event in ("resolve", "withdraw"):
         return say(language, f"title.{item.event}", rule=rule)
     if item.event == "open":

@@ -7,7 +7,18 @@
 - unit alert → the unit leader and the unit's finance staff (escalated, or a checkpoint risk from
   yellow on: also the department leader);
 - department alert → the department leader and the department's finance staff;
+- a unit's finance staff are the people listed with the unit. The department's finance staff
+  (listed with ``departments``) stand in for a unit only when it has none of its own, and
+  ``alerts/directory_check.py`` names every such unit (``health``, ``evaluate``, the daemon's
+  start): they never silently act as every unit's finance staff;
+- an escalation (``escalate``: one level up after ``escalate_after_days``) reaches whoever would
+  have had the alert anyway — a unit leader who leads the project himself, or has it because
+  nobody leads it — as a plain reminder (``repeat``), never as 【升级】 about his own work;
 - stale data → every finance staff member;
+- a file the inbox refused (level ``file``, jobs/refusals.py) → the finance staff of the unit its
+  rows name, as a quota line's alert goes; of the department when it names several units of one
+  (or only a department); when it names nothing readable, the departments' finance staff, else
+  every finance staff member;
 - a channel receives everything of the departments it lists (every department when it lists none).
 
 Nobody at the entity's own level: the nearest leader above (a project or line with no leader
@@ -20,7 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from alerts.notify import CHECKPOINT_RULES, RULE_ORDER, AlertItem, Recipient, rank
@@ -28,6 +39,13 @@ from alerts.pipeline import DEFAULT_DELIVERY, DeliveryPolicy
 from alerts.state import Event
 
 ROLES = ("department_leader", "unit_leader", "project_leader", "finance_staff")
+FALLBACK_ADDRESS = "console"  # the Directory's fallback: what nobody leads, printed by design
+
+
+def unaddressed(recipient: Recipient) -> bool:
+    """A person with no chat address (neither slack_user nor email): the console is their only
+    way, which is a routing mistake wherever a chat platform is configured."""
+    return recipient.kind == "console" and recipient.address != FALLBACK_ADDRESS
 
 
 @dataclass(frozen=True)
@@ -116,27 +134,32 @@ def responsible(event: Event, directory: Directory, escalate_from: str = "yellow
     who = directory.who
     if level == "data":
         chosen = directory.finance_staff
+    elif level == "file" and not unit and not department:  # nothing readable in it: the departments' staff
+        chosen = [p for p in directory.finance_staff if p.departments] or directory.finance_staff
+    elif level == "file" and not unit:
+        chosen = who("finance_staff", "department", department) or who("department_leader", "department", department)
     elif level == "department":
         chosen = who("department_leader", "department", department) + who("finance_staff", "department", department)
     else:
-        unit_finance = who("finance_staff", "unit", unit) + who("finance_staff", "department", department)
+        unit_finance = who("finance_staff", "unit", unit) or who("finance_staff", "department", department)
         if level == "unit":
             chosen = (who("unit_leader", "unit", unit) + unit_finance
                       + (who("department_leader", "department", department) if up else []))
-        elif level == "quota_line":  # a line is the finance staff's business; their leader hears if they are none
+        elif level in ("quota_line", "file"):  # the finance staff's business; their leader hears if they are none
             chosen = unit_finance
         else:  # project, target (of a project or of a whole unit)
             leads = (who("project_leader", "project", project) if project
                      else who("unit_leader", "unit", unit) if level == "target" else [])
             chosen = (leads + (directory.named(routing.get("leader")) if level == "target" else [])
                       + (who("unit_leader", "unit", unit) if up else []))
-    if not chosen and level in ("project", "quota_line", "target"):
+    if not chosen and level in ("project", "quota_line", "target", "file"):
         chosen = who("unit_leader", "unit", unit)  # nobody leads it: the unit's leader does
-    if not chosen and level in ("unit", "project", "quota_line", "target"):
+    if not chosen and level in ("unit", "project", "quota_line", "target", "file"):
         chosen = who("department_leader", "department", department)
     recipients = [p.recipient for p in chosen]
     for channel in directory.channels:
-        if level == "data" or not channel.departments or department in channel.departments:
+        if level == "data" or not channel.departments or department in channel.departments or (
+                level == "file" and not department):
             recipients.append(channel.recipient)
     if not recipients and directory.fallback is not None:
         recipients.append(directory.fallback)
@@ -170,8 +193,11 @@ def group(events: Sequence[Event], directory: Directory, policy: DeliveryPolicy 
     for event in events:
         recipients = responsible(event, directory, policy.escalate_from)
         unrouted += not recipients
-        for recipient in recipients:
-            by_recipient.setdefault(recipient, []).append(event.item)
+        anyway = (set(responsible(replace(event, escalated=False), directory, policy.escalate_from))
+                  if event.item.event == "escalate" else set())
+        reminder = replace(event.item, event="repeat")
+        for recipient in recipients:  # 【升级】 only for those it reaches because it was escalated
+            by_recipient.setdefault(recipient, []).append(reminder if recipient in anyway else event.item)
     drafts = [Draft(r, directory.language_of(r), tuple(sorted(items, key=_order)))
               for r, items in by_recipient.items()]
     return drafts, unrouted

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import Department, PerformanceTarget, TargetProgress, Unit
+from db.models import Department, PerformanceTarget, Project, TargetProgress, Unit
 
 
 def department_name(session: Session, code: str) -> str | None:
@@ -20,6 +20,16 @@ def unit_departments(session: Session) -> dict[str, str]:
     """unit code → department code."""
     rows = session.execute(select(Unit.code, Department.code).join(Department, Department.id == Unit.department_id))
     return {unit: department for unit, department in rows}
+
+
+def known_codes(session: Session) -> dict[str, dict[str, str]]:
+    """The codes the exports brought in, by kind ("department", "unit", "project") → code → name;
+    a unit's name carries its department code after a tab (what [[people]] is checked against)."""
+    units = session.execute(select(Unit.code, Unit.name, Department.code)
+                            .outerjoin(Department, Department.id == Unit.department_id))
+    return {"department": {code: name for code, name in session.execute(select(Department.code, Department.name))},
+            "unit": {code: f"{name}\t{department or ''}" for code, name, department in units},
+            "project": {code: name for code, name in session.execute(select(Project.code, Project.name))}}
 
 
 def unit_id(session: Session, code: str) -> int | None:

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, TextIO, overload
 
 from alerts.notify import AuthError, DeliveryError, Message, Notifier, PermanentError, Recipient, TooLongError
 from alerts.render import split_items
+from alerts.routing import unaddressed
 from db.alert_store import (
     cache_slack_user,
     cached_slack_user,
@@ -86,6 +87,11 @@ def choose(notifiers: Mapping[str, Notifier], recipient: Recipient) -> Notifier:
         if recipient.kind in notifier.kinds:
             return notifier
     return notifiers["console"]
+
+
+def chat_on(notifiers: Mapping[str, Notifier]) -> bool:
+    """True when a chat platform is configured (a notifier besides the console)."""
+    return any(name != "console" for name in notifiers)
 
 
 class DbEmailCache:
@@ -190,6 +196,12 @@ def deliver(factory: SessionFactory, notifiers: Mapping[str, Notifier], *, now: 
                 attempts, spec = row.attempts, row.chart
                 message = _message(row, None)
             notifier = choose(notifiers, message.recipient)
+            if notifier.name == "console" and unaddressed(message.recipient) and chat_on(notifiers):
+                # not "sent": the person should have had it in chat (alerts/directory_check.py names them)
+                _failed(factory, message_id, "console", now, attempts, PermanentError(
+                    f"{message.recipient.name} has no slack_user or email in [[people]]", code="no_address"), report)
+                blocked.add(target)
+                continue
             if chart_maker is not None and spec and notifier.name != "console":  # a file the console cannot show
                 chart = chart_maker(spec, message.year, message.as_of, message.language, Path(charts))
                 message = replace(message, chart=chart)

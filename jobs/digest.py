@@ -1,8 +1,10 @@
 """Notices that are not alerts: the weekly brief and the weekly calendar warning.
 
 They have no state to step: the job's (job, period) fence makes each one go out once, and they
-reach people through the same outbox and notifiers as the alerts. Each function here writes its
-messages to the outbox and returns; the job that calls it (jobs/scheduled.py) delivers.
+reach people through the same outbox, slot stage and notifiers as the alerts (jobs/outbox.py
+``queue``: the person's slot on a working day, outside the quiet hours, the week's cap). Each
+function here writes its messages to the outbox and returns; the job that calls it
+(jobs/scheduled.py) delivers.
 
 The brief (``send_digest``), to every person on the first working day of the week: the checkpoint
 line of each entity they answer for (paid, the gap to the next checkpoint, the daily pace

@@ -156,13 +156,26 @@ def scan_inbox(config_path: str | None = None, now: dt.datetime | None = None):
     inbox = rt.settings.daemon.inbox
     if inbox is None:
         return None
+    from jobs.refusals import tell_refusal
+
     now = now or rt.now()
-    report = process_inbox(rt.factory, inbox, now=now, synonyms=rt.settings.synonyms, language=rt.settings.language)
+    moment = now
+
+    def tell(outcome, where):  # the finance staff hear of a refused file (jobs/refusals.py)
+        tell_refusal(rt.factory, rt.settings, outcome, where, inbox, moment)
+
+    report = process_inbox(rt.factory, inbox, now=now, synonyms=rt.settings.synonyms, language=rt.settings.language,
+                           tell=tell)
+    for name, where, outcome in report.refused:
+        log.warning("inbox: %s refused with %s problem(s), moved to %s: its finance staff are told", name,
+                    len(outcome.problems), where)
     if rt.on_imported is not None:
         rt.on_imported(report)
     if report.imported:
         detail = _evaluate_and_deliver(rt, now)
         log.info("inbox: imported, evaluated: %s", detail)
+    elif report.refused:
+        deliver_now(rt, now)  # the notice cannot wait for the slot (outside the quiet hours)
     return report
 
 

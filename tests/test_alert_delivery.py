@@ -379,3 +379,71 @@ def test_a_silence_holds_through_its_last_day_and_is_listed_while_active(demo, s
     assert [s["pattern"] for s in listed["silences"]] == ["stalled:*"], "in force on the evaluation date"
     result, _ = run(demo, slack, "2023-03-31")
     assert "stalled" not in {e.item.rule for e in result.events} and len(fake_slack.posted()) > told
+
+
+def test_a_person_with_no_address_while_slack_is_on_is_not_counted_as_sent_and_the_message_says_who(
+        demo, slack, fake_slack):
+    """Issue 15, case 9: the console fallback for a person who should have had Slack is a failure."""
+    from alerts.console import ConsoleNotifier
+
+    nobody = Person("无地址财务", "finance_staff", units=frozenset({"158001"}))
+    people = (*[p for p in PEOPLE if p.role != "finance_staff"], nobody)
+    config = dataclasses.replace(ALERTS, directory=Directory(people, fallback=None))
+    stream = io.StringIO()
+    _, report = run(demo, slack | {"console": ConsoleNotifier(stream)}, "2023-03-01", alerts=config)
+    with transaction(demo) as session:
+        rows = session.query(OutboxMessage).filter(OutboxMessage.recipient_name == "无地址财务").all()
+    assert rows and {r.status for r in rows} == {"failed"}
+    assert report.failed == len(rows) and "无地址财务 has no slack_user or email" in " ".join(report.errors)
+    assert "无地址财务" not in stream.getvalue(), "not quietly printed and counted as sent"
+    assert report.sent == len(fake_slack.posted())
+
+
+TYPO_CONFIG = ('[alerts]\nquiet_hours = false\nquiet_on_rest_days = false\nslot = false\n'
+               '[[people]]\nname = "科协领导"\nrole = "unit_leader"\nslack_user = "ULEAD"\nunits = ["158O01"]\n'
+               '[[people]]\nname = "李会计"\nrole = "finance_staff"\nunits = ["158001"]\n'
+               '[[people]]\nname = "部门财务"\nrole = "finance_staff"\nslack_user = "UDF"\ndepartments = ["158"]\n')
+
+
+def test_routing_mistakes_are_named_by_evaluate_health_and_the_daemons_start(demo, database_url, tmp_path, caplog):
+    """Issue 15, case 9: a typo in a unit code, a person with no address while Slack is on, units
+    whose finance alerts fall to the department's finance staff — each named, person and code."""
+    config = tmp_path / "bm.toml"
+    config.write_text(TYPO_CONFIG, encoding="utf-8")
+    env = {"BUDGET_MONITOR_SLACK_TOKEN": "xoxb-test-token"}
+    shown = CliRunner().invoke(_cli(), ["--db", database_url, "--config", str(config), "evaluate", "--as-of",
+                                        "2023-03-01", "--dry-run"], env=env, catch_exceptions=False)
+    assert shown.exit_code == 0, shown.output
+    assert "“科协领导”的单位代码 158O01 与数据库中任何单位都不匹配" in shown.output
+    assert "是否应为 158001 乌鲁木齐市科学技术协会" in shown.output
+    assert "“李会计”没有 slack_user 或 email" in shown.output
+    assert "158002" in shown.output and "158003" in shown.output and "部门财务 部门财务" in shown.output
+    health = CliRunner().invoke(_cli(), ["--db", database_url, "--config", str(config), "health", "--json"], env=env)
+    warnings = [w["detail"] for w in json.loads(health.output)["warnings"]]
+    assert any("158O01" in w for w in warnings) and any("李会计" in w for w in warnings)
+    text = CliRunner().invoke(_cli(), ["--db", database_url, "--config", str(config), "--lang", "en", "health"],
+                              env=env)
+    assert "⚠ people directory: “科协领导”: unit code 158O01 matches no unit in the database" in text.output
+
+    from jobs.config.settings import load_settings
+    from jobs.daemon.run import _warn_about_the_directory
+    from jobs.scheduled import Runtime
+
+    settings = load_settings(str(config), database=database_url, environ={})
+    with caplog.at_level("WARNING", logger="jobs.daemon.run"):
+        _warn_about_the_directory(Runtime(settings, demo, {"slack": object(), "console": object()},  # type: ignore
+                                          clock=lambda: at("2023-03-01")))
+    logged = [r.getMessage() for r in caplog.records]
+    assert any("158O01" in line for line in logged) and any("李会计" in line for line in logged)
+
+
+def test_a_directory_that_matches_the_database_says_nothing():
+    from alerts.directory_check import check_directory
+
+    known = {"department": {"158": "科协"}, "unit": {"158001": "科协机关\t158"}, "project": {}}
+    fine = Directory((Person("甲", "unit_leader", slack_user="U1", units=frozenset({"158001"})),
+                      Person("乙", "finance_staff", email="b@x.cn", units=frozenset({"158001"}))))
+    assert check_directory(fine, known, chat=True, language="zh") == []
+    nothing_yet = {"department": {}, "unit": {}, "project": {}}  # nothing imported: codes cannot be judged
+    assert check_directory(Directory((Person("甲", "unit_leader", units=frozenset({"x"})),)), nothing_yet, chat=False,
+                           language="en") == []

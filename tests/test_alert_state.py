@@ -235,3 +235,39 @@ def test_non_red_messages_wait_for_the_end_of_quiet_hours_on_a_working_day(now, 
     moment = dt.datetime.fromisoformat(now).replace(tzinfo=BEIJING)
     due = release_time(moment, urgent, quiet=QUIET, rest_days_quiet=True, is_working_day=WorkCalendar().is_working_day)
     assert due == dt.datetime.fromisoformat(expected).replace(tzinfo=BEIJING)
+
+
+# --- routing mistakes are not silent (issue 15, case 9) ------------------------------------------
+
+DEPARTMENT_FINANCE = Person("部门财务", "finance_staff", slack_user="UDFIN", departments=frozenset({"158"}))
+
+
+def test_department_finance_staff_stand_in_only_for_a_unit_without_finance_staff_of_its_own():
+    directory = Directory(people=(*DIRECTORY.people, DEPARTMENT_FINANCE))
+    own, other = (Finding("stalled", "yellow", "quota_line", f"ZB{unit}", "办公费", "2023", {},
+                          {"department": "158", "unit": unit}) for unit in ("158001", "158002"))
+    assert [r.address for r in responsible(event_of(own), directory)] == ["UFIN"], "158001 has its own"
+    assert [r.address for r in responsible(event_of(other), directory)] == ["UDFIN"]
+    department = finding(level="department", code="158")
+    assert "UDFIN" in [r.address for r in responsible(event_of(department), directory)]
+
+
+def test_an_escalation_reaching_someone_who_leads_the_project_himself_is_a_plain_reminder_not_an_escalation():
+    from alerts.render import item_title
+
+    leader = DIRECTORY.people[1]
+    leads_it = Person(leader.name, "project_leader", slack_user=leader.slack_user, projects=frozenset({"158001230009"}))
+    directory = Directory(people=(*DIRECTORY.people, leads_it), fallback=None)
+    project = finding(rule="behind_schedule", level="project", code="158001230009", period="2023")
+    state, _ = run([(0, project)])
+    state, events = step(state, project, as_of=day(14), policy=POLICY)
+    assert [e.item.event for e in events] == ["escalate"]
+    drafts, _ = group(events, directory)
+    [mine] = [d for d in drafts if d.recipient.address == "UUNIT"]
+    assert [i.event for i in mine.items] == ["repeat"]
+    assert "升级" not in item_title(mine.items[0], "zh")
+    orphan = finding(rule="behind_schedule", level="project", code="158001230008", period="2023")
+    state, _ = run([(0, orphan)])
+    _, events = step(state, orphan, as_of=day(14), policy=POLICY)
+    drafts, _ = group(events, directory)  # nobody leads it: the unit leader had it all along, not one level up
+    assert [(d.recipient.address, [i.event for i in d.items]) for d in drafts] == [("UUNIT", ["repeat"])]

@@ -300,9 +300,11 @@ QUIET_ALERTS = AlertConfig(directory=Directory(PEOPLE), quiet_hours=(dt.time(21)
 
 def _due_times(factory) -> set[dt.datetime]:
     from db.models import OutboxMessage
+    from jobs.clock import BEIJING
 
-    with transaction(factory) as session:
-        return {row.next_attempt_at.replace(tzinfo=None) for row in session.query(OutboxMessage)}
+    with transaction(factory) as session:  # SQLite gives back naive times in Beijing, PostgreSQL aware ones
+        return {(row.next_attempt_at.astimezone(BEIJING) if row.next_attempt_at.tzinfo
+                 else row.next_attempt_at.replace(tzinfo=BEIJING)) for row in session.query(OutboxMessage)}
 
 
 def test_a_calendar_notice_sent_on_a_saturday_waits_for_the_next_working_days_slot(rt, fake_slack):
@@ -315,7 +317,7 @@ def test_a_calendar_notice_sent_on_a_saturday_waits_for_the_next_working_days_sl
     sent = send_calendar_warning(rt.factory, rt.settings, at(saturday.isoformat(), 10), [(2027, "estimate")])
     assert sent["messages"] >= 1
     assert not fake_slack.posted(), "a rest day: nothing goes out"
-    assert _due_times(rt.factory) == {dt.datetime.combine(monday, dt.time(9, 7))}
+    assert _due_times(rt.factory) == {at(monday.isoformat(), 9, 7)}
     scheduled.deliver_job("test.toml", now=at(monday.isoformat(), 9, 7))
     assert "2027 年的节假日安排（国务院通知）尚未配置" in posts_to(fake_slack, "DUFIN")[-1]
 
@@ -340,3 +342,92 @@ def test_a_brief_with_a_red_alert_among_its_open_lines_still_waits_for_the_end_o
                           policy=DeliveryPolicy(slot=None), quiet=QUIET_ALERTS.quiet(ENGINE.calendar),
                           chart_of=lambda items: None, dedupe=False)
     assert planned.due == at("2023-03-06", 8, 0)
+
+
+# --- a file the inbox refuses is told (issue 15, case 10) -----------------------------------------
+
+
+def _with_inbox(rt, folder, alerts=ALERTS):
+    import dataclasses
+
+    rt.settings = dataclasses.replace(rt.settings, alerts=alerts,
+                                      daemon=dataclasses.replace(rt.settings.daemon, inbox=folder))
+
+
+def _bad_export(folder, name="2023-03-01_支付.csv"):
+    from tests.helpers import payment, payment_rows, write_csv
+
+    folder.mkdir(exist_ok=True)
+    path = write_csv(folder / name, payment_rows(payment("PX1", "2023-03-01", "一百元"), payment("PX2", "2023-03-01",
+                                                                                              "12.00")))
+    import os
+
+    os.utime(path, (0, 0))  # settled long ago
+    return path
+
+
+def test_a_refused_export_is_told_to_its_units_finance_staff_naming_the_file_its_report_and_the_first_problems(
+        rt, fake_slack, tmp_path, caplog):
+    inbox = tmp_path / "inbox"
+    _with_inbox(rt, inbox)
+    _bad_export(inbox)
+    with caplog.at_level("WARNING", logger="jobs.scheduled"):
+        report = scheduled.scan_inbox("test.toml", now=at("2023-03-01", 10))
+    assert [name for name, _, _ in report.refused] == ["2023-03-01_支付.csv"]
+    assert any("2023-03-01_支付.csv refused" in r.getMessage() for r in caplog.records), "a log line"
+    [told] = posts_to(fake_slack, "DUFIN")  # 科协财务: the unit the rows name; at once, outside the quiet hours
+    assert "导出文件未导入" in told and "refused/2023-03-01_支付.csv" in told
+    assert "refused/2023-03-01_支付.csv.错误说明.txt" in told and "一百元" in told
+    assert not any(p["channel"] != "DUFIN" for p in fake_slack.posted()), "only the finance staff responsible"
+
+
+def test_a_pass_that_dies_after_telling_and_before_the_move_tells_nobody_twice(rt, fake_slack, tmp_path, monkeypatch):
+    from jobs.ingest import inbox as inbox_module
+
+    inbox = tmp_path / "inbox"
+    _with_inbox(rt, inbox)
+    _bad_export(inbox)
+
+    def killed(source, target):
+        raise KeyboardInterrupt("killed between the message and the move")
+
+    monkeypatch.setattr(inbox_module, "_put", killed)
+    with pytest.raises(KeyboardInterrupt):
+        scheduled.scan_inbox("test.toml", now=at("2023-03-01", 10))
+    monkeypatch.undo()
+    assert (inbox / "2023-03-01_支付.csv").exists() and not list((inbox / "refused").iterdir())
+    report = scheduled.scan_inbox("test.toml", now=at("2023-03-01", 10, 5))
+    assert len(report.refused) == 1
+    scheduled.deliver_job("test.toml", now=at("2023-03-02", 10))
+    assert len(posts_to(fake_slack, "DUFIN")) == 1, "told once"
+
+
+def test_a_file_refused_at_night_waits_for_the_end_of_the_quiet_hours(rt, fake_slack, tmp_path):
+    inbox = tmp_path / "inbox"
+    _with_inbox(rt, inbox, alerts=QUIET_ALERTS)
+    _bad_export(inbox)
+    scheduled.scan_inbox("test.toml", now=at("2023-03-01", 22))
+    assert not fake_slack.posted()
+    scheduled.deliver_job("test.toml", now=at("2023-03-02", 9, 7))
+    assert len(posts_to(fake_slack, "DUFIN")) == 1
+
+
+def test_health_shows_the_files_still_in_refused(rt, tmp_path, database_url):
+    import json as json_
+
+    from click.testing import CliRunner
+
+    from jobs.cli.app import cli
+
+    inbox = tmp_path / "inbox"
+    _with_inbox(rt, inbox)
+    _bad_export(inbox)
+    scheduled.scan_inbox("test.toml", now=at("2023-03-01", 10))
+    config = tmp_path / "bm.toml"
+    config.write_text(f'[daemon]\ninbox = "{inbox}"\n', encoding="utf-8")
+    run = CliRunner().invoke(cli, ["--db", database_url, "--config", str(config), "health", "--json"], env={})
+    warnings = json_.loads(run.output)["warnings"]
+    assert [w["check"] for w in warnings if "2023-03-01_支付.csv" in w["detail"]] == ["inbox"]
+    (inbox / "refused" / "2023-03-01_支付.csv").unlink()  # dealt with
+    run = CliRunner().invoke(cli, ["--db", database_url, "--config", str(config), "health", "--json"], env={})
+    assert not [w for w in json_.loads(run.output)["warnings"] if w["check"] == "inbox"]

@@ -154,7 +154,8 @@ TITLES = {  # event → (Chinese, English) marks of the title
 }
 
 
-ALERT_RULES = [r for r in RULE_ORDER if r != "year_end"]  # the year's result has its own title (below)
+# the year's result and a refused export have titles of their own (below)
+ALERT_RULES = [r for r in RULE_ORDER if r not in ("year_end", "inbox_refused")]
 
 
 def alert(rule: str, event: str = "fire", *, name: str = UNIT, facts=None, severity: str | None = None) -> AlertItem:
@@ -563,3 +564,14 @@ def test_a_first_run_says_its_items_are_the_current_state_not_news():
     item = alert("checkpoint_missed", facts={**MISSED, "first_run": "1"})
     assert "首次运行：以下是目前的状态，并非今天新发生的变化。" in render_text(message(item))
     assert any("首次运行" in s for s in sections(render_blocks(message(item))))
+
+
+def test_a_refused_export_says_where_the_file_went_and_its_first_problems_in_chinese_and_english():
+    facts = {"file": "x.csv", "moved_to": "refused/x.csv", "report": "refused/x.csv.错误说明.txt", "count": "4",
+             "problems_zh": "第 5 行 · 金额: 金额无法识别", "problems_en": "row 5 · 金额: not an amount"}
+    item = AlertItem("inbox_refused:file:ab12:2023", "inbox_refused", "fire", "red", "file", "ab12", "x.csv", "2023",
+                     facts)
+    zh, en = render_text(message(item)), render_text(message(item, language="en"))
+    assert "❌ 导出文件未导入" in zh and "已移到收件箱的 refused/x.csv" in zh and "共 4 个问题，前几个：第 5 行" in zh
+    assert "refused/x.csv.错误说明.txt" in zh and "升级" not in zh
+    assert "An export was refused" in en and "4 problem(s), the first: row 5" in en and "万元" not in en

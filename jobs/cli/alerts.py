@@ -30,6 +30,7 @@ from db.exceptions import StorageError
 from jobs.cli.base import CliError, Context, as_of_option
 from jobs.clock import beijing_now
 from jobs.deliver import DeliveryReport, deliver_outbox, notifiers_from_env, resend_failed
+from jobs.directory import chat_configured, directory_warnings
 from jobs.evaluate import evaluate_and_deliver, evaluate_open_years
 from jobs.exceptions import EvaluationConflict
 from monitor.i18n import render
@@ -44,6 +45,7 @@ TEXT = {
     "muted": {"zh": "（支付数据过旧，进度类提醒暂停）", "en": " (payment data stale: pacing alerts paused)"},
     "unrouted": {"zh": "注意：{count} 个事件没有负责人可发（配置 [[people]]）",
                  "en": "note: {count} events had nobody to go to (configure [[people]])"},
+    "warning": {"zh": "注意：{line}", "en": "note: {line}"},
     "delivery": {"zh": "发送：成功 {sent}，待重试 {deferred}，失败 {failed}",
                  "en": "delivery: {sent} sent, {deferred} to retry, {failed} failed"},
     "waiting": {"zh": "{count} 条消息等待发送时间（每人每个工作日一条，09:07），最早 {due} 由后台服务"
@@ -173,6 +175,9 @@ def evaluate(obj: Context, as_of: dt.date | None, dry_run: bool, as_json: bool) 
     except (EvaluationConflict, StorageError) as exc:
         raise CliError(str(exc), obj.language) from exc
     language = obj.language
+    with transaction(factory) as session:
+        warnings = directory_warnings(session, settings.alerts, chat=chat_configured(os.environ),
+                                      language=language)
     if dry_run:  # each message as it would be sent: its footer the date its year's data reaches
         for plan, year, data_as_of in ((p, r.year, r.data_as_of) for r in results for p in r.messages):
             message = Message(0, plan.draft.recipient, plan.draft.language, data_as_of or now.date(), year,
@@ -185,6 +190,7 @@ def evaluate(obj: Context, as_of: dt.date | None, dry_run: bool, as_json: bool) 
     if as_json:
         document = _result_json(result, report, dry_run)
         document["years"] = [_result_json(r, report, dry_run) for r in results]
+        document["warnings"] = warnings
         click.echo(json.dumps(document, ensure_ascii=False, indent=2))
         return
     for each in results:  # the past year too while it is open (its late exports, its result)
@@ -193,6 +199,8 @@ def evaluate(obj: Context, as_of: dt.date | None, dry_run: bool, as_json: bool) 
                        messages=len(each.messages), muted=say(language, "muted") if each.muted else ""))
         if each.unrouted:
             click.echo(say(language, "unrouted", count=each.unrouted))
+    for line in warnings:  # routing mistakes (alerts/directory_check.py)
+        click.echo(say(language, "warning", line=line))
     if dry_run:
         click.echo(say(language, "dry_run"))
         return

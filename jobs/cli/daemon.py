@@ -14,6 +14,7 @@ from db.exceptions import StorageError
 from db.figures import latest_payment_export
 from db.job_runs import last_beat
 from jobs.cli.base import CliError, Context
+from jobs.directory import chat_configured, directory_warnings
 from monitor.calendar import source_name
 from monitor.i18n import render
 
@@ -24,6 +25,11 @@ TEXT = {
     "scheduler": {"zh": "调度器", "en": "scheduler"},
     "imports": {"zh": "支付数据导入", "en": "payment imports"},
     "delivery": {"zh": "消息发送", "en": "delivery"},
+    "directory": {"zh": "通知对象", "en": "people directory"},
+    "inbox": {"zh": "收件箱", "en": "inbox"},
+    "refused": {"zh": "{name} 被拒收，仍在 refused/ 中（{when}；问题见旁边的说明文件），修正后重新放入收件箱",
+                "en": "{name} was refused and is still in refused/ ({when}; its problems in the report beside "
+                      "it); fix it and drop it into the inbox again"},
     "beat_ok": {"zh": "运行中（最近心跳 {at}）", "en": "running (last heartbeat {at})"},
     "beat_old": {"zh": "未运行：最近心跳 {at}", "en": "not running: last heartbeat {at}"},
     "beat_none": {"zh": "未运行：从未有心跳（budget-monitor run 是否已启动？）",
@@ -113,6 +119,7 @@ def health(obj: Context, as_json: bool) -> None:
             latest = latest_payment_export(session, now.year)
             failed, stuck = delivery_trouble(session, attempts=STUCK_ATTEMPTS)
             pending = count_unsent(session)
+            warnings = directory_warnings(session, settings.alerts, chat=chat_configured(os.environ), language=language)
     except StorageError as exc:
         raise CliError(str(exc), language, 2) from exc
     checks = {}
@@ -142,18 +149,27 @@ def health(obj: Context, as_json: bool) -> None:
     warning = sep.join(say(language, "calendar_unsettled", year=y, source=source_name(s, language))
                        for y, s in unsettled)
     known = say(language, "calendar_ok", years=now.year, source=source_name(calendar.source(now.year), language))
+    # Warnings (routing mistakes): shown, in --json too, but the exit code stays that of the checks.
+    warned = [("directory", line) for line in warnings]
+    if settings.daemon.inbox is not None:  # refused files stay listed until they leave refused/
+        from jobs.ingest.inbox import still_refused
+
+        warned += [("inbox", say(language, "refused", name=path.name,
+                                 when=when.strftime("%Y-%m-%d %H:%M") if when else "?"))
+                   for path, when in still_refused(settings.daemon.inbox)]
     if as_json:
         listed: dict[str, dict] = {k: {"ok": ok, "detail": d} for k, (ok, d) in checks.items()}
         listed["calendar"] = {"ok": True, "warning": bool(unsettled), "detail": warning or known,
                               "unsettled": [{"year": y, "source": s} for y, s in unsettled]}
-        document = {"healthy": healthy, "checks": listed}
+        document = {"healthy": healthy, "checks": listed, "warnings": [{"check": k, "detail": d} for k, d in warned]}
         click.echo(json.dumps(document, ensure_ascii=False, indent=2))
     else:
-        marked = [(("✓" if ok else "✗"), key, detail) for key, (ok, detail) in checks.items()]
-        marked.append(("!" if unsettled else "✓", "calendar", warning or known))
-        for mark, key, detail in marked:
-            click.echo(f"{mark} {say(language, key)}：{detail}" if language == "zh"
-                       else f"{mark} {say(language, key)}: {detail}")
+        separator = "：" if language == "zh" else ": "
+        for key, (ok, detail) in checks.items():
+            click.echo(f"{'✓' if ok else '✗'} {say(language, key)}{separator}{detail}")
+        click.echo(f"{'!' if unsettled else '✓'} {say(language, 'calendar')}{separator}{warning or known}")
+        for key, detail in warned:
+            click.echo(f"⚠ {say(language, key)}{separator}{detail}")
     if not healthy:
         raise SystemExit(1)
 

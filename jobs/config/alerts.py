@@ -52,7 +52,7 @@ from typing import Any
 from alerts.findings import DEFAULT_LEVELS, AlertSettings
 from alerts.notify import SEVERITIES, Recipient
 from alerts.pipeline import DeliveryPolicy
-from alerts.routing import ROLES, Channel, Directory, Person
+from alerts.routing import FALLBACK_ADDRESS, ROLES, Channel, Directory, Person
 from alerts.state import Policy
 from jobs.evaluate import AlertConfig
 from jobs.exceptions import ConfigError
@@ -210,7 +210,7 @@ def alert_config(data: dict, language: str) -> AlertConfig:
     if fallback not in ("console", "none"):
         raise ConfigError('alerts.fallback must be "console" or "none"')
     directory = Directory(_people(data.get("people", []), language), _channels(data.get("channels", [])),
-                          Recipient("console", "console", "控制台" if language == "zh" else "console")
+                          Recipient("console", FALLBACK_ADDRESS, "控制台" if language == "zh" else "console")
                           if fallback == "console" else None, language)
     for flag in ("quiet_on_rest_days", "charts"):
         if not isinstance(section.get(flag, True), bool):

@@ -143,10 +143,25 @@ def run_daemon(config_path: str | None, runtime: scheduled.Runtime, *, stop: thr
         if not wait_for_leadership(leadership, stop):
             return EXIT_OK
     log.info("leader: %s", who)
+    _warn_about_the_directory(runtime)
     try:
         return _lead(config_path, runtime, leadership, stop, who)
     finally:
         leadership.release()
+
+
+def _warn_about_the_directory(runtime: scheduled.Runtime) -> None:
+    """Routing mistakes in the journal at start (alerts/directory_check.py), one line each."""
+    from db.engine import transaction
+    from jobs.deliver import chat_on
+    from jobs.directory import directory_warnings
+
+    settings = runtime.settings
+    with transaction(runtime.factory) as session:
+        lines = directory_warnings(session, settings.alerts, chat=chat_on(runtime.notifiers),
+                                   language=settings.language)
+    for line in lines:
+        log.warning("people directory: %s", line)
 
 
 def _lead(config_path, runtime, leadership, stop: threading.Event, who: str) -> int:

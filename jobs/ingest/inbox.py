@@ -90,12 +90,20 @@ class InboxReport:
         return bool(self.ingested)
 
 
+Teller = Callable[[FileOutcome, Path], None]  # a refused file's outcome and where it is about to go
+
+
 def process_inbox(factory, inbox: Path, *, now: dt.datetime,
                   synonyms: Mapping[str, Sequence[str]] | None = None, language: str = "zh",
-                  settle_seconds: float = 2.0, clock: Callable[[], float] = time.time) -> InboxReport:
+                  settle_seconds: float = 2.0, clock: Callable[[], float] = time.time,
+                  tell: Teller | None = None) -> InboxReport:
     """Import every complete export in ``inbox`` (not its subfolders) and move it out.
     Raises FileNotFoundError if ``inbox`` does not exist: it is not created here, so an
-    unmounted share is an error rather than a new empty folder."""
+    unmounted share is an error rather than a new empty folder. ``tell(outcome, where)``: called
+    for a refused file once its name in refused/ is reserved and before it moves there (it writes
+    the message to its finance staff: jobs/refusals.py); if it raises, the file stays in the
+    inbox and the next pass tries again — the message is never lost, and its dedupe (what each
+    person was told) keeps it from being doubled."""
     inbox = Path(inbox)
     for folder in (DONE, REFUSED):
         (inbox / folder).mkdir(exist_ok=True)
@@ -118,11 +126,12 @@ def process_inbox(factory, inbox: Path, *, now: dt.datetime,
             report.errors.append((entry.name, _say(language, "not_read", reason=exc.strerror or exc)))
             continue
         _take(factory, Path(entry.path), inbox, now=now, synonyms=synonyms, language=language,
-              report=report)
+              report=report, tell=tell)
     return report
 
 
-def _take(factory, path: Path, inbox: Path, *, now, synonyms, language, report: InboxReport) -> None:
+def _take(factory, path: Path, inbox: Path, *, now, synonyms, language, report: InboxReport,
+          tell: Teller | None = None) -> None:
     """Import one settled file and move it to done/ or refused/ (with its report)."""
     # Not following links here too: the file may have been swapped for one since the listing.
     outcome = ingest_file(factory, path, now=now, synonyms=synonyms, follow_symlinks=False)
@@ -135,7 +144,15 @@ def _take(factory, path: Path, inbox: Path, *, now, synonyms, language, report: 
     where = path
     try:
         if outcome.status == "refused":
-            where = _move(path, inbox / REFUSED)
+            target = _reserve(path, inbox / REFUSED)
+            try:
+                if tell is not None:
+                    tell(outcome, target)
+                _put(path, target)
+            except BaseException:
+                target.unlink(missing_ok=True)
+                raise
+            where = target
             _write_refusal(where, outcome, language)
         else:
             where = _move(path, inbox / DONE / now.date().isoformat())
@@ -179,6 +196,13 @@ def _move(source: Path, folder: Path) -> Path:
     """Move ``source`` into ``folder`` under its own name or the first free `` (n)`` variant.
     The name is reserved by an exclusive create (O_EXCL), then replaced by the file: a rename
     alone would silently overwrite a file that appeared meanwhile."""
+    target = _reserve(source, folder)
+    _put(source, target)
+    return target
+
+
+def _reserve(source: Path, folder: Path) -> Path:
+    """The first free name for ``source`` in ``folder``, taken by an exclusive create."""
     folder.mkdir(parents=True, exist_ok=True)
     for n in itertools.count(1):
         target = folder / (source.name if n == 1 else f"{source.stem} ({n}){source.suffix}")
@@ -186,13 +210,39 @@ def _move(source: Path, folder: Path) -> Path:
             target.touch(exist_ok=False)
         except FileExistsError:
             continue
-        try:
-            os.replace(source, target)
-        except OSError:
-            target.unlink(missing_ok=True)
-            raise
         return target
     raise AssertionError("unreachable")
+
+
+def _put(source: Path, target: Path) -> None:
+    """Replace the reserved ``target`` by ``source`` (the reservation goes if that fails)."""
+    try:
+        os.replace(source, target)
+    except OSError:
+        target.unlink(missing_ok=True)
+        raise
+
+
+def report_path(where: Path, language: str) -> Path:
+    """The report beside a refused file in refused/."""
+    return where.with_name(where.name + REPORT_SUFFIX.get(language, REPORT_SUFFIX["zh"]))
+
+
+def still_refused(inbox: Path) -> list[tuple[Path, dt.datetime | None]]:
+    """The exports in refused/ (each with the time its report was written, if it has one): what
+    still needs a person. A file leaves the list when it leaves refused/ (fixed and dropped into
+    the inbox again, or deleted)."""
+    folder = Path(inbox) / REFUSED
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in sorted(folder.iterdir()):
+        if not path.is_file() or _reason_to_ignore_name(path.name) is not None:
+            continue  # reports, temporary and hidden files
+        reports = [report_path(path, lang) for lang in REPORT_SUFFIX]
+        times = [r.stat().st_mtime for r in reports if r.exists()]
+        found.append((path, dt.datetime.fromtimestamp(max(times)) if times else None))
+    return found
 
 
 def _write_refusal(where: Path, outcome: FileOutcome, language: str) -> None:
@@ -200,7 +250,7 @@ def _write_refusal(where: Path, outcome: FileOutcome, language: str) -> None:
     Windows shows the Chinese text instead of reading it as GBK."""
     lines = [_say(language, "report_head", name=outcome.path.name), "",
              *outcome_lines(outcome, language, name_only=True)]
-    text = where.with_name(where.name + REPORT_SUFFIX.get(language, REPORT_SUFFIX["zh"]))
+    text = report_path(where, language)
     text.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8-sig", newline="")
 
 

@@ -110,7 +110,9 @@ def ingest_file(
         parsed = _first_export(read_grids(path, data), kind=kind, year=year, synonyms=synonyms,
                                catalog=DbCatalog(factory), step=step)
     except Refused as refused:
-        return FileOutcome(path, "refused", refused.kind or kind, problems=tuple(refused.problems))
+        return FileOutcome(path, "refused", refused.kind or kind, problems=tuple(refused.problems),
+                           detail={"content_hash": content_hash, "units": sorted(refused.units),
+                                   "departments": sorted(refused.departments)})
     del data  # the raw file is not needed while storing: free it before the peak
     step("store")
     # The export's own date decides which of two overlapping exports is newer.

@@ -323,7 +323,9 @@ def problem(code: str, /, row: int | None = None, column: str | None = None,
 class Refused(Exception):
     """Raised inside the ingest pipeline when a file cannot go on; carries every problem."""
 
-    def __init__(self, problems: list[Problem], kind: str | None = None):
+    def __init__(self, problems: list[Problem], kind: str | None = None, *,
+                 units: frozenset[str] = frozenset(), departments: frozenset[str] = frozenset()):
         super().__init__(f"{len(problems)} problem(s)")
         self.problems = problems
         self.kind = kind
+        self.units, self.departments = units, departments  # the codes the rows name: who is told of it

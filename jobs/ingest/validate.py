@@ -116,12 +116,20 @@ def parse_export(
     _check_totals(context, records, totals, columns)
     _check_lengths(context, records)
     if log:
-        raise Refused(log.listed(), kind)
+        raise Refused(log.listed(), kind, units=_codes(records, "unit_code"),
+                      departments=_codes(records, "department_code"))
     assert budget_year is not None
     records["budget_year"] = records["budget_year"].where(records["budget_year"].notna(), budget_year) \
         if "budget_year" in records else budget_year
     return ParsedExport(kind, budget_year, records, _title_date(preamble), grid.source_format,
                         header.first + 1, split_counts(records))
+
+
+def _codes(records: pd.DataFrame, column: str) -> frozenset[str]:
+    """The codes a refused file's rows name (its finance staff are told: jobs/refusals.py)."""
+    if column not in records:
+        return frozenset()
+    return frozenset(str(c) for c in records[column].dropna().unique() if str(c))
 
 
 _LATIN_MOJIBAKE = frozenset("€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ")
