@@ -16,6 +16,7 @@ from db.alert_store import acknowledge
 from db.engine import transaction
 from db.models import AlertState
 from jobs.evaluate import evaluate
+from tests.reliability import record
 from tests.test_alert_delivery import ALERTS, ENGINE, at, demo, demo_folder, posts_to, run, slack  # noqa: F401
 
 KEY = "behind_checkpoint:unit:158001:2023-03-31"
@@ -71,6 +72,8 @@ def test_an_ack_given_while_an_evaluation_runs_is_not_written_over_by_it(demo, s
         row = session.scalar(select(AlertState).where(AlertState.key == KEY))
         assert (row.ack_until, row.ack_reason) == (dt.date(2023, 4, 15), "4月10日支付")
         assert row.last_seen_on == dt.date(2023, 3, 2), "and the evaluation's own write is there too"
+    record("database", "an ack committed between an evaluation's read of the alert states and its write",
+           "the ack and the evaluation's own write both kept")
 
 
 def _invoke(database_url, *args):

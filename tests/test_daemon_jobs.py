@@ -17,6 +17,7 @@ from jobs import scheduled
 from jobs.config.daemon import DaemonSettings
 from jobs.config.settings import Settings
 from jobs.evaluate import AlertConfig
+from tests.reliability import record
 from tests.test_alert_delivery import ENGINE, PEOPLE, at, demo, demo_folder, posts_to, slack  # noqa: F401
 
 ALERTS = AlertConfig(directory=Directory(PEOPLE, fallback=None), quiet_hours=None, quiet_on_rest_days=False,
@@ -400,6 +401,8 @@ def test_a_pass_that_dies_after_telling_and_before_the_move_tells_nobody_twice(r
     assert len(report.refused) == 1
     scheduled.deliver_job("test.toml", now=at("2023-03-02", 10))
     assert len(posts_to(fake_slack, "DUFIN")) == 1, "told once"
+    record("crash", "an inbox pass killed after telling the finance staff of a refused export, before moving it",
+           "the next pass refused it again and told nobody twice (1 message)")
 
 
 def test_a_file_refused_at_night_waits_for_the_end_of_the_quiet_hours(rt, fake_slack, tmp_path):

@@ -19,6 +19,7 @@ from db.engine import transaction
 from db.models import DeliveryAttempt, OutboxMessage
 from jobs.deliver import deliver
 from jobs.evaluate import evaluate
+from tests.reliability import record
 from tests.test_alert_delivery import (  # noqa: F401  (fixtures)
     ALERTS,
     ENGINE,
@@ -86,6 +87,8 @@ def test_a_message_failed_for_good_is_resent_after_the_fix_and_arrives_once(demo
     [told] = posts_to(fake_slack, "DULEAD")
     assert "预计达不到考核进度" in told
     assert _invoke(database_url, config, "alerts", "resend", "--all").output.strip() == "没有发送失败的消息"
+    record("slack", "a message failed for good (users_not_found), resent twice after the account was made",
+           "delivered once; the second resend refused; nothing left failed")
 
 
 def test_a_resent_message_goes_to_the_address_the_config_now_gives_and_is_not_told_again(
