@@ -28,7 +28,7 @@ from db.engine import SessionFactory, transaction
 from db.outbox_store import told_notices
 from jobs.config.settings import Settings
 from jobs.execution import data_date, status_and_scores
-from jobs.outbox import queue
+from jobs.outbox import queue, queue_notice
 from jobs.targets_eval import watch_targets
 
 
@@ -193,18 +193,13 @@ def send_calendar_warning(factory: SessionFactory, settings: Settings, now: dt.d
         recipients.append(directory.fallback)
     drafts = [Draft(r, directory.language_of(r), tuple(items)) for r in dict.fromkeys(recipients)]
     return {"years": [y for y, _ in unsettled],
-            "messages": len(_queue_notice(factory, settings, now, "calendar", drafts))}
+            "messages": _queue_notice(factory, settings, now, drafts)}
 
 
-def _queue_notice(factory: SessionFactory, settings: Settings, now: dt.datetime, kind: str, drafts: list[Draft]):
-    """A notice into the outbox through the slot stage, as every message goes (jobs/outbox.py
-    ``queue``): it waits for the person's slot on a working day, outside the quiet hours, merged
-    with that day's alerts, and counts toward the week's cap. The job's fence makes it go once."""
-    alerts = settings.alerts
+def _queue_notice(factory: SessionFactory, settings: Settings, now: dt.datetime, drafts: list[Draft]) -> int:
+    """The calendar notice, once for everyone (the job's fence makes it go once: no dedupe)."""
     with transaction(factory) as session:
-        evaluation = add_evaluation(session, now.date(), now, {"kind": kind})
-        planned = queue(session, drafts, year=now.year, as_of=now.date(), now=now, evaluation_id=evaluation.id,
-                        policy=alerts.delivery, quiet=alerts.quiet(settings.execution.calendar),
-                        chart_of=lambda items: None, dedupe=False)
-        evaluation.detail = {"kind": kind, "messages": len(planned)}
-    return planned
+        return len(queue_notice(session, drafts, alerts=settings.alerts, calendar=settings.execution.calendar,
+                                now=now, kind="calendar", year=now.year, dedupe=False))
+
+

@@ -26,7 +26,7 @@ from alerts.pipeline import (
     worth_telling,
 )
 from alerts.routing import Draft, release_time
-from db.alert_store import add_message, item_from_json
+from db.alert_store import add_evaluation, add_message, item_from_json
 from db.outbox_store import ledgers, merge_into, remember, told_notices, waiting_items
 
 
@@ -95,3 +95,16 @@ def queue(session: Session, drafts: Sequence[Draft], *, year: int, as_of: dt.dat
         if shown:  # empty: good news cancelled what was waiting unsaid, and the message with it
             queued.append(PlannedMessage(Draft(draft.recipient, draft.language, shown), due, chart, merged))
     return queued
+
+
+def queue_notice(session: Session, drafts: Sequence[Draft], *, alerts, calendar, now: dt.datetime, kind: str,
+                 year: int, dedupe: bool = True, detail: dict | None = None) -> list[PlannedMessage]:
+    """A notice (a refused export, the calendar warning: no evaluation's alerts) into the outbox
+    through the slot stage, as every message goes: the person's slot on a working day, outside
+    the quiet hours, merged with that day's alerts, counted toward the week's cap. ``alerts``:
+    the ``[alerts]`` settings (jobs/evaluate.AlertConfig); its record is an evaluation of ``kind``."""
+    evaluation = add_evaluation(session, now.date(), now, {"kind": kind, **(detail or {})})
+    planned = queue(session, drafts, year=year, as_of=now.date(), now=now, evaluation_id=evaluation.id,
+                    policy=alerts.delivery, quiet=alerts.quiet(calendar), chart_of=lambda items: None, dedupe=dedupe)
+    evaluation.detail = {**evaluation.detail, "messages": len(planned)}
+    return planned

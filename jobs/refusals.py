@@ -22,13 +22,12 @@ from pathlib import Path
 from alerts.notify import AlertItem
 from alerts.routing import group
 from alerts.state import Event
-from db.alert_store import add_evaluation
 from db.engine import SessionFactory, transaction
 from db.lookups import unit_departments
 from jobs.config.settings import Settings
 from jobs.ingest import FileOutcome
 from jobs.ingest.inbox import report_path
-from jobs.outbox import queue
+from jobs.outbox import queue_notice
 
 PROBLEMS_SHOWN = 3
 
@@ -82,9 +81,6 @@ def tell_refusal(factory: SessionFactory, settings: Settings, outcome: FileOutco
         if len(departments) == 1:
             routing["department"] = departments.pop()
         drafts, _ = group([Event(item, routing, False)], alerts.directory, alerts.delivery)
-        evaluation = add_evaluation(session, now.date(), now, {"kind": "inbox_refused", "file": outcome.path.name})
-        planned = queue(session, drafts, year=year, as_of=now.date(), now=now, evaluation_id=evaluation.id,
-                        policy=alerts.delivery, quiet=alerts.quiet(settings.execution.calendar),
-                        chart_of=lambda items: None)
-        evaluation.detail = {**evaluation.detail, "messages": len(planned)}
+        planned = queue_notice(session, drafts, alerts=alerts, calendar=settings.execution.calendar, now=now,
+                               kind="inbox_refused", year=year, detail={"file": outcome.path.name})
     return len(planned)
