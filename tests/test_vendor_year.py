@@ -15,6 +15,7 @@ Then the broken files, each refused whole with its problem named, the database u
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import unicodedata
@@ -130,24 +131,28 @@ def test_the_department_is_known_and_every_unit_is_its(today):
     assert _units_known(today["db"]) == [(code, DEPARTMENT[0]) for code, _ in UNITS]
 
 
+def _inputs(indicators: dict, key: str, *names: str) -> tuple:
+    """The named inputs of one indicator of a score card, then its score (None where missing)."""
+    indicator = indicators.get(key, {})
+    return (*(indicator.get("inputs", {}).get(n) for n in names), indicator.get("score"))
+
+
 def _score_figures(database: str, year: Year) -> tuple[dict, dict]:
     cards = {(c["level"], c["code"]): c for c in score(database)["cards"]}
     shown, truth = {}, {}
     for code in ENTITIES:
         card = cards.get((_level(code), code))
         indicators = {i["key"]: i for i in card["indicators"]} if card else {}
-        progress = indicators.get("payment_progress", {"inputs": {}})
+        shown_of = functools.partial(_inputs, indicators)
+        checkpoints = [shown_of("payment_progress", *(f"{day.isoformat()}.{n}" for n in ("paid", "rate", "met")))[:3]
+                       for day in QUARTER_ENDS[:3]]
         shown[code] = {
-            "progress": [(progress["inputs"].get(f"{day.isoformat()}.paid"), progress["inputs"].get(f"{day.isoformat()}.rate"),
-                          progress["inputs"].get(f"{day.isoformat()}.met")) for day in QUARTER_ENDS[:3]],
-            "progress_score": progress.get("score"), "progress_status": progress.get("status"),
-            "execution": (indicators.get("execution_rate", {}).get("inputs", {}).get("rate"),
-                          indicators.get("execution_rate", {}).get("score")),
-            "adjustment": tuple(indicators.get("adjustment_rate", {}).get("inputs", {}).get(k) for k in
-                                ("initial", "adjusted", "rate")) + (indicators.get("adjustment_rate", {}).get("score"),),
-            "three_public": tuple(indicators.get("three_public_control", {}).get("inputs", {}).get(k) for k in
-                                  ("budget", "spent", "previous_budget"))
-            + (indicators.get("three_public_control", {}).get("score"),),
+            "progress": checkpoints,
+            "progress_score": shown_of("payment_progress")[-1],
+            "progress_status": indicators.get("payment_progress", {}).get("status"),
+            "execution": shown_of("execution_rate", "rate"),
+            "adjustment": shown_of("adjustment_rate", "initial", "adjusted", "rate"),
+            "three_public": shown_of("three_public_control", "budget", "spent", "previous_budget"),
         }
         rates = year.progress(code)
         execution, execution_score = year.execution(code)

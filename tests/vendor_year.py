@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -41,11 +42,14 @@ BASIC = (("30101", "基本工资", "2130301", "行政运行", (900_000, 2_400_00
          ("30231", "公务用车运行维护费", "2130301", "行政运行", (60_000, 150_000), True))
 PROJECT_CLASSES = (("30227", "委托业务费"), ("30226", "劳务费"), ("31005", "基础设施建设"))
 PROJECTS = {  # unit → ((name, functional class, functional name, lines), …)
-    "427001": (("防汛抗旱应急保障经费", "2130314", "防汛", 3), ("水资源规划编制经费", "2130304", "水利行业业务管理", 3)),
+    "427001": (("防汛抗旱应急保障经费", "2130314", "防汛", 3),
+               ("水资源规划编制经费", "2130304", "水利行业业务管理", 3)),
     "427002": (("水文监测站网运行维护经费", "2130306", "水利工程运行与维护", 3),
                ("地下水超采区监测经费", "2130304", "水利行业业务管理", 3)),
-    "427003": (("河道堤防日常维修养护经费", "2130306", "水利工程运行与维护", 3), ("河湖长制工作经费", "2130310", "水土保持", 2)),
-    "427004": (("节水型社会建设经费", "2130316", "农村水利", 3), ("节水宣传教育经费", "2130304", "水利行业业务管理", 2)),
+    "427003": (("河道堤防日常维修养护经费", "2130306", "水利工程运行与维护", 3),
+               ("河湖长制工作经费", "2130310", "水土保持", 2)),
+    "427004": (("节水型社会建设经费", "2130316", "农村水利", 3),
+               ("节水宣传教育经费", "2130304", "水利行业业务管理", 2)),
 }
 # Cumulative share of a line's full-year budget paid by each month's end, per unit: 427001 meets
 # every checkpoint, 427002 misses Q1, 427003 misses all three, 427004 meets Q1 only.
@@ -200,7 +204,7 @@ class Year:
         else:
             if not target.reports:
                 return None, None, None
-            actual = Decimal(target.reports[-1][1].rstrip("%个场次人次公里座处"))
+            actual = Decimal(re.match(r"[\d.]+", target.reports[-1][1])[0])  # "13个", "91%", "50次"
             completion = rounded(actual * 100 / value)
         if target.level1 == "满意度指标":
             earned = Decimal(100) if actual >= value else Decimal(0)
@@ -230,13 +234,14 @@ def yuan(fen: int) -> str:
 
 
 PAYEES = ("天山市宏源水利工程有限公司", "天山市清泉环境监测中心", "新疆天河建设集团有限公司", "天山市机关服务中心",
-          "中国石油天山销售分公司", "天山市国库集中支付中心代发工资", "天山市社会保险事业管理局", "天山市润泽物业管理有限公司")
+          "中国石油天山销售分公司",
+          "天山市国库集中支付中心代发工资", "天山市社会保险事业管理局", "天山市润泽物业管理有限公司")
 
 
 def generate(seed: int = 16) -> Year:
     rnd = random.Random(seed)
     year = Year(seed)
-    for unit, name in UNITS:
+    for unit, _ in UNITS:
         _unit_lines(rnd, year, unit)
     _adjustments(year)
     for line in year.lines:

@@ -111,7 +111,8 @@ def _fields(p: Pay) -> dict[str, object]:
 
 
 def _title(month_end: dt.date, unit_row: str = "单位：元") -> list[Row]:
-    return [[f"{DEPARTMENT[1]}国库集中支付明细表"], [f"截至{month_end.year}年{month_end.month}月{month_end.day}日    {unit_row}"]]
+    day = f"{month_end.year}年{month_end.month}月{month_end.day}日"
+    return [[f"{DEPARTMENT[1]}国库集中支付明细表"], [f"截至{day}    {unit_row}"]]
 
 
 def pay_xlsx_title(path: Path, pays: Sequence[Pay], end: dt.date, *, economic_header: str = "部门经济分类") -> Path:
@@ -133,7 +134,8 @@ def pay_gbk_csv(path: Path, pays: Sequence[Pay], end: dt.date, *, dateless: bool
                 cells: dict[tuple[int, str], str] | None = None, total: int | None = None) -> Path:
     """GBK, combined "code - name" cells, 2023/2/5 dates, 1,234.56 amounts, 凭证号 / 清算日期 / 摘要.
     ``cells``: (index of the payment, header) → another text; ``total``: another 合计."""
-    header = ["凭证号", "清算日期", "预算单位", "指标明细号", "功能分类", "经济分类", "项目", "金额", "状态", "收款人", "摘要"]
+    header = ["凭证号", "清算日期", "预算单位", "指标明细号", "功能分类", "经济分类", "项目", "金额", "状态", "收款人",
+              "摘要"]
     rows: list[Row] = [[f"{end.year}年{end.month}月支付明细"], ["金额单位：元"], header]
     for p in pays:
         f = _fields(p)
@@ -151,7 +153,8 @@ def pay_gbk_csv(path: Path, pays: Sequence[Pay], end: dt.date, *, dateless: bool
 def pay_xls_merged(path: Path, pays: Sequence[Pay], end: dt.date) -> Path:
     top = [("支付信息", 3), ("预算单位", 2), ("指标明细号", 1), ("功能分类", 2), ("经济分类", 2), ("项目", 2),
            ("支付状态", 1), ("收款人", 1)]
-    bottom = ["支付申请号", "支付日期", "支付金额", "编码", "名称", "", "编码", "名称", "编码", "名称", "编码", "名称", "", ""]
+    bottom = ["支付申请号", "支付日期", "支付金额", "编码", "名称", "", "编码", "名称", "编码", "名称", "编码", "名称",
+              "", ""]
     body: list[Row] = []
     for p in pays:
         f = _fields(p)
@@ -194,8 +197,8 @@ def pay_subtotal_csv(path: Path, pays: Sequence[Pay], end: dt.date, *, named: bo
                      dateless: bool = False) -> Path:
     """Rows grouped by unit, a 小计 row after each unit (``named``: "天山市水务局 小计" as
     vendors print it), a grand 合计 of the rows; UTF-8 with a BOM, 20230615 dates."""
-    rows: list[Row] = [*_title(end), ["支付申请号", "预算单位", "支付日期", "指标明细号", "经济分类", "支付金额", "支付状态",
-                                      "收款人"]]
+    header = ["支付申请号", "预算单位", "支付日期", "指标明细号", "经济分类", "支付金额", "支付状态", "收款人"]
+    rows: list[Row] = [*_title(end), header]
     for unit, name in UNITS:
         own = [p for p in pays if p.line.unit == unit]
         for p in own:
@@ -203,7 +206,8 @@ def pay_subtotal_csv(path: Path, pays: Sequence[Pay], end: dt.date, *, named: bo
             rows.append([p.payment_no, pair(unit, name), day and day.replace("-", ""), p.line.quota_no,
                          pair(*p.line.economic), money(p.amount), p.status, p.payee])
         if own:
-            rows.append([f"{name} 小计" if named else "小计", "", "", "", "", money(sum(p.amount for p in own)), "", ""])
+            label = f"{name} 小计" if named else "小计"
+            rows.append([label, "", "", "", "", money(sum(p.amount for p in own)), "", ""])
     rows.append(["合计", "", "", "", "", money(sum(p.amount for p in pays)), "", ""])
     return write_text(path, rows, "utf-8-sig")
 
@@ -223,7 +227,8 @@ def pay_cover_xlsx(path: Path, pays: Sequence[Pay], end: dt.date) -> Path:
     """A cover sheet, the data sheet, then a 说明 sheet."""
     cover = [[f"{DEPARTMENT[1]}{end.year}年{end.month}月国库集中支付明细"], ["制表单位：天山市水务局财务科"],
              [f"导出日期：{end.isoformat()}"]]
-    header = ["支付申请号", "支付日期", "预算单位", "指标明细号", "功能分类", "经济分类", "支付金额", "支付状态", "结算方式"]
+    header = ["支付申请号", "支付日期", "预算单位", "指标明细号", "功能分类", "经济分类", "支付金额", "支付状态",
+              "结算方式"]
     rows: list[Row] = [["支付明细"], ["单位：元"], header]
     for p in pays:
         rows.append([p.payment_no, p.day, pair(p.line.unit, UNIT_NAME[p.line.unit]), p.line.quota_no,
@@ -235,8 +240,8 @@ def pay_cover_xlsx(path: Path, pays: Sequence[Pay], end: dt.date) -> Path:
 
 # --- quota lines, adjustments, targets, progress ------------------------------------------------
 
-QUOTA_HEADER = ["指标明细号", "指标文号", "预算年度", "主管部门", "预算单位", "功能分类", "经济分类", "项目", "支出类型",
-                "资金性质", "三公经费", "年初预算数", "调整数", "调整后预算数"]
+QUOTA_HEADER = ["指标明细号", "指标文号", "预算年度", "主管部门", "预算单位", "功能分类", "经济分类", "项目",
+                "支出类型", "资金性质", "三公经费", "年初预算数", "调整数", "调整后预算数"]
 
 
 def quota_rows(year: Year, day: dt.date, *, department_column: bool = True, year_column: bool = True,
@@ -266,7 +271,8 @@ def quota_rows(year: Year, day: dt.date, *, department_column: bool = True, year
 
 def previous_quota_rows(year: Year, *, department_column: bool = True) -> list[Row]:
     """Last year's 三公 lines (a 2022 quota export): the control compares with them."""
-    rows: list[Row] = [["单位指标额度查询导出明细表"], [f"截至{YEAR - 1}年12月31日    金额单位：元"], list(QUOTA_HEADER)]
+    rows: list[Row] = [["单位指标额度查询导出明细表"], [f"截至{YEAR - 1}年12月31日    金额单位：元"],
+                       list(QUOTA_HEADER)]
     for unit, name in UNITS:
         fen = year.previous_three_public[unit]
         rows.append([f"ZB{YEAR - 1}-{unit}-007", f"天财预〔{YEAR - 1}〕1号", YEAR - 1, pair(*DEPARTMENT),
@@ -281,8 +287,8 @@ def previous_quota_rows(year: Year, *, department_column: bool = True) -> list[R
 
 def adjustment_rows(adjustments: Sequence[Adjust], *, one_number: bool = False) -> list[Row]:
     """A 调剂's two legs under one 调整单号 (``one_number``, cases 3) or as -1 / -2."""
-    rows: list[Row] = [["指标调整明细表"], ["调整单号", "调整日期", "指标明细号", "预算单位", "调整类型", "调整金额", "调整原因",
-                                           "豁免类别"]]
+    header = ["调整单号", "调整日期", "指标明细号", "预算单位", "调整类型", "调整金额", "调整原因", "豁免类别"]
+    rows: list[Row] = [["指标调整明细表"], header]
     for a in adjustments:
         for leg, (line, amount) in enumerate(a.legs, start=1):
             number = a.number if one_number or len(a.legs) == 1 else f"{a.number}-{leg}"
@@ -331,8 +337,8 @@ def progress_rows(year: Year) -> list[Row]:
     rows: list[Row] = [["绩效目标完成情况表"], ["预算单位", "项目", "三级指标", "截至日期", "实际完成值", "备注"]]
     for t in year.targets:
         for day, actual in t.reports:
-            rows.append([pair(t.unit, UNIT_NAME[t.unit]), pair(*t.project) if t.project else "", t.name, day.isoformat(),
-                         actual, "季度报告"])
+            rows.append([pair(t.unit, UNIT_NAME[t.unit]), pair(*t.project) if t.project else "", t.name,
+                         day.isoformat(), actual, "季度报告"])
     return rows
 
 
@@ -433,19 +439,21 @@ def broken(year: Year, folder: Path) -> dict[str, tuple[Path, str, int | None, s
         balance -= p.amount
         statement.append([p.day.strftime("%Y%m%d"), "电汇凭证", p.payment_no[-8:], p.purpose, money(p.amount), "",
                           money(balance), p.payee])
-    cases["bank statement"] = (write_xlsx(folder / "银行对账单.xlsx", [("对账单", statement)]), "missing_column", 3, None)
+    cases["bank statement"] = (write_xlsx(folder / "银行对账单.xlsx", [("对账单", statement)]), "missing_column", 3,
+                               None)
     payroll: list[Row] = [["天山市水务局2023年10月工资发放表"], ["单位：元"],
                           ["序号", "姓名", "身份证号", "预算单位", "岗位工资", "薪级工资", "津贴补贴", "应发工资",
                            "个人所得税", "实发工资"]]
     for n in range(1, 31):
         gross = 6_000_00 + n * 137_00
         payroll.append([n, f"职工{n:02d}", f"65010219800101{n:04d}", pair("427001", UNIT_NAME["427001"]),
-                        money(3_000_00), money(2_000_00 + n * 137_00), money(1_000_00), money(gross), money(gross // 50),
-                        money(gross - gross // 50)])
+                        money(3_000_00), money(2_000_00 + n * 137_00), money(1_000_00), money(gross),
+                        money(gross // 50), money(gross - gross // 50)])
     cases["payroll sheet"] = (write_xlsx(folder / "工资表.xlsx", [("工资表", payroll)]), "no_header", None, None)
     twice = [*october[:12], october[3], *october[12:]]  # the voucher of row 4 + 3 again, another amount
-    cases["duplicate voucher"] = (pay_gbk_csv(folder / "重复凭证.csv", twice, end, total=sum(p.amount for p in twice) + 1_000_00,
-                                              cells={(12, "金额"): money(october[3].amount + 1_000_00, commas=True)}),
+    other = money(october[3].amount + 1_000_00, commas=True)
+    cases["duplicate voucher"] = (pay_gbk_csv(folder / "重复凭证.csv", twice, end, cells={(12, "金额"): other},
+                                              total=sum(p.amount for p in twice) + 1_000_00),
                                   "duplicate_key", FIRST_DATA_ROW + 12, "凭证号")
     cases["万元 without its unit row"] = (pay_wan_xlsx(folder / "万元无单位行.xlsx", october, end, unit_row=False),
                                        "sub_fen", None, "支付金额")
