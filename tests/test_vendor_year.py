@@ -15,11 +15,13 @@ Then the broken files, each refused whole with its problem named, the database u
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import shutil
 import unicodedata
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -30,7 +32,14 @@ from db.models import Adjustment, Payment, QuotaLine
 from jobs.cli.app import cli
 from tests.helpers import snapshot
 from tests.vendor_year import DEPARTMENT, QUARTER_ENDS, UNITS, Year, exact_rate, generate, rounded, yuan
-from tests.vendor_year_files import accepted_today, as_vendors_send_them, broken, rounded_wan
+from tests.vendor_year_files import (
+    accepted_today,
+    as_vendors_send_them,
+    broken,
+    merged_projects_only,
+    near_the_limit,
+    rounded_wan,
+)
 
 SEED = 16
 ENTITIES = [DEPARTMENT[0], *(code for code, _ in UNITS)]
@@ -198,13 +207,20 @@ def test_every_target_sits_on_its_project_with_the_generators_actual_completion_
 
 # --- the broken files ----------------------------------------------------------------------------
 
+def copy_of(today: dict, folder: Path) -> str:
+    """A copy of the year's database file, with its write-ahead log (SQLite in WAL mode keeps the
+    latest transactions there)."""
+    source = Path(today["db"])
+    for part in source.parent.glob(source.name + "*"):
+        shutil.copy(part, folder / part.name)
+    return str(folder / source.name)
+
+
 @pytest.fixture(scope="module")
 def broken_files(tmp_path_factory, today, year):
     """A copy of the year's database (a file the product took by mistake cannot spoil the others)."""
     folder = tmp_path_factory.mktemp("broken")
-    database = folder / "monitor.sqlite"
-    shutil.copy(today["db"], database)
-    return str(database), broken(year, folder / "files")
+    return copy_of(today, folder), broken(year, folder / "files")
 
 
 def _sums(database: str) -> tuple:
@@ -261,6 +277,28 @@ def test_wan_amounts_with_two_decimals_and_no_unit_row_are_not_taken_as_yuan(bro
     outcome = json.loads(invoke(database, "ingest", "--json", str(path)).output)["files"][0]
     assert outcome["status"] == "refused", outcome
     assert _sums(database) == before
+
+
+# --- one more file on a copy of the year (cases 6 and 9) ------------------------------------------
+
+def test_a_payment_that_lifts_a_unit_to_just_under_25_percent_misses_q1_case_9(today, year, tmp_path):
+    """427002 at 24.9955…% of its budget on 31 March: shown as 25.00, scored as a miss (2 of 3)."""
+    database = copy_of(today, tmp_path)
+    path, extra = near_the_limit(year, tmp_path / "files")
+    assert refused(ingest(database, [path])["files"]) == []
+    longer = dataclasses.replace(year, payments=[*year.payments, extra])
+    shown, truth = _score_figures(database, longer)
+    assert truth["427002"]["progress"][0][1:] == ("25.00", False)  # the generator's own view
+    assert shown == truth
+
+
+def test_a_target_table_with_merged_project_cells_keeps_every_target_on_its_project_case_6(today, year, tmp_path):
+    """The revision of the table with 项目名称 merged over each project's rows (预算单位 on every
+    row): accepted today, and its targets must stay on their projects, not fall to 单位整体."""
+    database = copy_of(today, tmp_path)
+    assert refused(ingest(database, [merged_projects_only(year, tmp_path / "files")])["files"]) == []
+    shown, truth = _targets(database, year)
+    assert [t[:3] for t in shown] == [t[:3] for t in truth]
 
 
 # --- the year as vendors send it (issue 16, cases 1–7 and 14) --------------------------------------

@@ -308,28 +308,30 @@ def target_rows(year: Year) -> list[Row]:
     return rows
 
 
-def merged_target_sheet(year: Year) -> tuple[list[Row], list[str]]:
-    """The same table as the disclosures print it: 预算单位 and 项目 merged over their rows."""
-    rows: list[Row] = [[f"{YEAR}年度绩效目标表"], TARGET_HEADER]
-    merges: list[str] = []
-    previous: tuple[object, object] | None = None
-    start = {0: 3, 1: 3}
+def merged_target_sheet(year: Year, *, unit_merged: bool = True) -> tuple[list[Row], list[str]]:
+    """The table as the disclosures print it: 预算单位 merged over its unit's rows (case 4; on
+    every row unless ``unit_merged``) and 项目名称, the project's name alone, merged over the
+    project's rows (case 6)."""
+    header = [("项目名称" if name == "项目" else name) for name in TARGET_HEADER]
+    rows: list[Row] = [[f"{YEAR}年度绩效目标表"], header]
+    runs: dict[str, list[list[int]]] = {"A": [], "B": []}
+    previous: tuple[str, str] | None = None
     for t in year.targets:
-        unit, project = pair(t.unit, UNIT_NAME[t.unit]), pair(*t.project) if t.project else ""
+        unit, project = pair(t.unit, UNIT_NAME[t.unit]), t.project[1] if t.project else ""
         r = len(rows) + 1
-        same_unit = previous is not None and previous[0] == unit
-        same_project = same_unit and previous is not None and previous[1] == project
-        if not same_unit:
-            start[0] = r
-        if not same_project:
-            start[1] = r
-        rows.append([None if same_unit else unit, None if same_project else project, t.level1, t.level2, t.name,
+        new_unit = previous is None or previous[0] != unit
+        new_project = new_unit or previous is None or previous[1] != project
+        for letter, new in (("A", new_unit), ("B", new_project)):
+            if new:
+                runs[letter].append([r, r])
+            else:
+                runs[letter][-1][1] = r
+        rows.append([unit if new_unit or not unit_merged else None, project if new_project else None, t.level1,
+                     t.level2, t.name,
                      t.text, t.weight, t.leader, t.economic])
         previous = (unit, project)
-        for column, letter in ((0, "A"), (1, "B")):
-            merges = [m for m in merges if not m.startswith(f"{letter}{start[column]}:")]
-            if r > start[column]:
-                merges.append(f"{letter}{start[column]}:{letter}{r}")
+    merges = [f"{letter}{first}:{letter}{last}" for letter, spans in runs.items() for first, last in spans
+              if last > first and (unit_merged or letter == "B")]
     return rows, merges
 
 
@@ -461,6 +463,28 @@ def broken(year: Year, folder: Path) -> dict[str, tuple[Path, str, int | None, s
     cases["date outside the year"] = (pay_gbk_csv(folder / "跨年日期.csv", outside, end), "date_outside_year",
                                       FIRST_DATA_ROW + 20, "清算日期")
     return cases
+
+
+def merged_projects_only(year: Year, folder: Path) -> Path:
+    """A revision of the target table with 项目名称 merged over each project's rows (case 6)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows, merges = merged_target_sheet(year, unit_merged=False)
+    return write_xlsx(folder / "绩效目标表_修订.xlsx", [("绩效目标", rows)], {"绩效目标": merges})
+
+
+def near_the_limit(year: Year, folder: Path) -> tuple[Path, Pay]:
+    """One payment of 31 March that lifts 427002 to just under 25% of its full-year budget at
+    the Q1 checkpoint: shown as 25.00%, not met (case 9)."""
+    from tests.vendor_year import CHECKPOINTS
+
+    folder.mkdir(parents=True, exist_ok=True)
+    day = QUARTER_ENDS[0]
+    budget, paid = year.budget("427002"), year.paid("427002", day)
+    target = -(-budget * 249_955 // 1_000_000)  # the least fen at or above 24.9955%
+    assert Decimal(target) * 100 / budget < CHECKPOINTS[day]
+    line = next(l for l in year.lines if l.unit == "427002" and l.economic[0] == "30201")
+    extra = Pay(f"ZF{YEAR}0399999", line, day, target - paid, "已支付", "天山市机关服务中心", "补录一季度办公费")
+    return pay_gbk_csv(folder / f"{YEAR}-03-31_补录支付.csv", [extra], day), extra
 
 
 def rounded_wan(year: Year, folder: Path) -> Path:
