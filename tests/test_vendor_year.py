@@ -16,6 +16,7 @@ Then the broken files, each refused whole with its problem named, the database u
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import functools
 import json
 import shutil
@@ -28,7 +29,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from db.engine import make_engine
-from db.models import Adjustment, Payment, QuotaLine
+from db.models import Adjustment, Import, Payment, QuotaLine
 from jobs.cli.app import cli
 from tests.helpers import snapshot
 from tests.vendor_year import DEPARTMENT, QUARTER_ENDS, UNITS, Year, exact_rate, generate, rounded, yuan
@@ -77,12 +78,15 @@ def vendors(tmp_path_factory, year):
     return _imported(tmp_path_factory, year, as_vendors_send_them)
 
 
-def status_at(database: str, day) -> dict[tuple[str, str], dict]:
+# Each database is read only once its files are in: what status and score print is kept.
+@functools.cache
+def status_at(database: str, day: dt.date) -> dict[tuple[str, str], dict]:
     run = invoke(database, "status", "--year", "2023", "--as-of", day.isoformat(), "--json")
     assert run.exit_code == 0, run.output
     return {(e["level"], e["code"]): e for e in json.loads(run.output)["entities"]}
 
 
+@functools.cache
 def score(database: str) -> dict:
     run = invoke(database, "score", "--year", "2023", "--as-of", "2023-12-31", "--json")
     assert run.exit_code == 0, run.output
@@ -110,6 +114,20 @@ def test_every_file_of_the_year_in_todays_vendor_styles_is_taken(today, year):
     engine.dispose()
     assert count == len(year.payments)  # the half-year re-export counted nothing twice
     assert lines == len(year.lines) == 54
+
+
+def _economic_classes(database: str, year: Year) -> tuple[dict, dict]:
+    """payment_no → the economic class stored, and the one its row gives (every layout has one)."""
+    engine = make_engine(database)
+    with engine.connect() as connection:
+        stored = dict(connection.execute(select(Payment.payment_no, Payment.economic_class)).all())
+    engine.dispose()
+    return stored, {p.payment_no: p.line.economic[0] for p in year.payments if p.payment_no in stored}
+
+
+def test_every_payment_keeps_the_economic_class_its_row_gives(today, year):
+    stored, given = _economic_classes(today["db"], year)
+    assert stored == given
 
 
 def _status_figures(database: str, year: Year) -> tuple[list, list]:
@@ -220,7 +238,8 @@ def copy_of(today: dict, folder: Path) -> str:
 def broken_files(tmp_path_factory, today, year):
     """A copy of the year's database (a file the product took by mistake cannot spoil the others)."""
     folder = tmp_path_factory.mktemp("broken")
-    return copy_of(today, folder), broken(year, folder / "files")
+    database = copy_of(today, folder)
+    return database, broken(year, folder / "files"), _sums(database)
 
 
 def _sums(database: str) -> tuple:
@@ -238,9 +257,8 @@ def _sums(database: str) -> tuple:
                                   "payroll sheet", "duplicate voucher", "万元 without its unit row",
                                   "date outside the year"])
 def test_a_broken_file_is_refused_whole_with_its_problem_named_and_the_database_as_it_was(broken_files, case):
-    database, cases = broken_files
+    database, cases, before = broken_files
     path, code, row, column = cases[case]
-    before = _sums(database)
     run = invoke(database, "ingest", "--json", str(path))
     outcome = json.loads(run.output)["files"][0]
     assert run.exit_code == 1 and outcome["status"] == "refused", outcome
@@ -259,20 +277,20 @@ def test_a_statement_or_payroll_is_named_as_what_it_is_not_only_as_a_missing_col
     """New defect (not one of 1–15): a 银行对账单 is refused as a payment export without 支付日期
     and 金额 (its 凭证号 and 摘要 make it look like one), a 工资表 as "no header"; neither message
     says the file is not a payment-system export."""
-    database, cases = broken_files
+    database, cases, _ = broken_files
     for case in ("bank statement", "payroll sheet"):
         outcome = json.loads(invoke(database, "ingest", "--json", str(cases[case][0])).output)["files"][0]
         messages = " ".join(p["message"] for p in outcome["problems"])
         assert "对账单" in messages or "工资" in messages or "不是" in messages, (case, messages)
 
 
-def test_wan_amounts_with_two_decimals_and_no_unit_row_are_not_taken_as_yuan(broken_files, year, tmp_path):
+def test_wan_amounts_with_two_decimals_and_no_unit_row_are_not_taken_as_yuan(today, year, tmp_path):
     """New defect (not one of 1–15): 万元 figures with two decimals and no 单位：万元 row read as
     yuan — 40 payments of October worth about 1.3 million yuan become about 130 yuan. Nothing in a
     cell says so, but the rows name their quota lines: every amount is under 1/10,000 of its
     line's budget, which no real payment file is."""
-    database, _ = broken_files
-    path = rounded_wan(year, tmp_path)
+    database = copy_of(today, tmp_path)
+    path = rounded_wan(year, tmp_path / "files")
     before = _sums(database)
     outcome = json.loads(invoke(database, "ingest", "--json", str(path)).output)["files"][0]
     assert outcome["status"] == "refused", outcome
@@ -303,14 +321,45 @@ def test_a_target_table_with_merged_project_cells_keeps_every_target_on_its_proj
 
 # --- the year as vendors send it (issue 16, cases 1–7 and 14) --------------------------------------
 
-def test_every_vendor_file_is_taken_cases_1_2_3_4_5_7_14(vendors):
-    """Named subtotals (1), voided / pending rows without a date (2), a 调剂 under one 调整单号 (3),
-    merged 预算单位 / 项目 cells in the target table (4), a quota export with its year only in its
-    name and ids (5) and its department only in a title row (7), 经济分类科目 (14)."""
-    assert refused(vendors["files"]) == []
+VENDOR_FILES = {  # file → its test id, naming the cases of issue 16 it needs to be taken
+    "指标明细_2023.xlsx": "quota-year-in-name-department-in-title-cases-5-7",
+    "绩效目标表.xlsx": "targets-merged-unit-and-project-cells-cases-4-6",
+    "2023-03_支付明细.csv": "march-named-subtotals-voided-without-date-cases-1-2",
+    "2023-09_支付明细.csv": "september-named-subtotals-voided-without-date-cases-1-2",
+    "2023-12_支付明细.csv": "december-pending-without-date-case-2",
+    "指标调整明细.csv": "adjustments-transfer-under-one-number-case-3",
+    "绩效目标完成情况.xlsx": "progress-of-the-merged-targets-cases-4-6",
+    "2023-07_支付明细.xlsx": "july-header-jingji-fenlei-kemu-case-14",
+}
 
 
-def test_vendor_year_status_at_each_quarter_end_cases_1_2_3_5(vendors, year):
+@pytest.mark.parametrize("name", VENDOR_FILES, ids=list(VENDOR_FILES.values()))
+def test_a_vendor_file_is_taken(vendors, name):
+    outcome = next(f for f in vendors["files"] if f["path"].endswith("/" + name))
+    assert refused([outcome]) == []
+
+
+def test_every_other_vendor_file_is_taken(vendors):
+    assert [f for f in refused(vendors["files"]) if f[0] not in VENDOR_FILES] == []
+
+
+def test_a_quota_export_without_a_year_is_dated_by_its_title_not_by_the_day_it_was_imported_case_5(vendors):
+    """New, next to case 5: 指标明细_2023.xlsx says 截至1月5日 and its ids ZB2023-…; it is taken
+    (the year from the ids) but dated the day it was imported, so it counts as the newest quota
+    export of the year, newer than those of 30 June and 31 December."""
+    engine = make_engine(vendors["db"])
+    with engine.connect() as connection:
+        observed = connection.scalar(select(Import.observed_on).where(Import.file_name == "指标明细_2023.xlsx"))
+    engine.dispose()
+    assert observed == dt.date(2023, 1, 5)
+
+
+def test_vendor_year_payments_keep_their_economic_class_under_the_header_jingji_fenlei_kemu_case_14(vendors, year):
+    stored, given = _economic_classes(vendors["db"], year)
+    assert stored == given
+
+
+def test_vendor_year_status_at_each_quarter_end_cases_1_2_3_7(vendors, year):
     shown, truth = _status_figures(vendors["db"], year)
     assert shown == truth
 
@@ -319,7 +368,7 @@ def test_vendor_year_department_known_from_the_title_row_case_7(vendors):
     assert _units_known(vendors["db"]) == [(code, DEPARTMENT[0]) for code, _ in UNITS]
 
 
-def test_vendor_year_score_cases_1_2_3_5_7(vendors, year):
+def test_vendor_year_score_cases_1_2_3_7(vendors, year):
     shown, truth = _score_figures(vendors["db"], year)
     assert shown == truth
 
