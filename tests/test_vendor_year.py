@@ -149,6 +149,22 @@ def test_status_at_each_quarter_end_shows_the_generators_budget_in_force_and_pai
     assert shown == truth
 
 
+def test_every_project_and_quota_line_at_year_end_has_the_generators_budget_and_paid(today, year):
+    entities = status_at(today["db"], QUARTER_ENDS[-1])
+    shown = sorted((level, code, e["budget"], e["paid"]) for (level, code), e in entities.items()
+                   if level in ("project", "quota_line"))
+    end = QUARTER_ENDS[-1]
+    budgets: dict[tuple[str, str], list[int]] = {}
+    for line in year.lines:
+        keys = [("quota_line", line.quota_no)] + ([("project", line.project[0])] if line.project else [])
+        for key in keys:
+            figures = budgets.setdefault(key, [0, 0])
+            figures[0] += line.initial + year.adjusted(line, end)
+            figures[1] += year.paid(line.unit, end, lines=[line])
+    assert shown == sorted((*key, yuan(b), yuan(p)) for key, (b, p) in budgets.items())
+    assert len([k for k in budgets if k[0] == "project"]) == 8
+
+
 def _units_known(database: str) -> list[tuple[str, str]]:
     entities = status_at(database, QUARTER_ENDS[-1])
     return sorted((code, e["department"]) for (level, code), e in entities.items() if level == "unit")
