@@ -33,14 +33,8 @@ from db.models import Adjustment, Import, Payment, QuotaLine
 from jobs.cli.app import cli
 from tests.helpers import snapshot
 from tests.vendor_year import DEPARTMENT, QUARTER_ENDS, UNITS, Year, exact_rate, generate, rounded, yuan
-from tests.vendor_year_files import (
-    accepted_today,
-    as_vendors_send_them,
-    broken,
-    merged_projects_only,
-    near_the_limit,
-    rounded_wan,
-)
+from tests.vendor_year_broken import broken, near_the_limit, rounded_wan
+from tests.vendor_year_files import accepted_today, as_vendors_send_them, merged_projects_only
 
 SEED = 16
 ENTITIES = [DEPARTMENT[0], *(code for code, _ in UNITS)]
