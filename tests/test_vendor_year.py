@@ -35,6 +35,7 @@ from tests.helpers import snapshot
 from tests.vendor_year import DEPARTMENT, QUARTER_ENDS, UNITS, Year, exact_rate, generate, rounded, yuan
 from tests.vendor_year_broken import broken, near_the_limit, rounded_wan
 from tests.vendor_year_files import accepted_today, as_vendors_send_them, merged_projects_only
+from tests.vendor_year_payments import pay_wan_xlsx
 
 SEED = 16
 ENTITIES = [DEPARTMENT[0], *(code for code, _ in UNITS)]
@@ -327,6 +328,33 @@ def test_a_target_table_with_merged_project_cells_keeps_every_target_on_its_proj
     assert refused(ingest(database, [merged_projects_only(year, tmp_path / "files")])["files"]) == []
     shown, truth = _targets(database, year)
     assert [t[:3] for t in shown] == [t[:3] for t in truth]
+
+
+def test_a_whole_year_re_export_without_payees_counts_nothing_twice_and_keeps_every_payee_case_12(
+        today, year, tmp_path):
+    """The whole year again at year end, in 万元 and without 收款人 or 用途: every figure stays the
+    generator's (nothing counted twice), and no payee an earlier export gave is blanked."""
+    database = copy_of(today, tmp_path)
+    folder = tmp_path / "files"
+    folder.mkdir()
+    path = pay_wan_xlsx(folder / "2023年全年支付明细.xlsx", year.payments, QUARTER_ENDS[-1])
+    assert refused(ingest(database, [path])["files"]) == []
+    shown, truth = _score_figures(database, year)
+    assert shown == truth
+    engine = make_engine(database)
+    with engine.connect() as connection:
+        payees = dict(connection.execute(select(Payment.payment_no, Payment.payee)).all())
+    engine.dispose()
+    blanked = sorted(p.payment_no for p in year.payments if payees.get(p.payment_no) is None and _gave_payee(p))
+    assert blanked == []
+
+
+def _gave_payee(pay) -> bool:
+    """Whether the monthly export of ``accepted_today`` that holds ``pay`` has a 收款人 column."""
+    from tests.vendor_year_files import MONTHLY
+    from tests.vendor_year_payments import pay_cover_xlsx
+
+    return MONTHLY[pay.day.month - 1][1] not in (pay_wan_xlsx, pay_cover_xlsx) or pay.day <= QUARTER_ENDS[1]
 
 
 # --- the year as vendors send it (issue 16, cases 1–7 and 14) --------------------------------------
