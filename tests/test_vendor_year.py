@@ -265,7 +265,7 @@ def _sums(database: str) -> tuple:
 
 
 @pytest.mark.parametrize("case", ["wrong amount", "totals mismatch", "missing column", "bank statement",
-                                  "payroll sheet", "duplicate voucher", "万元 without its unit row",
+                                  "payroll sheet", "duplicate voucher", "wan (10,000 yuan) without its unit row",
                                   "date outside the year"])
 def test_a_broken_file_is_refused_whole_with_its_problem_named_and_the_database_as_it_was(broken_files, case):
     database, cases, before = broken_files
