@@ -58,8 +58,8 @@ def broken(year: Year, folder: Path) -> dict[str, tuple[Path, str, int | None, s
     cases["duplicate voucher"] = (pay_gbk_csv(folder / "重复凭证.csv", twice, end, cells={(12, "金额"): other},
                                               total=sum(p.amount for p in twice) + 1_000_00),
                                   "duplicate_key", FIRST_DATA_ROW + 12, "凭证号")
-    cases["wan (10,000 yuan) without its unit row"] = (pay_wan_xlsx(folder / "万元无单位行.xlsx", october, end, unit_row=False),
-                                       "sub_fen", None, "支付金额")
+    wan_file = pay_wan_xlsx(folder / "万元无单位行.xlsx", october, end, unit_row=False)
+    cases["wan (10,000 yuan) without its unit row"] = (wan_file, "sub_fen", None, "支付金额")
     outside = [*october[:20], replace_day(october[20], dt.date(YEAR + 1, 1, 3)), *october[21:]]
     cases["date outside the year"] = (pay_gbk_csv(folder / "跨年日期.csv", outside, end), "date_outside_year",
                                       FIRST_DATA_ROW + 20, "清算日期")
