@@ -8,9 +8,15 @@ Two sets of files carry the same year:
 
 - ``accepted_today``: vendor styles the importer takes today. Its tests say what must hold now.
 - ``as_vendors_send_them``: the layouts issue 16 found refused or misread. Its tests are named
-  after the cases they need (``…_cases_1_2_3_5_7…``); they pass once those cases are fixed.
+  after the cases they need (``…_cases_1_2_3_7``, ids such as ``march-…-cases-1-2``); they pass
+  once those cases are fixed.
 
-Then the broken files, each refused whole with its problem named, the database unchanged.
+Then the broken files, each refused whole with its problem named, the database unchanged; and,
+on copies of the year's database, one more file each: a payment that brings a unit to just under
+25% at Q1 (case 9), a target revision with merged 项目名称 cells (case 6), a whole-year
+re-export without payees (case 12). Two tests name defects the issue does not list: a bank
+statement or payroll sheet is not named as such, and 万元 with two decimals and no unit row is
+taken as yuan.
 """
 
 from __future__ import annotations
