@@ -303,9 +303,10 @@ def test_a_statement_or_payroll_is_named_as_what_it_is_not_only_as_a_missing_col
 
 def test_wan_amounts_with_two_decimals_and_no_unit_row_are_not_taken_as_yuan(today, year, tmp_path):
     """New defect (not one of 1–15): 万元 figures with two decimals and no 单位：万元 row read as
-    yuan — 40 payments of October worth about 1.3 million yuan become about 130 yuan. Nothing in a
-    cell says so, but the rows name their quota lines: every amount is under 1/10,000 of its
-    line's budget, which no real payment file is."""
+    yuan. October's 40 payments again, in 万元 (1.23 for 12,300.00 yuan): taken, "updated 40",
+    and the department's paid at year end drops by 474,088.55 yuan without a word. Nothing in a
+    cell says so, but the rows name their quota lines and their 支付申请号 are stored already:
+    every amount is under 1/10,000 of its line's budget and about 1/10,000 of the stored amount."""
     database = copy_of(today, tmp_path)
     path = rounded_wan(year, tmp_path / "files")
     before = _sums(database)
