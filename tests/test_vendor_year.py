@@ -290,6 +290,15 @@ def test_a_broken_file_is_refused_whole_with_its_problem_named_and_the_database_
     assert _sums(database) == before
 
 
+def test_an_unreadable_amount_is_not_also_blamed_on_a_right_totals_row(broken_files):
+    """New defect (not one of 1–15): with 壹万贰仟元整 in one amount cell of October's export, the
+    file is refused for it (row 10) — and also for its 合计 row (row 44), which is right: the rows'
+    sum left the unreadable cell out. A finance officer told both goes looking for two mistakes."""
+    database, cases, _ = broken_files
+    outcome = json.loads(invoke(database, "ingest", "--json", str(cases["wrong amount"][0])).output)["files"][0]
+    assert [(p["code"], p["row"]) for p in outcome["problems"]] == [("bad_amount", 10)]
+
+
 def test_a_statement_or_payroll_is_named_as_what_it_is_not_only_as_a_missing_column(broken_files):
     """New defect (not one of 1–15): a 银行对账单 is refused as a payment export without 支付日期
     and 金额 (its 凭证号 and 摘要 make it look like one), a 工资表 as "no header"; neither message
