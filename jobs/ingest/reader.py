@@ -74,6 +74,19 @@ class Grid:
     rows: pd.DataFrame
     source_format: str  # e.g. "xlsx", "csv/gb18030"
     sheet: str | None = None
+    # A workbook's merged cells, as written: the value is in a range's first cell only (the others
+    # read blank); jobs/ingest/merged.py spreads it over the range's rows once the columns are known.
+    merges: tuple[Merge, ...] = ()
+
+
+@dataclass(frozen=True)
+class Merge:
+    """A merged cell: rows as Excel shows them, columns as positions in the grid (0 = A)."""
+
+    first_row: int
+    first_column: int
+    last_row: int
+    last_column: int
 
 
 def read_grids(path: Path, data: bytes) -> Iterator[Grid]:
@@ -612,7 +625,18 @@ def _sheet_grid(sheet, suffix: str, name: str) -> Grid | None:
         numbers = [n + shift for n in numbers]
         head = ([[""] * width for _ in range(min(shift, HEADER_SCAN_ROWS))] + head)[:HEADER_SCAN_ROWS]
     frame = pd.DataFrame(kept, columns=range(width), dtype=str, index=numbers)
-    return Grid(head, frame, suffix.lstrip("."), name)
+    return Grid(head, frame, suffix.lstrip("."), name, _merges(sheet, width))
+
+
+def _merges(sheet, width: int) -> tuple[Merge, ...]:
+    """The sheet's merged ranges of more than one cell, cut to its width. calamine gives them
+    0-based from A1, for .xlsx and for BIFF8 .xls alike (None when it has none to give)."""
+    found = []
+    for (top, left), (bottom, right) in sheet.merged_cell_ranges or ():
+        right = min(right, width - 1)
+        if left <= right and (top, left) != (bottom, right):
+            found.append(Merge(top + 1, left, bottom + 1, right))
+    return tuple(found)
 
 
 def _unreadable(exc: Exception):

@@ -24,7 +24,7 @@ from db.engine import transaction
 from db.target_store import KnownProject, KnownTarget, KnownUnit
 from jobs.ingest.problems import problem
 from jobs.ingest.records import Context
-from jobs.ingest.target_records import Ref, fraction_of_percent, name_key
+from jobs.ingest.target_records import Ref, fraction_of_percent, is_whole_unit, name_key
 from monitor.target_values import convert_measure
 from monitor.targets import MilestoneError, parse_milestones
 
@@ -153,12 +153,36 @@ def _owners(context: Context, records: pd.DataFrame, finder: Finder, *, allow_ne
     projects = []
     for ref, unit in zip(records["project_ref"].tolist(), units):
         project: KnownProject | tuple[str, dict] | Literal[False] | None = (
-            None if ref is None or unit is None else finder.project(ref, unit))
+            None if ref is None or unit is None or is_whole_unit(ref) else finder.project(ref, unit))
         if isinstance(project, tuple):
             tell(ref, *project)
             project = False  # named, but not found: not "the unit as a whole"
         projects.append(project)
+    _blank_under_project(context, records, units)
     return units, projects
+
+
+def _blank_under_project(context: Context, records: pd.DataFrame, units: list) -> None:
+    """A blank project cell right under a project's rows of the same unit, in a file that does not
+    say which cells are merged (a CSV, or a workbook without merged cells in that column): it may
+    continue the project (a merged cell saved as CSV) or be a target of the unit as a whole.
+    Refused, naming the row: a target attached to the wrong owner is worse than a file refused.
+    In a workbook that merges the project's cells, a blank outside the merged ranges is the unit's."""
+    if "project_ref" not in records or not context.cells or context.merged & {
+            "project_code", "project", "project_name"}:
+        return
+    column = next((f for f in ("project_code", "project", "project_name") if context.has(f)), None)
+    if column is None:
+        return
+    above: tuple | None = None  # (unit, the project's Ref) of the last row that named a project
+    for row, ref, unit, unit_ref in zip(records.index, records["project_ref"].tolist(), units,
+                                        records["unit_ref"].tolist()):
+        owner = _identity(unit, unit_ref)
+        if ref is not None:
+            above = None if is_whole_unit(ref) else (owner, ref)
+        elif above is not None and above[0] == owner and unit is not None:
+            context.log.add(problem("blank_project", row=int(row), column=context.names[column],
+                                    above=above[1].row, project=above[1].text))
 
 
 # --- target tables -----------------------------------------------------------------------------

@@ -1,0 +1,65 @@
+"""Merged cells in the rows of a workbook: read as if every row of the range said its value.
+
+Disclosures and many exports print a value once over the rows it applies to: the 预算单位 and
+项目名称 of a target table over the project's indicators, the 一级/二级指标 over a group, a unit
+over its quota lines. A workbook stores such a value in the range's first cell only; read as
+written, the rows below it would belong to nobody (or to the unit as a whole). So, once the
+header says what each column is, the value is copied into every cell of the range — of the rows
+below the header only (the header and the rows above it are read as written).
+
+A figure is never copied: an amount (or a 分值权重, or a 实际完成值) merged over several rows is one
+figure for all of them, and which row it belongs to cannot be told; the file is refused naming
+the rows. An amount merged sideways over text cells of its own row stays in its own cell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from jobs.ingest.columns import ProblemLog
+from jobs.ingest.problems import problem
+from jobs.ingest.reader import Merge
+
+# Fields holding one figure per row (jobs/ingest/records.py Context.amount_fields, and a target's
+# weight or a progress report's actual value): never copied from a merged cell.
+FIGURES = frozenset({"initial", "adjustment", "current", "reported_paid", "available", "amount", "weight",
+                     "actual"})
+
+
+def fill_merged(body: pd.DataFrame, merges: Sequence[Merge], columns: Mapping[str, int],
+                names: Mapping[str, str], log: ProblemLog) -> tuple[pd.DataFrame, frozenset[str]]:
+    """``body``: the rows below the header (index: rows as Excel shows them, columns: positions);
+    ``columns``: field → position; ``names``: field → the header as written. Returns the rows with
+    each merged range's value in all its cells of a text field, and the fields that have a merged
+    range of several rows below the header (a blank cell of theirs outside any range is a blank the
+    file means: jobs/ingest/target_refs.py)."""
+    if not merges or body.empty:
+        return body, frozenset()
+    field_at = {position: field_name for field_name, position in columns.items()}
+    start = int(body.index[0])
+    values = body.to_numpy(dtype=object, copy=True)
+    index = body.index
+    merged: set[str] = set()
+    for merge in merges:
+        if merge.first_row < start:
+            continue  # the header's own merges, the title's
+        covered = [field_at[p] for p in range(merge.first_column, merge.last_column + 1) if p in field_at]
+        figures = [f for f in covered if f in FIGURES]
+        top = index.searchsorted(merge.first_row, "left")
+        bottom = index.searchsorted(merge.last_row, "right")
+        value = values[top, merge.first_column] if top < len(index) and index[top] == merge.first_row else ""
+        if figures and (merge.last_row > merge.first_row or len(figures) > 1):
+            for field_name in figures:
+                log.add(problem("merged_figure", row=merge.first_row, column=names[field_name], value=value or None,
+                                first=merge.first_row, last=merge.last_row, field=names[field_name]))
+            continue
+        if merge.last_row > merge.first_row:
+            merged.update(covered)
+        if value == "" or field_at.get(merge.first_column) in FIGURES:
+            continue  # nothing to copy, or a figure beside its own row's text cells
+        for field_name in covered:
+            if field_name not in FIGURES:
+                values[top:bottom, columns[field_name]] = value
+    return pd.DataFrame(values, index=body.index, columns=body.columns, dtype=str), frozenset(merged)
