@@ -35,16 +35,16 @@ def fill_merged(body: pd.DataFrame, merges: Sequence[Merge], columns: Mapping[st
     each merged range's value in all its cells of a text field, and the fields that have a merged
     range of several rows below the header (a blank cell of theirs outside any range is a blank the
     file means: jobs/ingest/target_refs.py)."""
-    if not merges or body.empty:
-        return body, frozenset()
     field_at = {position: field_name for field_name, position in columns.items()}
-    start = int(body.index[0])
+    start = int(body.index[0]) if not body.empty else 0
+    merges = [m for m in merges if m.first_row >= start and any(
+        p in field_at for p in range(m.first_column, m.last_column + 1))]
+    if not merges or body.empty:  # the usual case: a title or a header merged, nothing below
+        return body, frozenset()
     values = body.to_numpy(dtype=object, copy=True)
     index = body.index
     merged: set[str] = set()
-    for merge in merges:
-        if merge.first_row < start:
-            continue  # the header's own merges, the title's
+    for merge in merges:  # the header's own merges and the title's are left out above
         covered = [field_at[p] for p in range(merge.first_column, merge.last_column + 1) if p in field_at]
         figures = [f for f in covered if f in FIGURES]
         top = index.searchsorted(merge.first_row, "left")
