@@ -326,3 +326,71 @@ def test_a_weight_merged_over_two_indicators_is_refused(engine, factory, now, tm
 
     assert (outcome.status, found(outcome)) == ("refused", [("merged_figure", 4, "分值权重")])
     assert snapshot(engine) == before
+
+
+# --- the corpus: a 项目支出绩效目标表 laid out as the 2024 disclosure prints it ---------------------
+
+DISCLOSED = [  # (一级指标, 二级指标, 三级指标, 指标值, 分值权重) of 科普经费, rows 9–20 (row 18: row 17, printed tall)
+    ("产出指标", "数量指标", "科普宣传、科技成果展示与媒体合作数", ">=1个", 5),
+    (_, _, "科技工作者慰问人数", ">=510人", 5),
+    (_, _, "当年开展各类科普活动的次数", ">=6场", 10),
+    (_, "质量指标", "开展各类科普活动参与人数", ">=5000人次", 10),
+    (_, _, "融媒体发布科普内容及及时性", "<=24小时", 5),
+    (_, _, "科技工作者慰问行业领域覆盖率", ">=5个", 5),
+    ("成本指标", "经济成本指标", "各种科普活动服务费", "<=61.85万元", 8),
+    (_, _, "科技工作者慰问成本", "<=15万元", 5),
+    (_, _, "融媒体宣传服务费", "<=30万元", 7),
+    None,
+    ("效益 指标", "社会 效益 指标", "不断提高公民科学素质比 例", "不断 提高", 20),
+    ("满意 度指 标", _, "群众满意度", "> =90%", 10),
+]
+
+
+def disclosure_table() -> tuple[list[list], list[str]]:
+    """Title and year merged across the sheet; 预算单位, 项目名称 and 项目负责人 in merged label and
+    value cells above the header; a 年度总体目标 text block merged over two rows; 一级指标 merged
+    over 二级指标 groups merged over 三级指标 rows; a row printed tall (each of its cells merged over
+    two rows); 满意度指标 merged across 一级 and 二级."""
+    rows: list[list] = [
+        ["项目支出绩效目标表"], ["（2024 年）"],
+        ["预算单位", _, "乌鲁木齐市科学技术协会"],
+        ["项目名称", _, "科普经费", _, _, "项目负责人", "穆兰娟"],
+        ["项目资金(万元)", _, "年度预算总额", 106.85, "其中：财政拨款", 106.85, "其他资金", 0.00],
+        ["年度总体目标", _, "1、推动科普文化传播，通过开展科普宣传活动、青少年科技创新大赛、媒介传播和普及科学知识，"
+                          "展示科技成果。2、开展“科学+艺术”活动。3、开展科技工作者慰问工作。"],
+        [],
+        ["一级指标", "二级指标", "三级指标", "指标值", "指标值设置依据", "上年完成值", "指标分值权重", "指标赋分规则",
+         "佐证资料"],
+    ]
+    for indicator in DISCLOSED:
+        rows.append([] if indicator is None else
+                    [*indicator[:4], "计划标准", _, indicator[4], "按照完成比例赋分", "正式材料,工作资料"])
+    merges = ["A1:I1", "A2:I2", "A3:B3", "C3:I3", "A4:B4", "C4:E4", "G4:I4", "A5:B5", "A6:B7", "C6:I7",
+              "A9:A14", "B9:B11", "B12:B14", "A15:A18", "B15:B18", "A20:B20",
+              *(f"{c}17:{c}18" for c in "CDEFGHI")]
+    return rows, merges
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "xls"])
+def test_a_target_table_laid_out_as_the_disclosure_prints_it_is_read_target_by_target(
+        factory, now, tmp_path, quota, fmt):
+    rows, merges = disclosure_table()
+    outcome = ingest_file(factory, workbook(tmp_path, "科普经费绩效目标表", fmt, rows, merges), now=now)
+
+    # what the table says, carried by hand: each group's levels, the names without the print's spaces
+    expected, level1, level2 = [], "", ""
+    for indicator in DISCLOSED:
+        if indicator is None:
+            continue
+        level1 = "".join((indicator[0] or level1).split())
+        # a row that starts a 一级指标 without a 二级指标 of its own is merged across both (A20:B20)
+        level2 = "".join((indicator[1] or (level1 if indicator[0] else level2)).split())
+        expected.append((SCIENCE_CODE, level1, level2, "".join(indicator[2].split()), "穆兰娟"))
+    assert (outcome.status, outcome.kind, outcome.inserted, outcome.budget_year) == \
+        ("ingested", "targets", 11, 2024), outcome.problems
+    assert owners(factory) == expected
+    with transaction(factory) as session:
+        weights = session.execute(select(PerformanceTarget.target_text, PerformanceTarget.weight)
+                                  .order_by(PerformanceTarget.id)).all()
+    assert [w[0] for w in weights] == [i[3] for i in DISCLOSED if i is not None]
+    assert sum(w[1] for w in weights) == sum(i[4] for i in DISCLOSED if i is not None) == 90

@@ -50,12 +50,14 @@ def fill_merged(body: pd.DataFrame, merges: Sequence[Merge], columns: Mapping[st
         top = index.searchsorted(merge.first_row, "left")
         bottom = index.searchsorted(merge.last_row, "right")
         value = values[top, merge.first_column] if top < len(index) and index[top] == merge.first_row else ""
-        if figures and (merge.last_row > merge.first_row or len(figures) > 1):
+        rows = bottom - top  # the range's rows that hold anything: a tall row (its cells all merged
+        # over two rows, the second blank) is one row
+        if figures and (rows > 1 or len(figures) > 1):
             for field_name in figures:
                 log.add(problem("merged_figure", row=merge.first_row, column=names[field_name], value=value or None,
                                 first=merge.first_row, last=merge.last_row, field=names[field_name]))
             continue
-        if merge.last_row > merge.first_row:
+        if rows > 1:
             merged.update(covered)
         if value == "" or field_at.get(merge.first_column) in FIGURES:
             continue  # nothing to copy, or a figure beside its own row's text cells
