@@ -394,3 +394,27 @@ def test_a_target_table_laid_out_as_the_disclosure_prints_it_is_read_target_by_t
                                   .order_by(PerformanceTarget.id)).all()
     assert [w[0] for w in weights] == [i[3] for i in DISCLOSED if i is not None]
     assert sum(w[1] for w in weights) == sum(i[4] for i in DISCLOSED if i is not None) == 90
+
+
+def test_a_workbook_with_more_merged_cells_than_any_export_is_refused_before_they_are_read(factory, now, tmp_path):
+    """100,001 merged ranges in 3 MB of XML (a few hundred kB zipped): read into Python they would
+    take memory by the gigabyte long before a limit on cells is reached."""
+    import zipfile
+
+    from jobs.ingest.reader import MAX_MERGES
+
+    base = write_xlsx(tmp_path / "base.xlsx", QUOTA)
+    path = tmp_path / "指标.xlsx"
+    with zipfile.ZipFile(base) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                ranges = b"".join(b'<mergeCell ref="M%d:N%d"/>' % (2 * i + 10, 2 * i + 11)
+                                  for i in range(MAX_MERGES + 1))
+                data = data.replace(b"</sheetData>", b'</sheetData><mergeCells count="%d">' % (MAX_MERGES + 1)
+                                    + ranges + b"</mergeCells>")
+            target.writestr(item, data)
+
+    outcome = ingest_file(factory, path, now=now)
+
+    assert (outcome.status, found(outcome)) == ("refused", [("too_many_merges", None, None)])

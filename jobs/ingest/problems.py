@@ -230,6 +230,11 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "zh": "项目 {project} 属于预算单位 {owner}，不属于 {unit}",
         "en": "the project {project} belongs to the budget unit {owner}, not to {unit}",
     },
+    "too_many_merges": {
+        "zh": "工作表的合并单元格超过 {limit} 处（已数到 {found} 处），不像是系统导出的文件：请取消合并后重新保存",
+        "en": "the sheet has more than {limit} merged cells ({found} counted so far), which no export has: "
+              "unmerge them and save it again",
+    },
     "merged_figure": {
         "zh": "“{field}”第 {first}–{last} 行是一个合并单元格：每行的数值须分别填写，不能由几行共用"
               "（请取消合并，逐行填写）",

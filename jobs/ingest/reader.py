@@ -471,9 +471,11 @@ def _check_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
     """Every part, not only xl/worksheets/*: a workbook's relationships may point a sheet anywhere."""
     extent = _Extent()
     carry = b""
+    merges = 0
     with archive.open(info) as part:
         while chunk := part.read(_CHUNK):
             buffer = carry + chunk.translate(_SPACES)
+            merges = _count_merges(merges, buffer)
             rows, letters = _REF_ROW.findall(buffer), _REF_COLUMN.findall(buffer)
             if rows:
                 extent.rows = max(extent.rows, max(map(int, rows)))
@@ -496,6 +498,18 @@ def _check_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
     if (extent.prefixed or extent.refs != extent.row_refs + extent.cell_refs
             or extent.cells > extent.cell_refs or extent.row_tags > extent.row_refs):
         _walk_part(archive, info)
+
+
+MAX_MERGES = 100_000  # merged ranges in one part: each becomes Python objects (~260 bytes) when read
+
+
+def _count_merges(count: int, buffer: bytes) -> int:
+    """Merged ranges so far (one in the carried end of a chunk may count twice): calamine keeps them
+    compact, but read into Python 30 million of them (what 1 GB of XML holds) would take some 8 GB."""
+    count += buffer.count(b"mergeCell ")  # <mergeCell …>, <x:mergeCell …>; not <mergeCells …>
+    if count > MAX_MERGES:
+        raise Refused([problem("too_many_merges", found=f"{count:,}", limit=f"{MAX_MERGES:,}")])
+    return count
 
 
 def _counts(buffer: bytes, with_row: int, cell_refs: int) -> tuple[int, int, int, int, int]:
