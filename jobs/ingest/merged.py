@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from jobs.ingest.columns import ProblemLog
@@ -41,15 +42,21 @@ def fill_merged(body: pd.DataFrame, merges: Sequence[Merge], columns: Mapping[st
         p in field_at for p in range(m.first_column, m.last_column + 1))]
     if not merges or body.empty:  # the usual case: a title or a header merged, nothing below
         return body, frozenset()
-    values = body.to_numpy(dtype=object, copy=True)
-    index = body.index
+    cells: dict[int, np.ndarray] = {}  # position → its column, copied once a range writes into it
+
+    def column(position: int) -> np.ndarray:
+        if position not in cells:
+            cells[position] = body[position].to_numpy(dtype=object, copy=True)
+        return cells[position]
+
+    index = np.asarray(body.index)
+    tops = np.searchsorted(index, [m.first_row for m in merges], "left").tolist()
+    bottoms = np.searchsorted(index, [m.last_row for m in merges], "right").tolist()
     merged: set[str] = set()
-    for merge in merges:  # the header's own merges and the title's are left out above
+    for merge, top, bottom in zip(merges, tops, bottoms):  # the header's own merges, the title's: left out
         covered = [field_at[p] for p in range(merge.first_column, merge.last_column + 1) if p in field_at]
         figures = [f for f in covered if f in FIGURES]
-        top = index.searchsorted(merge.first_row, "left")
-        bottom = index.searchsorted(merge.last_row, "right")
-        value = values[top, merge.first_column] if top < len(index) and index[top] == merge.first_row else ""
+        value = body.iat[top, merge.first_column] if top < len(index) and index[top] == merge.first_row else ""
         rows = bottom - top  # the range's rows that hold anything: a tall row (its cells all merged
         # over two rows, the second blank) is one row
         if figures and (rows > 1 or len(figures) > 1):
@@ -63,5 +70,8 @@ def fill_merged(body: pd.DataFrame, merges: Sequence[Merge], columns: Mapping[st
             continue  # nothing to copy, or a figure beside its own row's text cells
         for field_name in covered:
             if field_name not in FIGURES:
-                values[top:bottom, columns[field_name]] = value
-    return pd.DataFrame(values, index=body.index, columns=body.columns, dtype=str), frozenset(merged)
+                column(columns[field_name])[top:bottom] = value
+    filled = body.copy(deep=False)
+    for position, values in cells.items():
+        filled[position] = pd.Series(values, index=body.index, dtype=str)
+    return filled, frozenset(merged)
