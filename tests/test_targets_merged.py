@@ -418,3 +418,20 @@ def test_a_workbook_with_more_merged_cells_than_any_export_is_refused_before_the
     outcome = ingest_file(factory, path, now=now)
 
     assert (outcome.status, found(outcome)) == ("refused", [("too_many_merges", None, None)])
+
+
+def test_a_csv_naming_the_project_on_each_of_its_rows_leaves_the_unit_its_blank_rows(factory, now, tmp_path,
+                                                                                      quota):
+    """Where the file writes 科普经费 again on the next row, it writes the project on every row of
+    it: a blank below is the unit's own target (the demo's table is written this way)."""
+    rows = [
+        ["绩效目标表（2024年）"], HEADER,
+        [UNIT, "科普经费", "产出指标", "数量指标", "开展科普活动场次", ">=40 场次", 10, "穆兰娟"],
+        [UNIT, "科普经费", "", "", "科普活动受众人次", ">=5 万人次", 10, "穆兰娟"],
+        [UNIT, "", "产出指标", "数量指标", "成立科普基地", ">=5 个", 10, ""],
+    ]
+    outcome = ingest_file(factory, write_csv(tmp_path / "目标.csv", rows, encoding="gb18030"), now=now)
+
+    assert (outcome.status, outcome.inserted) == ("ingested", 3), outcome.problems
+    assert [(o[0], o[3]) for o in owners(factory)] == [
+        (SCIENCE_CODE, "开展科普活动场次"), (SCIENCE_CODE, "科普活动受众人次"), (None, "成立科普基地")]

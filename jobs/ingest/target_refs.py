@@ -163,21 +163,24 @@ def _owners(context: Context, records: pd.DataFrame, finder: Finder, *, allow_ne
 
 
 def _blank_under_project(context: Context, records: pd.DataFrame, units: list) -> None:
-    """A blank project cell right under a project's rows of the same unit, in a file that does not
-    say which cells are merged (a CSV, or a workbook without merged cells in that column): it may
-    continue the project (a merged cell saved as CSV) or be a target of the unit as a whole.
-    Refused, naming the row: a target attached to the wrong owner is worse than a file refused.
-    In a workbook that merges the project's cells, a blank outside the merged ranges is the unit's."""
-    if "project_ref" not in records or not context.cells or context.merged & {
-            "project_code", "project", "project_name"}:
-        return
+    """A blank project cell right under a project's row of the same unit, in a file that says
+    neither which cells are merged (a CSV, or a workbook without merged cells in that column) nor,
+    by writing a project again on the next row, that it writes the project on every row of it: it
+    may continue the project (a merged table saved as CSV names each project once, atop its rows)
+    or be a target of the unit as a whole. Refused, naming each such row: a target attached to
+    the wrong owner is worse than a file refused. Where the merges or the repeated names tell, a
+    blank cell is the unit as a whole, as it always was."""
+    fields = {"project_code", "project", "project_name"}
     column = next((f for f in ("project_code", "project", "project_name") if context.has(f)), None)
-    if column is None:
+    if column is None or context.merged & fields:
         return
+    owners = [_identity(unit, ref) for unit, ref in zip(units, records["unit_ref"].tolist())]
+    named = [None if ref is None or is_whole_unit(ref) else (owner, name_key(ref.text))
+             for ref, owner in zip(records["project_ref"].tolist(), owners)]
+    if any(a is not None and a == b for a, b in zip(named, named[1:])):
+        return  # the file names the project on each of its rows
     above: tuple | None = None  # (unit, the project's Ref) of the last row that named a project
-    for row, ref, unit, unit_ref in zip(records.index, records["project_ref"].tolist(), units,
-                                        records["unit_ref"].tolist()):
-        owner = _identity(unit, unit_ref)
+    for row, ref, unit, owner in zip(records.index, records["project_ref"].tolist(), units, owners):
         if ref is not None:
             above = None if is_whole_unit(ref) else (owner, ref)
         elif above is not None and above[0] == owner and unit is not None:
