@@ -230,6 +230,24 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "zh": "项目 {project} 属于预算单位 {owner}，不属于 {unit}",
         "en": "the project {project} belongs to the budget unit {owner}, not to {unit}",
     },
+    "too_many_merges": {
+        "zh": "工作表的合并单元格超过 {limit} 处（已数到 {found} 处），不像是系统导出的文件：请取消合并后重新保存",
+        "en": "the sheet has more than {limit} merged cells ({found} counted so far), which no export has: "
+              "unmerge them and save it again",
+    },
+    "merged_figure": {
+        "zh": "“{field}”第 {first}–{last} 行是一个合并单元格：每行的数值须分别填写，不能由几行共用"
+              "（请取消合并，逐行填写）",
+        "en": "'{field}' is one merged cell over rows {first}–{last}: each row needs its own figure, one "
+              "cannot be shared by several rows (unmerge it and fill every row)",
+    },
+    "blank_project": {
+        "zh": "项目为空，而上方第 {above} 行是项目“{project}”：此行是该项目的目标，还是单位整体的目标，"
+              "无法判断（文件没有合并单元格信息）。属该项目请填写项目名称，属单位整体请填写“单位整体”",
+        "en": "the project is blank under row {above}, which names the project '{project}': whether this is "
+              "that project's target or the unit's as a whole cannot be told (the file has no merged cells). "
+              "Write the project's name if it is the project's, or 单位整体 if it is the unit's as a whole",
+    },
     "duplicate_indicator": {
         "zh": "“{name}”与第 {other_row} 行重复：同一单位、同一项目的三级指标只能有一行",
         "en": "'{name}' repeats row {other_row}: an indicator of one unit and project has one row only",

@@ -74,6 +74,19 @@ class Grid:
     rows: pd.DataFrame
     source_format: str  # e.g. "xlsx", "csv/gb18030"
     sheet: str | None = None
+    # A workbook's merged cells, as written: the value is in a range's first cell only (the others
+    # read blank); jobs/ingest/merged.py spreads it over the range's rows once the columns are known.
+    merges: tuple[Merge, ...] = ()
+
+
+@dataclass(frozen=True)
+class Merge:
+    """A merged cell: rows as Excel shows them, columns as positions in the grid (0 = A)."""
+
+    first_row: int
+    first_column: int
+    last_row: int
+    last_column: int
 
 
 def read_grids(path: Path, data: bytes) -> Iterator[Grid]:
@@ -458,9 +471,11 @@ def _check_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
     """Every part, not only xl/worksheets/*: a workbook's relationships may point a sheet anywhere."""
     extent = _Extent()
     carry = b""
+    merges = 0
     with archive.open(info) as part:
         while chunk := part.read(_CHUNK):
             buffer = carry + chunk.translate(_SPACES)
+            merges = _count_merges(merges, buffer)
             rows, letters = _REF_ROW.findall(buffer), _REF_COLUMN.findall(buffer)
             if rows:
                 extent.rows = max(extent.rows, max(map(int, rows)))
@@ -483,6 +498,18 @@ def _check_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
     if (extent.prefixed or extent.refs != extent.row_refs + extent.cell_refs
             or extent.cells > extent.cell_refs or extent.row_tags > extent.row_refs):
         _walk_part(archive, info)
+
+
+MAX_MERGES = 100_000  # merged ranges in one part: each becomes Python objects (~260 bytes) when read
+
+
+def _count_merges(count: int, buffer: bytes) -> int:
+    """Merged ranges so far (one in the carried end of a chunk may count twice): calamine keeps them
+    compact, but read into Python 30 million of them (what 1 GB of XML holds) would take some 8 GB."""
+    count += buffer.count(b"mergeCell ")  # <mergeCell …>, <x:mergeCell …>; not <mergeCells …>
+    if count > MAX_MERGES:
+        raise Refused([problem("too_many_merges", found=f"{count:,}", limit=f"{MAX_MERGES:,}")])
+    return count
 
 
 def _counts(buffer: bytes, with_row: int, cell_refs: int) -> tuple[int, int, int, int, int]:
@@ -612,7 +639,18 @@ def _sheet_grid(sheet, suffix: str, name: str) -> Grid | None:
         numbers = [n + shift for n in numbers]
         head = ([[""] * width for _ in range(min(shift, HEADER_SCAN_ROWS))] + head)[:HEADER_SCAN_ROWS]
     frame = pd.DataFrame(kept, columns=range(width), dtype=str, index=numbers)
-    return Grid(head, frame, suffix.lstrip("."), name)
+    return Grid(head, frame, suffix.lstrip("."), name, _merges(sheet, width))
+
+
+def _merges(sheet, width: int) -> tuple[Merge, ...]:
+    """The sheet's merged ranges of more than one cell, cut to its width. calamine gives them
+    0-based from A1, for .xlsx and for BIFF8 .xls alike (None when it has none to give)."""
+    found = []
+    for (top, left), (bottom, right) in sheet.merged_cell_ranges or ():
+        right = min(right, width - 1)
+        if left <= right and (top, left) != (bottom, right):
+            found.append(Merge(top + 1, left, bottom + 1, right))
+    return tuple(found)
 
 
 def _unreadable(exc: Exception):

@@ -64,6 +64,7 @@ class Context:
     synonyms: Mapping[str, Sequence[str]] | None = None
     header_row: int | None = None  # as Excel shows it: where a missing column was looked for
     preamble: Sequence[Sequence[str]] = ()  # the rows above the header (a target table's 预算单位 row)
+    merged: frozenset[str] = frozenset()  # fields merged over several rows somewhere (jobs/ingest/merged.py)
 
     @property
     def index(self) -> pd.Index:

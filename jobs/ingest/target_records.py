@@ -259,6 +259,15 @@ def _refs(context: Context, fields: tuple[str, str, str], *, required: bool) -> 
     return pd.Series(refs, index=context.index, dtype=object)
 
 
+# What a project cell may say for a target of the unit as a whole (a blank cell says it too, but
+# not under a project's row in a file without merged cells: jobs/ingest/target_refs.py).
+WHOLE_UNIT = frozenset({"单位整体", "整体", "单位整体目标", "无", "-", "—", "/"})
+
+
+def is_whole_unit(ref: Ref) -> bool:
+    return name_key(ref.text).strip("（）()") in WHOLE_UNIT
+
+
 def read_ref(text: str, row: int, column: str, *, code_column: bool) -> Ref:
     """A cell (or a command-line value) naming a unit or a project."""
     text = normalize_text(text)

@@ -24,7 +24,7 @@ from db.engine import transaction
 from db.target_store import KnownProject, KnownTarget, KnownUnit
 from jobs.ingest.problems import problem
 from jobs.ingest.records import Context
-from jobs.ingest.target_records import Ref, fraction_of_percent, name_key
+from jobs.ingest.target_records import Ref, fraction_of_percent, is_whole_unit, name_key
 from monitor.target_values import convert_measure
 from monitor.targets import MilestoneError, parse_milestones
 
@@ -153,12 +153,39 @@ def _owners(context: Context, records: pd.DataFrame, finder: Finder, *, allow_ne
     projects = []
     for ref, unit in zip(records["project_ref"].tolist(), units):
         project: KnownProject | tuple[str, dict] | Literal[False] | None = (
-            None if ref is None or unit is None else finder.project(ref, unit))
+            None if ref is None or unit is None or is_whole_unit(ref) else finder.project(ref, unit))
         if isinstance(project, tuple):
             tell(ref, *project)
             project = False  # named, but not found: not "the unit as a whole"
         projects.append(project)
+    _blank_under_project(context, records, units)
     return units, projects
+
+
+def _blank_under_project(context: Context, records: pd.DataFrame, units: list) -> None:
+    """A blank project cell right under a project's row of the same unit, in a file that says
+    neither which cells are merged (a CSV, or a workbook without merged cells in that column) nor,
+    by writing a project again on the next row, that it writes the project on every row of it: it
+    may continue the project (a merged table saved as CSV names each project once, atop its rows)
+    or be a target of the unit as a whole. Refused, naming each such row: a target attached to
+    the wrong owner is worse than a file refused. Where the merges or the repeated names tell, a
+    blank cell is the unit as a whole, as it always was."""
+    fields = {"project_code", "project", "project_name"}
+    column = next((f for f in ("project_code", "project", "project_name") if context.has(f)), None)
+    if column is None or context.merged & fields:
+        return
+    owners = [_identity(unit, ref) for unit, ref in zip(units, records["unit_ref"].tolist())]
+    named = [None if ref is None or is_whole_unit(ref) else (owner, name_key(ref.text))
+             for ref, owner in zip(records["project_ref"].tolist(), owners)]
+    if any(a is not None and a == b for a, b in zip(named, named[1:])):
+        return  # the file names the project on each of its rows
+    above: tuple | None = None  # (unit, the project's Ref) of the last row that named a project
+    for row, ref, unit, owner in zip(records.index, records["project_ref"].tolist(), units, owners):
+        if ref is not None:
+            above = None if is_whole_unit(ref) else (owner, ref)
+        elif above is not None and above[0] == owner and unit is not None:
+            context.log.add(problem("blank_project", row=int(row), column=context.names[column],
+                                    above=above[1].row, project=above[1].text))
 
 
 # --- target tables -----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import pandas as pd
 
 from jobs.ingest.columns import ProblemLog, parse_column
 from jobs.ingest.headers import KEY_FIELD, find_header, header_scale, map_columns, vocabulary
+from jobs.ingest.merged import fill_merged
 from jobs.ingest.problems import Refused, problem
 from jobs.ingest.reader import Grid, column_letter
 from jobs.ingest.records import KIND_RULES, Context
@@ -80,6 +81,8 @@ def parse_export(
 
     body = grid.rows.loc[header.last + 2:]
     body = body[(body != "").any(axis=1)]
+    body, merged = fill_merged(body, grid.merges, columns, {f: _display(header.texts[p]) for f, p in columns.items()},
+                               log)  # a merged cell's value in all its rows, of text fields only
     _check_ragged(body, header.texts, log)
     # A totals row has no key of its own (or the word 合计 in the key column); only such rows
     # are searched for the word, which keeps this cheap on a million rows.
@@ -103,6 +106,7 @@ def parse_export(
         synonyms=synonyms,
         header_row=header.last + 1,
         preamble=grid.head[: header.first],
+        merged=merged,
     )
     records = {**KIND_RULES, **TARGET_READERS}[kind](context)
     records = records.astype(object).where(records.notna(), None)
