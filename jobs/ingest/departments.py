@@ -83,7 +83,7 @@ def attach(frame: pd.DataFrame, preamble: Sequence[Sequence[str]], rules: Depart
     codes, names = frame["department_code"].tolist(), frame["department_name"].tolist()
     sources: list[str | None] = [None] * len(frame)
     for i, unit in enumerate(frame["unit_code"].tolist()):
-        if codes[i] is not None or unit is None:
+        if not pd.isna(codes[i]) or pd.isna(unit):
             continue
         found = rules.of_unit(unit)
         if title is not None:
