@@ -177,7 +177,9 @@ def _store_events(session: Session, records: pd.DataFrame, import_row: Import, m
                    if session.scalar(select(exists().where(model.budget_year == year))) is False}
     for chunk in chunks(rows):
         found = _existing(session, model, key, fields, [r for r in chunk if r["budget_year"] not in empty_years])
-        new, changed, filled = [], [], []
+        new: list[dict] = []
+        changed: list[dict] = []
+        filled: list[dict] = []
         for values in chunk:
             old = found.get((values["budget_year"], values[key]))
             if old is None:

@@ -65,8 +65,8 @@ def unmatched_payments(session: Session, year: int, as_of: dt.date | None = None
         .order_by(Unit.code)).all()
     units = tuple(UnmatchedUnit(code, name, dep, int(n), from_fen(int(fen)), bool(budgeted))
                   for code, name, dep, budgeted, n, fen in rows)
-    quota_nos = tuple(session.scalars(select(Payment.quota_no).where(*where, Payment.quota_no.is_not(None))
-                                      .distinct().order_by(Payment.quota_no).limit(SHOWN)))
+    numbers = select(Payment.quota_no).where(*where, Payment.quota_no.is_not(None)).distinct()
+    quota_nos = tuple(str(q) for q in session.scalars(numbers.order_by(Payment.quota_no).limit(SHOWN)))
     return Unmatched(year, sum(u.payments for u in units), sum((u.amount for u in units), Decimal(0)),
                      units, quota_nos)
 

@@ -156,10 +156,11 @@ def test_columns_a_later_export_lacks_keep_what_an_earlier_one_said(factory, tmp
     ingest_rows(factory, tmp_path / "q.csv", quota_export(
         JAN3, quota_line("ZB1", B, "300000.00", project="901002230001 - 检测能力建设",
                          economic="30217 - 公务接待费", three_public=True)), now=NOW)
-    ingest_rows(factory, tmp_path / "p.csv", [PAYEE_HEADER, ["P1", "2023-02-10", B, "ZB1", "1000.00", "某公司", "接待"]],
-                now=NOW)
+    ingest_rows(factory, tmp_path / "p.csv",
+                [PAYEE_HEADER, ["P1", "2023-02-10", B, "ZB1", "1000.00", "某公司", "接待"]], now=NOW)
     # A year-end quota export with only the line, its unit and amounts; a payment export without 收款人.
-    year_end = [["指标明细导出"], ["截至2023年12月31日"], ["指标明细号", "预算单位", "年初预算数", "调整数", "调整后预算数"],
+    year_end = [["指标明细导出"], ["截至2023年12月31日"],
+                ["指标明细号", "预算单位", "年初预算数", "调整数", "调整后预算数"],
                 ["ZB1", B, "300000.00", "0.00", "300000.00"]]
     quota_outcome = ingest_rows(factory, tmp_path / "q-end.csv", year_end, now=NOW)
     payment_outcome = ingest_rows(factory, tmp_path / "p-end.csv", [
@@ -203,8 +204,8 @@ def test_an_older_export_imported_late_never_undoes_a_newer_one(factory, tmp_pat
 def test_a_line_moved_to_another_unit_is_said_naming_the_line_and_both_units(factory, tmp_path):
     ingest_rows(factory, tmp_path / "q.csv", quota_export(JAN3, quota_line("ZB1", A, "600000.00"),
                                                           quota_line("ZB2", B, "100000.00")), now=NOW)
-    ingest_rows(factory, tmp_path / "p.csv", payment_rows(payment("P1", "2023-02-10", "60,000.00", unit=A, quota="ZB1")),
-                now=NOW)
+    ingest_rows(factory, tmp_path / "p.csv",
+                payment_rows(payment("P1", "2023-02-10", "60,000.00", unit=A, quota="ZB1")), now=NOW)
     outcome = ingest_rows(factory, tmp_path / "q2.csv", quota_export(
         dt.date(2023, 3, 1), quota_line("ZB1", B, "600000.00"), quota_line("ZB2", B, "100000.00")), now=NOW)
     assert codes(outcome) == ["line_moved"]

@@ -135,7 +135,7 @@ def ingest_file(
             import_row.inserted, import_row.updated, import_row.unchanged = (
                 counts.inserted, counts.updated, counts.unchanged)
             notes = (*relink_departments(session, departments),
-                     *(problem(n.code, row=n.row, **n.params) for n in counts.notes))
+                     *(Problem(n.code, n.row, params=n.params) for n in counts.notes))
     except IntegrityError:
         # Another process ingested the same content meanwhile: same answer as a re-import.
         with transaction(factory) as session:
