@@ -13,6 +13,7 @@ the real importer on real files, on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal as D
 
 from sqlalchemy import select
@@ -235,3 +236,57 @@ def test_a_year_end_export_that_changes_no_figure_reports_no_update(factory, tmp
     outcome = ingest_rows(factory, tmp_path / "q-end.csv", year_end, now=NOW)
     assert (outcome.inserted, outcome.updated, outcome.unchanged) == (0, 0, 2)
     assert "新增 0，更新 0，未变 2" in outcome_lines(outcome)[0]
+
+
+# --- the commands a finance officer runs ---------------------------------------------------------
+
+def _invoke(*args):
+    from click.testing import CliRunner
+
+    from jobs.cli.app import cli
+
+    return CliRunner().invoke(cli, list(args), env={}, catch_exceptions=False)
+
+
+def test_ingest_status_and_health_say_the_department_and_the_unmatched_payments(tmp_path, database_url):
+    from tests.helpers import write_csv
+
+    config = tmp_path / "budget-monitor.toml"
+    config.write_text('[ingest]\ndepartment_from_unit_code = 3\n[ingest.departments]\n"312" = "乌鲁木齐市水务局"\n',
+                      encoding="utf-8")
+    config.chmod(0o600)
+    quota = write_csv(tmp_path / "q.csv", water_quota([["单位指标额度查询导出明细表"], ["截至2023年1月3日"]],
+                                                      "312001 - 乌鲁木齐市水务局本级"))
+    pay = write_csv(tmp_path / "p.csv", payment_rows(
+        payment("P1", "2023-02-10", "6,000.00", unit="312001 - 乌鲁木齐市水务局本级", quota="ZB1"),
+        payment("P2", "2023-02-11", "7,000.00", unit="312009 - 新设单位", quota="ZB9")))
+    run = _invoke("--db", database_url, "--config", str(config), "ingest", str(quota), str(pay))
+    assert run.exit_code == 0, run.output
+    assert "按单位编码前几位确定" in run.output and "312 乌鲁木齐市水务局" in run.output
+    assert "警告：1 笔支付（7,000.00 元）" in run.output and "P2（指标 ZB9，单位 312009）" in run.output
+    shown = _invoke("--db", database_url, "--config", str(config), "status", "--as-of", "2023-06-30")
+    assert shown.exit_code == 0, shown.output
+    assert "未匹配指标的支付 1 笔 7,000.00 元" in shown.output and "312009 新设单位" in shown.output
+    assert "未计入执行" in shown.output
+    document = json.loads(_invoke("--db", database_url, "--config", str(config), "status", "--as-of", "2023-06-30",
+                                  "--json").output)
+    assert document["unmatched_payments"]["count"] == 1
+    assert {e["code"] for e in document["entities"] if e["level"] == "unit"} == {"312001"}, "no phantom unit"
+    assert {e["department"] for e in document["entities"]} == {"312"}
+    import time_machine
+
+    with time_machine.travel(dt.datetime(2023, 6, 30, 10, tzinfo=dt.timezone(dt.timedelta(hours=8))), tick=False):
+        health = json.loads(_invoke("--db", database_url, "--config", str(config), "health", "--json").output)
+    warnings = {w["check"]: w["detail"] for w in health["warnings"]}
+    assert "未匹配指标的支付 1 笔 7,000.00 元" in warnings["unmatched"]
+    assert "departments" not in warnings  # 312009 placed by its code's prefix, 312 being known
+
+
+def test_health_names_the_units_without_a_department(tmp_path, database_url):
+    from tests.helpers import write_csv
+
+    quota = write_csv(tmp_path / "q.csv", water_quota([["单位指标额度查询导出明细表"]], "312001 - 水务局本级"))
+    assert _invoke("--db", database_url, "ingest", str(quota)).exit_code == 0
+    health = json.loads(_invoke("--db", database_url, "health", "--json").output)
+    warnings = {w["check"]: w["detail"] for w in health["warnings"]}
+    assert warnings["departments"].startswith("1 个预算单位没有主管部门（312001）")
