@@ -60,6 +60,8 @@ def ensure_dimensions(session: Session, records: pd.DataFrame, observed_on: dt.d
     unit_names = _pairs(records, "unit_code", "unit_name")
     existing_units = _ids(session, Unit, list(unit_names))
     newer_units = _newer(session, Unit, list(existing_units.values()), observed_on)
+    if "department_source" in records:
+        records = _by_name(session, records)
     dep_pairs = _pairs(records, "department_code", "department_name")
     if "department_source" in records:  # a code prefix names a department only if it is known
         guessed = set(records.loc[records["department_source"] == "prefix", "department_code"].dropna())
@@ -91,6 +93,21 @@ def ensure_dimensions(session: Session, records: pd.DataFrame, observed_on: dt.d
     if project_links:
         session.execute(update(Project), project_links)
     return units, projects
+
+
+def _by_name(session: Session, records: pd.DataFrame) -> pd.DataFrame:
+    """A title row naming its department without a code: the stored department of that name."""
+    named = records["department_source"] == "title_name"
+    if not named.any():
+        return records
+    records = records.copy()
+    for name in records.loc[named, "department_name"].dropna().unique():
+        found = session.scalars(select(Department.code).where(Department.name == name)).all()
+        rows = named & (records["department_name"] == name)
+        if len(found) == 1:
+            records.loc[rows, ["department_code", "department_source"]] = [found[0], "title"]
+    records.loc[records["department_source"] == "title_name", ["department_name", "department_source"]] = None
+    return records
 
 
 def _pairs(records: pd.DataFrame, code: str, name: str) -> dict[str, str | None]:

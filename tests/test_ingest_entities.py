@@ -32,10 +32,10 @@ JAN3, JUN30, DEC31 = dt.date(2023, 1, 3), dt.date(2023, 6, 30), dt.date(2023, 12
 WATER_HEADER = ["指标明细号", "预算年度", "预算单位", "功能分类", "经济分类", "年初预算数", "调整数", "调整后预算数"]
 
 
-def water_quota(title_rows, *units: str) -> list[list]:
+def water_quota(title_rows, *units: str, first: int = 1) -> list[list]:
     """A quota export of 乌鲁木齐市水务局 with no 主管部门 column: one line per unit."""
     lines = [[f"ZB{n}", 2023, unit, "2130101 - 行政运行", "30201 - 办公费", "100000.00", "0.00", "100000.00"]
-             for n, unit in enumerate(units, 1)]
+             for n, unit in enumerate(units, first)]
     return [*title_rows, WATER_HEADER, *lines]
 
 
@@ -290,3 +290,14 @@ def test_health_names_the_units_without_a_department(tmp_path, database_url):
     health = json.loads(_invoke("--db", database_url, "health", "--json").output)
     warnings = {w["check"]: w["detail"] for w in health["warnings"]}
     assert warnings["departments"].startswith("1 个预算单位没有主管部门（312001）")
+
+
+def test_a_title_row_naming_a_known_department_without_its_code_places_the_units(factory, tmp_path):
+    ingest_rows(factory, tmp_path / "q0.csv", quota_export(JAN3, quota_line("ZB0", A, "1000.00")), now=NOW)  # 901
+    rows = water_quota([["主管部门名称：市测试局"]], "901009 - 市测试所")
+    outcome = ingest_rows(factory, tmp_path / "q.csv", rows, now=NOW)
+    assert departments_of(factory)["901009"] == "901"
+    assert codes(outcome) == ["department_from_title"]
+    unknown = ingest_rows(factory, tmp_path / "q2.csv", water_quota([["主管部门名称：不知名局"]], "555001 - 某所",
+                                                                                first=5), now=NOW)
+    assert codes(unknown) == ["department_unknown"] and departments_of(factory)["555001"] is None

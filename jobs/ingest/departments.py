@@ -93,6 +93,9 @@ def attach(frame: pd.DataFrame, preamble: Sequence[Sequence[str]], rules: Depart
             if code is not None:
                 codes[i], names[i], sources[i] = code, name or rules.names.get(code), "title"
                 continue
+            if found is None:  # a name only, which a stored department may have (db/dimensions.py)
+                names[i], sources[i] = name, "title_name"
+                continue
         if found is not None:
             codes[i], sources[i] = found
             names[i] = rules.names.get(found[0])
