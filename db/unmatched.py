@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
 
-from sqlalchemy import BigInteger, and_, exists, func, or_, select, type_coerce
+from sqlalchemy import BigInteger, and_, case, exists, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from db.dimensions import SHOWN, Note, chunks
 from db.models import Department, Payment, QuotaLine, Unit
 from db.queries import counted_amount
+from monitor.execution import LineFigures
 from monitor.money import from_fen
 
 
@@ -98,3 +99,31 @@ def unmatched_in_file(session: Session, row_numbers: Sequence[int], rows: Sequen
         "count": len(found), "amount": f"{from_fen(int(amount)):,}",
         "rows": "；".join(f"第 {n} 行 {p}（指标 {q}，单位 {u}）" for n, p, q, u in shown) + more,
         "rows_en": "; ".join(f"row {n} {p} (line {q}, unit {u})" for n, p, q, u in shown) + more}))]
+
+
+def phantom_lines(session: Session, year: int, as_of: dt.date) -> list[tuple[LineFigures, dt.date | None]]:
+    """The payments of units with no quota line of ``year`` (left out of the figures), one line
+    per (指标明细号, unit) as the payments name them, at budget 0, with the latest payment's date:
+    what the evaluation's ``no_budget`` tells the unit's finance staff until the quota export
+    that explains them arrives."""
+    has_lines = exists().where(QuotaLine.budget_year == year, QuotaLine.unit_id == Payment.unit_id)
+    known_line = exists().where(QuotaLine.budget_year == year, QuotaLine.quota_no == Payment.quota_no)
+    rows = session.execute(
+        select(Payment.quota_no, Unit.code, Unit.name, Department.code, Department.name,
+               func.coalesce(func.sum(type_coerce(counted_amount, BigInteger)), 0),
+               func.max(case((and_(Payment.status == "paid", Payment.amount > 0), Payment.pay_date))))
+        .select_from(Payment)
+        .outerjoin(Unit, Unit.id == Payment.unit_id)
+        .outerjoin(Department, Department.id == Unit.department_id)
+        .where(Payment.budget_year == year, Payment.pay_date <= as_of, ~has_lines,
+               or_(Payment.quota_no.is_(None), ~known_line))
+        .group_by(Payment.quota_no, Unit.code, Unit.name, Department.code, Department.name)
+        .order_by(Unit.code, Payment.quota_no)).all()
+    found = []
+    for quota_no, unit, unit_name, dep, dep_name, fen, last in rows:
+        paid = from_fen(int(fen))
+        if paid <= 0:
+            continue
+        found.append((LineFigures(quota_no or "?", dep or "?", dep_name or "", unit or "?", unit_name or "", None,
+                                  None, None, None, None, None, False, Decimal(0), Decimal(0), paid), last))
+    return found

@@ -301,3 +301,34 @@ def test_a_title_row_naming_a_known_department_without_its_code_places_the_units
     unknown = ingest_rows(factory, tmp_path / "q2.csv", water_quota([["主管部门名称：不知名局"]], "555001 - 某所",
                                                                                 first=5), now=NOW)
     assert codes(unknown) == ["department_unknown"] and departments_of(factory)["555001"] is None
+
+
+def test_the_finance_staff_of_a_unit_no_quota_export_has_hear_of_its_payments_until_it_arrives(tmp_path, factory,
+                                                                                             database_url):
+    """Not a red "overspent" on a unit at budget 0: the no_budget notice on each line, to its
+    finance staff, resolved by the quota export that explains the payments."""
+    from jobs.config.settings import load_settings
+    from jobs.evaluate import evaluate
+
+    config = tmp_path / "budget-monitor.toml"
+    config.write_text('[[people]]\nname = "幽灵财务"\nrole = "finance_staff"\nunits = ["901777"]\n'
+                      '[[people]]\nname = "部门负责人"\nrole = "department_leader"\ndepartments = ["901"]\n',
+                      encoding="utf-8")
+    settings = load_settings(str(config), database=database_url, environ={})
+    ingest_rows(factory, tmp_path / "q.csv", quota_export(JAN3, quota_line("ZB1", A, "600000.00")), now=NOW)
+    ingest_rows(factory, tmp_path / "p.csv", payment_rows(
+        payment("P1", "2023-02-10", "200,000.00", unit=A, quota="ZB1"),
+        payment("P2", "2023-02-11", "7,000.00", unit="901777 - 市幽灵单位", quota="ZB777")), now=NOW)
+    moment = dt.datetime(2023, 2, 27, 9, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    result = evaluate(factory, execution=settings.execution, alerts=settings.alerts, now=moment)
+    assert not [f for f in result.findings if f.code == "901777" or f.rule == "overspent"]
+    [notice] = [f for f in result.findings if f.rule == "no_budget"]
+    assert (notice.level, notice.code, notice.facts["paid"], notice.routing["unit"]) == (
+        "quota_line", "ZB777", "7000.00", "901777")
+    told = {p.draft.recipient.name for p in result.messages if any(i.rule == "no_budget" for i in p.draft.items)}
+    assert told == {"幽灵财务"}
+    ingest_rows(factory, tmp_path / "q2.csv", quota_export(dt.date(2023, 2, 28), quota_line("ZB1", A, "600000.00"),
+                                                           quota_line("ZB777", "901777 - 市幽灵单位", "9000.00")),
+                now=NOW)
+    later = evaluate(factory, execution=settings.execution, alerts=settings.alerts, now=moment + dt.timedelta(days=1))
+    assert not [f for f in later.findings if f.rule == "no_budget"]
