@@ -332,3 +332,20 @@ def test_the_finance_staff_of_a_unit_no_quota_export_has_hear_of_its_payments_un
                 now=NOW)
     later = evaluate(factory, execution=settings.execution, alerts=settings.alerts, now=moment + dt.timedelta(days=1))
     assert not [f for f in later.findings if f.rule == "no_budget"]
+
+
+def test_the_department_settings_are_checked_when_the_config_is_read(tmp_path):
+    import pytest
+
+    from jobs.config.settings import load_settings
+    from jobs.exceptions import ConfigError
+
+    config = tmp_path / "budget-monitor.toml"
+    config.write_text('[ingest]\ndepartment_from_unit_code = 3\n[ingest.unit_departments]\n"312001" = "312"\n',
+                      encoding="utf-8")
+    rules = load_settings(str(config), environ={}).departments
+    assert (rules.prefix, dict(rules.units), rules.of_unit("312001"), rules.of_unit("158001")) == (
+        3, {"312001": "312"}, ("312", "config"), ("158", "prefix"))
+    config.write_text('[ingest]\ndepartment_from_unit_code = "three"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="department_from_unit_code"):
+        load_settings(str(config), environ={})
