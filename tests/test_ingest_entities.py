@@ -290,6 +290,8 @@ def test_health_names_the_units_without_a_department(tmp_path, database_url):
     health = json.loads(_invoke("--db", database_url, "health", "--json").output)
     warnings = {w["check"]: w["detail"] for w in health["warnings"]}
     assert warnings["departments"].startswith("1 个预算单位没有主管部门（312001）")
+    shown = _invoke("--db", database_url, "status", "--as-of", "2023-06-30")
+    assert "注意：单位 312001 没有主管部门（部门显示为 ?）" in shown.output
 
 
 def test_a_title_row_naming_a_known_department_without_its_code_places_the_units(factory, tmp_path):
