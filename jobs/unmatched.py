@@ -1,5 +1,6 @@
-"""Payments no quota export explains (db/unmatched.py), as ``status`` and ``health`` say them:
-until the quota export that explains them is imported."""
+"""Payments no quota export explains (db/unmatched.py), as ``status`` and ``health`` say them
+until the quota export that explains them is imported; and the units ``status`` shows under no
+department."""
 
 from __future__ import annotations
 
@@ -24,6 +25,13 @@ TEXT = {
     "nobody": {"zh": "未注明单位", "en": "no unit"},
     "lines": {"zh": "；指标明细号 {numbers}", "en": "; quota lines {numbers}"},
     "more": {"zh": "等 {count} 个单位", "en": "and {count} more units"},
+    "no_department": {"zh": "注意：单位 {units} 没有主管部门（部门显示为 ?）：其部门级预警无人接收、不进入部门评分；"
+                            "请在配置 [ingest.unit_departments] 中写明（或 [ingest] department_from_unit_code）后"
+                            "再次导入其指标文件",
+                      "en": "note: the units {units} have no department (shown as ?): department alerts about them "
+                            "reach nobody and no department's score counts them; name it in the config's "
+                            "[ingest.unit_departments] (or [ingest] department_from_unit_code) and import their quota "
+                            "export again"},
 }
 
 
@@ -44,6 +52,14 @@ def describe(unmatched: Unmatched, as_of: dt.date, language: str) -> str | None:
     lines = say(language, "lines", numbers="、".join(unmatched.quota_nos)) if unmatched.quota_nos else ""
     return say(language, "head", count=unmatched.payments, amount=f"{unmatched.amount:,}", year=unmatched.year,
                as_of=as_of.isoformat(), units=sep.join(units), lines=lines)
+
+
+def no_department_line(units: list[str], language: str) -> str | None:
+    """What ``status`` says of the units shown under department "?" (none: None)."""
+    if not units:
+        return None
+    units = sorted(units)
+    return say(language, "no_department", units="、".join(units[:SHOWN]) + ("…" if len(units) > SHOWN else ""))
 
 
 def unmatched_line(factory: SessionFactory, year: int, as_of: dt.date, language: str,

@@ -29,7 +29,7 @@ from jobs.cli.execution_json import needs_judgement, scores_json, status_json, t
 from jobs.execution import scores as load_scores
 from jobs.execution import status as load_status
 from jobs.targets_eval import TargetScore, summary, target_scores, watch_targets
-from jobs.unmatched import unmatched_line
+from jobs.unmatched import no_department_line, unmatched_line
 from monitor.assess import EntityStatus, ScoreCard, rank
 from monitor.calendar import source_name
 from monitor.i18n import render
@@ -66,13 +66,6 @@ TEXT = {
     "department_not_unit": {"zh": "{unit} 是部门编码；--unit 需要单位编码（不加 --unit 即显示部门及其各单位）",
                             "en": "{unit} is a department code; --unit takes a unit code (without --unit the "
                                   "departments are shown with their units)"},
-    "no_department": {"zh": "注意：单位 {units} 没有主管部门（部门显示为 ?）：其部门级预警无人接收、不进入部门评分；"
-                            "请在配置 [ingest.unit_departments] 中写明（或 [ingest] department_from_unit_code）后"
-                            "再次导入其指标文件",
-                      "en": "note: the units {units} have no department (shown as ?): department alerts about them "
-                            "reach nobody and no department's score counts them; name it in the config's "
-                            "[ingest.unit_departments] (or [ingest] department_from_unit_code) and import their quota "
-                            "export again"},
     "stale": {"zh": "注意：最新支付导出截至 {latest}，晚于此日期的支付尚未导入",
               "en": "note: the latest payment export is of {latest}; later payments are not imported yet"},
     "uncovered": {"zh": "注意：{years} 年的节假日安排（国务院通知）尚未配置，工作日暂按 {source} 计算"
@@ -268,11 +261,10 @@ def status(obj: Context, year, as_of, unit_code, levels, limit, as_json, xlsx) -
         console.print(say(language, "stale", latest=report.latest_export.isoformat()), style="yellow", markup=False)
     if unmatched:
         console.print(unmatched, style="yellow", markup=False)
-    lacking = sorted(s.entity.code for s in report.statuses
-                     if s.entity.level == "unit" and s.entity.department_code == "?")
+    lacking = no_department_line([s.entity.code for s in report.statuses
+                                  if s.entity.level == "unit" and s.entity.department_code == "?"], language)
     if lacking:
-        console.print(say(language, "no_department", units="、".join(lacking[:5]) + ("…" if len(lacking) > 5 else "")),
-                      style="yellow", markup=False)
+        console.print(lacking, style="yellow", markup=False)
     if report.uncovered_years:
         console.print(say(language, "uncovered", years=", ".join(map(str, report.uncovered_years)),
                           source=source_name(report.calendar_source, language)),
