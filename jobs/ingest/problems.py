@@ -315,11 +315,11 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
               "the past figures of both units change; if this is no reorganisation, check the export",
     },
     "unmatched_payments": {
-        "zh": "警告：{count} 笔支付（{amount} 元）在已导入的指标中找不到对应的指标明细号或单位，已保存但暂不计入"
-              "无指标单位的执行：{rows}。导入说明它们的指标文件后即会匹配",
-        "en": "warning: {count} payment(s) ({amount} yuan) match no stored quota line or budgeted unit; kept, but "
-              "not counted for a unit without quota lines: {rows_en}. They match once the quota export that "
-              "explains them is imported",
+        "zh": "警告：{count} 笔支付（{amount} 元）的指标明细号或单位不在已导入的指标中：{rows}。已保存；"
+              "单位有指标的计入该单位，单位没有任何指标的暂不计入执行。导入说明它们的指标文件后即会匹配",
+        "en": "warning: {count} payment(s) ({amount} yuan) match no stored quota line or budgeted unit: "
+              "{rows_en}. Kept; counted for a unit that has quota lines, not for a unit with none. They match "
+              "once the quota export that explains them is imported",
     },
 }
 
