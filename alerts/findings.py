@@ -69,6 +69,9 @@ class Snapshot:
     rules_for: Callable[[str | None], Rules]
     targets: Sequence = ()  # alerts.target_rules.WatchedTarget: the performance targets at as_of
     data_as_of: dt.date | None = None  # None: the data reaches as_of
+    # Payments of units no quota export has (left out of the figures: db/unmatched.py), one line per
+    # 指标明细号 at budget 0, with the date of its latest payment: ``no_budget`` tells their finance staff.
+    unmatched: Sequence[tuple[LineFigures, dt.date | None]] = ()
 
     @property
     def data_date(self) -> dt.date:

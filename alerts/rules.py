@@ -245,6 +245,12 @@ def no_budget(snapshot: Snapshot, settings: AlertSettings) -> list[Finding]:
         last = snapshot.last_payment.get(entity.key)
         facts = {"paid": fact(entity.paid), "last_payment": last.isoformat() if last else ""}
         found.append(entity_finding("no_budget", "yellow", status, str(snapshot.year), facts, project_of))
+    for line, last in snapshot.unmatched:  # a unit no quota export has: its lines, not a unit at 0 budget
+        facts = {"paid": fact(line.paid), "last_payment": last.isoformat() if last else ""}
+        routing = {"unit": line.unit_code} | ({"department": line.department_code}
+                                               if line.department_code != "?" else {})
+        found.append(Finding("no_budget", "yellow", "quota_line", line.quota_no,
+                             f"{line.unit_name} {line.quota_no}".strip(), str(snapshot.year), facts, routing))
     return found
 
 

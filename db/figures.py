@@ -170,9 +170,12 @@ def line_figures(session: Session, year: int, as_of: dt.date, unit_code: str | N
     figures = [LineFigures(*(*line, line_paid.get(line[0], ZERO))) for line in lines]
     if orphans:
         units = _units(session, {u for _, u in orphans if u is not None})
+        budgeted = {line[3] for line in lines}
         for (quota_no, pay_unit), amounts in sorted(orphans.items(), key=lambda kv: (str(kv[0][0]), kv[0][1] or 0)):
             nowhere = (UNKNOWN, "", UNKNOWN, "")
             dep_code, dep_name, code, name = nowhere if pay_unit is None else units.get(pay_unit, nowhere)
+            if code not in budgeted:  # a unit no quota export has: listed apart (db/unmatched.py),
+                continue              # never a unit with no budget, overspent
             figures.append(LineFigures(quota_no or UNKNOWN, dep_code, dep_name, code, name, None, None, None,
                                        None, None, None, False, ZERO, ZERO, amounts[0]))
             _add(unit_paid, code, amounts[1:])

@@ -7,20 +7,26 @@ Re-importing the same rows changes nothing; an overlapping export updates what c
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from types import MappingProxyType
 
 import pandas as pd
-from sqlalchemy import BigInteger, Date, String, and_, any_, bindparam, exists, func, select, type_coerce, update
+from sqlalchemy import BigInteger, Date, String, and_, bindparam, exists, func, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from db.models import FIRST_YEAR, Adjustment, Department, Import, Payment, Project, QuotaLine, QuotaSnapshot, Unit
+from db.dimensions import Note, chunks, ensure_dimensions
+from db.models import FIRST_YEAR, Adjustment, Import, Payment, QuotaLine, QuotaSnapshot, Unit
+from db.queries import counted_amount
+from db.unmatched import unmatched_in_file
 from monitor.money import from_fen
 
-CHUNK = 5000
 Progress = Callable[[int, int], None]  # (rows done, rows in all)
+
+
+_chunks = chunks  # the name db/target_store.py imports
 
 
 def _no_progress(_done: int, _total: int) -> None:
@@ -30,78 +36,17 @@ def _no_progress(_done: int, _total: int) -> None:
 @dataclass(frozen=True)
 class Counts:
     inserted: int = 0
-    updated: int = 0
+    updated: int = 0  # rows where a stored value changed
     unchanged: int = 0
+    notes: tuple[Note, ...] = ()  # what a person should know of the accepted file (db/dimensions.py)
 
 
 def find_import(session: Session, content_hash: str) -> Import | None:
     return session.scalar(select(Import).where(Import.content_hash == content_hash))
 
 
-def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
 def _fen(value) -> Decimal | None:
     return None if value is None else from_fen(int(value))
-
-
-# --- dimensions --------------------------------------------------------------------------------
-
-def ensure_dimensions(session: Session, records: pd.DataFrame) -> tuple[dict[str, int], dict[str, int]]:
-    """Departments, units and projects named by the records: add new ones, refresh names.
-    Returns unit code → id and project code → id."""
-    departments = _upsert_named(session, Department, _pairs(records, "department_code", "department_name"))
-    units = _upsert_named(session, Unit, _pairs(records, "unit_code", "unit_name"))
-    links = records[["unit_code", "department_code"]].dropna().drop_duplicates("unit_code")
-    if not links.empty:
-        session.execute(update(Unit), [{"id": units[u], "department_id": departments[d]}
-                                       for u, d in links.itertuples(index=False)])
-    projects = _upsert_named(session, Project, _pairs(records, "project_code", "project_name"))
-    owners = records[["project_code", "unit_code"]].dropna().drop_duplicates("project_code")
-    ownerless = {pid for chunk in _chunks(list(projects.values()))
-                 for pid in session.scalars(select(Project.id).where(_among(session, Project.id, chunk),
-                                                                     Project.unit_id.is_(None)))}
-    links = [{"id": projects[p], "unit_id": units[u]} for p, u in owners.itertuples(index=False)
-             if projects[p] in ownerless]
-    if links:
-        session.execute(update(Project), links)
-    return units, projects
-
-
-def _pairs(records: pd.DataFrame, code: str, name: str) -> dict[str, str | None]:
-    if code not in records:
-        return {}
-    pairs = records[[code, name]].dropna(subset=[code]).drop_duplicates(code)
-    return {c: n for c, n in pairs.itertuples(index=False)}
-
-
-def _upsert_named(session: Session, model, names: dict[str, str | None]) -> dict[str, int]:
-    ids: dict[str, int] = {}
-    codes = list(names)
-    for chunk in _chunks(codes):
-        for row in session.execute(select(model.id, model.code, model.name).where(_among(session, model.code, chunk))):
-            ids[row.code] = row.id
-            new_name = names[row.code]
-            if new_name and new_name != row.name:
-                session.execute(update(model).where(model.id == row.id).values(name=new_name))
-    missing = [code for code in codes if code not in ids]
-    if missing:
-        session.execute(model.__table__.insert(), [{"code": c, "name": names[c] or c} for c in missing])
-        for chunk in _chunks(missing):
-            ids.update((code, id_) for code, id_ in session.execute(
-                select(model.code, model.id).where(_among(session, model.code, chunk))))
-    return ids
-
-
-def _among(session: Session, column, values: list):
-    """``column IN (values)``; on PostgreSQL ``column = ANY(:array)``, one parameter instead of
-    5,000: psycopg parses a statement's placeholders in Python, about 50 ms for 5,000, which was
-    most of the dimensions' 0.3 s per weekly export (bench/RESULTS.md)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
-    return column.in_(values)
 
 
 # --- quota lines -------------------------------------------------------------------------------
@@ -115,16 +60,18 @@ def store_quota_lines(session: Session, records: pd.DataFrame, import_row: Impor
                       progress: Progress = _no_progress) -> Counts:
     """Upsert lines by (year, 指标明细号) and keep a snapshot of each: the budget in force at the
     export's date. An older export imported late adds its snapshot but does not overwrite."""
-    units, projects = ensure_dimensions(session, records)
+    notes: list[Note] = []
+    units, projects = ensure_dimensions(session, records, import_row.observed_on, notes)
     existing = {
         (line.budget_year, line.quota_no): line
-        for chunk in _chunks(records["quota_no"].unique().tolist())
+        for chunk in chunks(records["quota_no"].unique().tolist())
         for line in session.scalars(select(QuotaLine).where(QuotaLine.quota_no.in_(chunk)))
     }
     inserted = updated = unchanged = 0
     new_lines: list[dict] = []
     snapshots: list[tuple[tuple[int, str], dict]] = []  # ((year, quota_no), amounts) of every row
-    for row in records.itertuples(index=False):
+    moved: list[tuple[int, int, str, int, int]] = []  # (row, year, quota_no, unit id before, after)
+    for row_number, row in zip(records.index, records.itertuples(index=False)):
         values = {name: getattr(row, name) for name in QUOTA_FIELDS}
         values.update({name: _fen(getattr(row, name)) for name in QUOTA_AMOUNTS})
         values["reported_available"] = values.pop("available")
@@ -134,24 +81,32 @@ def store_quota_lines(session: Session, records: pd.DataFrame, import_row: Impor
         line = existing.get(key)
         if line is None:
             new_lines.append({"budget_year": key[0], "quota_no": key[1], "observed_on": import_row.observed_on,
-                              "last_import_id": import_row.id, **values})
+                              "last_import_id": import_row.id, **values,
+                              "three_public": bool(values["three_public"]),
+                              "expense_type": values["expense_type"] or "basic"})
             inserted += 1
-        elif line.observed_on <= import_row.observed_on:
-            changed = {k: v for k, v in values.items() if getattr(line, k) != v}
+        else:
+            # A value the export does not give (a column left out) keeps the stored one, and an
+            # older export imported late only fills what nothing newer said.
+            newer = line.observed_on <= import_row.observed_on
+            changed = {k: v for k, v in values.items() if v is not None and getattr(line, k) != v
+                       and (newer or getattr(line, k) is None)}
+            if newer and "unit_id" in changed:
+                moved.append((int(row_number), key[0], key[1], line.unit_id, values["unit_id"]))
             for name, value in changed.items():
                 setattr(line, name, value)
-            line.observed_on, line.last_import_id = import_row.observed_on, import_row.id
+            if newer:
+                line.observed_on, line.last_import_id = import_row.observed_on, import_row.id
             updated += bool(changed)
             unchanged += not changed
-        else:
-            unchanged += 1
         snapshots.append((key, values))
+    notes.extend(_moved_notes(session, moved))
     # In bulk, not one flush per line (on PostgreSQL 50,000 lines were 100,000 round trips;
     # bench/RESULTS.md): the changed lines' UPDATEs, the new lines through the driver, their ids
     # read back, then every snapshot. Ids follow the rows' order, as one line at a time did.
     session.flush()
     ids = {key: line.id for key, line in existing.items()}
-    for chunk in _chunks(new_lines):
+    for chunk in chunks(new_lines):
         bulk_insert(session, QuotaLine.__table__, chunk, fen_columns=set())
         for year in {line["budget_year"] for line in chunk}:
             numbers = [line["quota_no"] for line in chunk if line["budget_year"] == year]
@@ -159,12 +114,31 @@ def store_quota_lines(session: Session, records: pd.DataFrame, import_row: Impor
                 select(QuotaLine.quota_no, QuotaLine.id)
                 .where(QuotaLine.budget_year == year, QuotaLine.quota_no.in_(numbers))))
         progress(len(ids), len(records))
-    for chunk in _chunks(snapshots):
+    for chunk in chunks(snapshots):
         bulk_insert(session, QuotaSnapshot.__table__, [
             {"quota_line_id": ids[key], "import_id": import_row.id, "observed_on": import_row.observed_on,
              "initial": values["initial"], "adjustment": values["adjustment"], "current": values["current"]}
             for key, values in chunk], fen_columns=set())
-    return Counts(inserted, updated, unchanged)
+    return Counts(inserted, updated, unchanged, tuple(notes))
+
+
+def _moved_notes(session: Session, moved: list[tuple[int, int, str, int, int]]) -> list[Note]:
+    """A line a later quota export gives another unit: its budget and its payments now count for
+    the new unit over the whole year, the past figures of both units included. Said, naming both."""
+    if not moved:
+        return []
+    ids = {unit for *_, before, after in moved for unit in (before, after)}
+    names = {id_: f"{code} {name}" for id_, code, name in session.execute(
+        select(Unit.id, Unit.code, Unit.name).where(Unit.id.in_(ids)))}
+    notes = []
+    for row, year, quota_no, before, after in moved:
+        count, paid = session.execute(
+            select(func.count(), func.coalesce(func.sum(type_coerce(counted_amount, BigInteger)), 0))
+            .where(Payment.budget_year == year, Payment.quota_no == quota_no)).one()
+        notes.append(Note("line_moved", MappingProxyType({
+            "quota_no": quota_no, "year": year, "before": names.get(before, "?"), "after": names.get(after, "?"),
+            "payments": count, "amount": f"{from_fen(int(paid)):,}"}), row))
+    return notes
 
 
 # --- payments and adjustments ------------------------------------------------------------------
@@ -191,7 +165,8 @@ def _store_events(session: Session, records: pd.DataFrame, import_row: Import, m
     """Insert new rows and update changed ones, by (budget year, key). Bulk statements in
     chunks: a million payments are a few hundred round trips, not a million. Amounts stay
     integer fen from the parser to the database on this path (no Decimal round trip)."""
-    units, projects = ensure_dimensions(session, records)
+    notes: list[Note] = []
+    units, projects = ensure_dimensions(session, records, import_row.observed_on, notes)
     quota_units = _quota_units(session, records)
     inserted = updated = unchanged = 0
     rows = list(_event_rows(records, key, units, projects, quota_units))
@@ -200,31 +175,38 @@ def _store_events(session: Session, records: pd.DataFrame, import_row: Import, m
     newer = import_row.observed_on
     empty_years = {year for year in {r["budget_year"] for r in rows}
                    if session.scalar(select(exists().where(model.budget_year == year))) is False}
-    for chunk in _chunks(rows):
+    for chunk in chunks(rows):
         found = _existing(session, model, key, fields, [r for r in chunk if r["budget_year"] not in empty_years])
-        new, changed = [], []
+        new: list[dict] = []
+        changed: list[dict] = []
+        filled: list[dict] = []
         for values in chunk:
             old = found.get((values["budget_year"], values[key]))
             if old is None:
                 new.append({**values, **first})
-            elif old[1] > newer:
-                unchanged += 1  # an older export imported late must not undo a newer one
             else:
                 # A value the export does not give (a column the vendor left out, a blank cell)
                 # keeps the stored one: a later export never erases a payment's quota line or unit.
-                kept = {f: values[f] if values[f] is not None else stored for f, stored in zip(fields, old[3:])}
+                # An older export imported late never undoes a newer one: it only fills blanks.
+                later = old[1] <= newer
+                kept = {f: values[f] if values[f] is not None and (later or stored is None) else stored
+                        for f, stored in zip(fields, old[3:])}
                 if tuple(old[3:]) != tuple(kept[f] for f in fields):
-                    changed.append({**values, **kept, **stamp, "id": old[0], "amount": from_fen(kept["amount"])})
+                    (changed if later else filled).append({**values, **kept, **(stamp if later else {}),
+                                                           "id": old[0], "amount": from_fen(kept["amount"])})
                 else:
                     unchanged += 1
         if new:
             bulk_insert(session, model.__table__, new, fen_columns={"amount"})
-        if changed:
-            session.execute(update(model), changed)
+        for batch in (changed, filled):  # one key set per statement
+            if batch:
+                session.execute(update(model), batch)
         inserted += len(new)
-        updated += len(changed)
+        updated += len(changed) + len(filled)
         progress(inserted + updated + unchanged, len(rows))
-    return Counts(inserted, updated, unchanged)
+    if model is Payment:
+        notes.extend(unmatched_in_file(session, records.index.tolist(), rows))
+    return Counts(inserted, updated, unchanged, tuple(notes))
 
 
 def bulk_insert(session: Session, table, rows: list[dict], fen_columns: set[str]) -> None:
@@ -279,7 +261,7 @@ def _quota_units(session: Session, records: pd.DataFrame) -> dict[tuple[int, str
     """Unit of each quota line the records name, for rows that give only 指标明细号."""
     lacking = records[records["unit_code"].isna() & records["quota_no"].notna()]
     result: dict[tuple[int, str], int] = {}
-    for chunk in _chunks(lacking["quota_no"].unique().tolist()):
+    for chunk in chunks(lacking["quota_no"].unique().tolist()):
         for year, quota_no, unit_id in session.execute(
                 select(QuotaLine.budget_year, QuotaLine.quota_no, QuotaLine.unit_id)
                 .where(QuotaLine.quota_no.in_(chunk))):

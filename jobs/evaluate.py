@@ -33,6 +33,7 @@ from db.alert_store import (
     silenced_keys,
 )
 from db.engine import SessionFactory, transaction
+from db.unmatched import phantom_lines
 from jobs.deliver import DeliveryReport
 from jobs.exceptions import EvaluationConflict
 from jobs.execution import ExecutionSettings, data_date, rules_by_department, status_and_scores
@@ -82,6 +83,7 @@ def snapshot(factory, *, year: int, as_of: dt.date, execution: ExecutionSettings
     report, cards = status_and_scores(factory, year=year, as_of=reached, settings=execution)
     with transaction(factory) as session:
         by_line = last_payment_by_line(session, year, reached)
+        unmatched = phantom_lines(session, year, reached)
     last_payment: dict[tuple[str, str], dt.date] = {}
     for line in report.lines:
         day = by_line.get(line.quota_no)
@@ -96,7 +98,8 @@ def snapshot(factory, *, year: int, as_of: dt.date, execution: ExecutionSettings
                             alerts=settings, departments=departments)
     return Snapshot(year, as_of, report.statuses, {(c.level, c.code): c for c in cards}, report.lines,
                     last_payment, report.latest_export, execution.calendar,
-                    rules_by_department(execution.rule_book, year), targets, data_as_of=reached)
+                    rules_by_department(execution.rule_book, year), targets, data_as_of=reached,
+                    unmatched=unmatched)
 
 
 def _current_facts(seen: Snapshot) -> dict[tuple[str, str], dict[str, str]]:

@@ -165,7 +165,7 @@ def scan_inbox(config_path: str | None = None, now: dt.datetime | None = None):
         tell_refusal(rt.factory, rt.settings, outcome, where, inbox, moment)
 
     report = process_inbox(rt.factory, inbox, now=now, synonyms=rt.settings.synonyms, language=rt.settings.language,
-                           tell=tell)
+                           tell=tell, departments=rt.settings.departments)
     for name, where, outcome in report.refused:
         log.warning("inbox: %s refused with %s problem(s), moved to %s: its finance staff are told", name,
                     len(outcome.problems), where)

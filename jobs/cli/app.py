@@ -89,7 +89,8 @@ def ingest(obj: Context, paths: tuple[Path, ...], kind: str | None, year: int | 
     """
     factory = obj.factory()
     files = expand_paths(paths)
-    options = {"kind": kind, "year": year, "as_of": as_of, "synonyms": obj.settings.synonyms}
+    options = {"kind": kind, "year": year, "as_of": as_of, "synonyms": obj.settings.synonyms,
+               "departments": obj.settings.departments}
     err = Console(stderr=True)
     try:
         if err.is_terminal and not as_json:

@@ -9,12 +9,14 @@ import os
 import click
 
 from db.alert_store import count_unsent, delivery_trouble
+from db.dimensions import departmentless_units
 from db.engine import transaction
 from db.exceptions import StorageError
 from db.figures import latest_payment_export
 from db.job_runs import last_beat
 from jobs.cli.base import CliError, Context
 from jobs.directory import chat_configured, directory_warnings
+from jobs.unmatched import unmatched_line
 from monitor.calendar import source_name
 from monitor.i18n import render
 
@@ -38,6 +40,13 @@ TEXT = {
     "import_old": {"zh": "过旧：最新支付导出 {date}，已 {days} 个工作日（上限 {limit}）",
                    "en": "stale: latest payment export {date}, {days} working days old (limit {limit})"},
     "import_none": {"zh": "{year} 年尚无支付数据导入", "en": "no payment export imported for {year}"},
+    "no_department": {"zh": "{count} 个预算单位没有主管部门（{units}）：其部门级预警只到控制台、不进入部门评分；"
+                            "请在配置 [ingest.unit_departments] 中写明（或 [ingest] department_from_unit_code），"
+                            "再次导入其指标文件",
+                      "en": "{count} budget unit(s) have no department ({units}): their department alerts reach only "
+                            "the console and no department's score counts them; name it in the config's "
+                            "[ingest.unit_departments] (or [ingest] department_from_unit_code) and import their "
+                            "quota export again"},
     "delivery_ok": {"zh": "正常（待发送 {pending}）", "en": "fine ({pending} waiting)"},
     "delivery_failed": {"zh": "{count} 条消息无法送达：改正收件人或频道后用 budget-monitor alerts resend --all "
                               "重发，或用 budget-monitor alerts dismiss 编号 --reason 原因 放弃"
@@ -120,6 +129,8 @@ def health(obj: Context, as_json: bool) -> None:
             failed, stuck = delivery_trouble(session, attempts=STUCK_ATTEMPTS)
             pending = count_unsent(session)
             warnings = directory_warnings(session, settings.alerts, chat=chat_configured(os.environ), language=language)
+            lacking = departmentless_units(session)
+        unmatched, _ = unmatched_line(obj.factory(), now.year, now.date(), language)
     except StorageError as exc:
         raise CliError(str(exc), language, 2) from exc
     checks = {}
@@ -151,6 +162,11 @@ def health(obj: Context, as_json: bool) -> None:
     known = say(language, "calendar_ok", years=now.year, source=source_name(calendar.source(now.year), language))
     # Warnings (routing mistakes): shown, in --json too, but the exit code stays that of the checks.
     warned = [("directory", line) for line in warnings]
+    if lacking:
+        warned.append(("departments", say(language, "no_department", count=len(lacking),
+                                          units="、".join(lacking[:5]) + ("…" if len(lacking) > 5 else ""))))
+    if unmatched:  # payments no quota export explains, until it is imported
+        warned.append(("unmatched", unmatched))
     if settings.daemon.inbox is not None:  # refused files stay listed until they leave refused/
         from jobs.ingest.inbox import still_refused
 

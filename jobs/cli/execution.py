@@ -29,6 +29,7 @@ from jobs.cli.execution_json import needs_judgement, scores_json, status_json, t
 from jobs.execution import scores as load_scores
 from jobs.execution import status as load_status
 from jobs.targets_eval import TargetScore, summary, target_scores, watch_targets
+from jobs.unmatched import no_department_line, unmatched_line
 from monitor.assess import EntityStatus, ScoreCard, rank
 from monitor.calendar import source_name
 from monitor.i18n import render
@@ -225,7 +226,13 @@ def status(obj: Context, year, as_of, unit_code, levels, limit, as_json, xlsx) -
                              unit_code=unit_code)
     except StorageError as exc:
         raise _storage(obj, exc) from exc
+    try:
+        unmatched, unmatched_figures = unmatched_line(obj.factory(), year, as_of, language, unit_code)
+    except StorageError as exc:
+        raise _storage(obj, exc) from exc
     if not report.statuses:
+        if unmatched and not as_json:  # payments with no quota export yet: said, not hidden by "no data"
+            console_for_tables().print(unmatched, style="yellow", markup=False)
         raise _no_data(obj, year, unit_code)
     ranked = rank(report.statuses)
     departments = {s.entity.code: s.entity.department_code for s in report.statuses if s.entity.level == "unit"}
@@ -239,13 +246,25 @@ def status(obj: Context, year, as_of, unit_code, levels, limit, as_json, xlsx) -
         except OSError as exc:
             raise CliError(f"{xlsx}: {exc.strerror or exc}", language) from exc
     if as_json:
-        click.echo(json.dumps(status_json(report, ranked, counts), ensure_ascii=False, indent=2))
+        document = status_json(report, ranked, counts)
+        document["unmatched_payments"] = {
+            "count": unmatched_figures.payments, "amount": str(unmatched_figures.amount),
+            "units": [{"code": u.code, "name": u.name, "count": u.payments, "amount": str(u.amount),
+                       "counted": u.budgeted} for u in unmatched_figures.units],
+            "quota_nos": list(unmatched_figures.quota_nos)}
+        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
         return
     console = console_for_tables()
     shown = [s for s in ranked if s.entity.level in (levels or LEVELS[:3])]
     _print_status(console, language, report.year, report.as_of, shown, limit, counts)
     if report.latest_export is not None and report.latest_export < as_of:
         console.print(say(language, "stale", latest=report.latest_export.isoformat()), style="yellow", markup=False)
+    if unmatched:
+        console.print(unmatched, style="yellow", markup=False)
+    lacking = no_department_line([s.entity.code for s in report.statuses
+                                  if s.entity.level == "unit" and s.entity.department_code == "?"], language)
+    if lacking:
+        console.print(lacking, style="yellow", markup=False)
     if report.uncovered_years:
         console.print(say(language, "uncovered", years=", ".join(map(str, report.uncovered_years)),
                           source=source_name(report.calendar_source, language)),

@@ -5,6 +5,10 @@
 
     [ingest.synonyms]            # extra header names, by field (see jobs/ingest/headers.py)
     payment_no = ["交易流水号"]
+    [ingest]                     # a unit's department where an export has no 主管部门 column
+    department_from_unit_code = 3         # the first 3 digits of a unit code (jobs/ingest/departments.py)
+    [ingest.unit_departments]
+    "312001" = "312"
 
     [evaluation]                 # the evaluation's rules (monitor/rulebook.py DEFAULTS); all optional
     schedule = "working_days"    # 序时进度: months (default) | calendar | working_days
@@ -48,6 +52,7 @@ from jobs.config.daemon import DaemonSettings, daemon_settings
 from jobs.evaluate import AlertConfig
 from jobs.exceptions import ConfigError
 from jobs.execution import ExecutionSettings
+from jobs.ingest.departments import DepartmentRules, rules_from_config
 from jobs.ingest.headers import BY_KIND, COMMON
 from monitor.calendar import WorkCalendar
 from monitor.i18n import LANGUAGES
@@ -68,6 +73,7 @@ class Settings:
     execution: ExecutionSettings = field(default_factory=ExecutionSettings)
     alerts: AlertConfig = field(default_factory=AlertConfig)
     daemon: DaemonSettings = field(default_factory=DaemonSettings)
+    departments: DepartmentRules = field(default_factory=DepartmentRules)  # [ingest] department settings
     warnings: tuple[str, ...] = ()  # for standard error: a config or secret file others can read or change
 
     def __repr__(self) -> str:  # never the database password, wherever a Settings is printed
@@ -102,8 +108,10 @@ def load_settings(config_path: str | None = None, *, database: str | None = None
         raise ConfigError(f"language must be one of {', '.join(LANGUAGES)}, not {lang!r}")
     execution = ExecutionSettings(_rule_book(data.get("evaluation", {})), _calendar(data.get("calendar", {})))
     warnings = permission_warnings(Path(path) if path else None, data, environ, lang)
+    ingest = data.get("ingest", {})
+    departments = rules_from_config(ingest if isinstance(ingest, dict) else {})
     return Settings(normalize_url(url), lang, _synonyms(data), str(path) if path else None, execution,
-                    alert_config(data, lang), daemon_settings(data), warnings)
+                    alert_config(data, lang), daemon_settings(data), departments, warnings)
 
 
 SECRET_FILES = (ENV_DATABASE_URL + "_FILE", "BUDGET_MONITOR_SLACK_TOKEN_FILE")

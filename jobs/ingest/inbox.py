@@ -39,6 +39,7 @@ from watchfiles._rust_notify import WatchfilesRustInternalError  # listed in the
 
 from jobs.ingest import FileOutcome, ingest_file
 from jobs.ingest import report as ingest_report
+from jobs.ingest.departments import DepartmentRules
 from jobs.ingest.report import outcome_lines
 from monitor.i18n import render
 
@@ -95,7 +96,8 @@ Teller = Callable[[FileOutcome, Path], None]  # a refused file's outcome and whe
 
 def process_inbox(factory, inbox: Path, *, now: dt.datetime,
                   synonyms: Mapping[str, Sequence[str]] | None = None, language: str = "zh",
-                  settle_seconds: float = 2.0, clock: Callable[[], float] = time.time,
+                  departments: DepartmentRules | None = None, settle_seconds: float = 2.0,
+                  clock: Callable[[], float] = time.time,
                   tell: Teller | None = None) -> InboxReport:
     """Import every complete export in ``inbox`` (not its subfolders) and move it out.
     Raises FileNotFoundError if ``inbox`` does not exist: it is not created here, so an
@@ -126,15 +128,15 @@ def process_inbox(factory, inbox: Path, *, now: dt.datetime,
             report.errors.append((entry.name, _say(language, "not_read", reason=exc.strerror or exc)))
             continue
         _take(factory, Path(entry.path), inbox, now=now, synonyms=synonyms, language=language,
-              report=report, tell=tell)
+              report=report, tell=tell, departments=departments)
     return report
 
 
 def _take(factory, path: Path, inbox: Path, *, now, synonyms, language, report: InboxReport,
-          tell: Teller | None = None) -> None:
+          tell: Teller | None = None, departments: DepartmentRules | None = None) -> None:
     """Import one settled file and move it to done/ or refused/ (with its report)."""
     # Not following links here too: the file may have been swapped for one since the listing.
-    outcome = ingest_file(factory, path, now=now, synonyms=synonyms, follow_symlinks=False)
+    outcome = ingest_file(factory, path, now=now, synonyms=synonyms, departments=departments, follow_symlinks=False)
     codes = {p.code for p in outcome.problems}
     if outcome.status == "refused" and codes and codes <= NOT_READ:
         # Gone or locked since the listing: not the file's fault, so not moved to refused/.

@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db import store, target_store
 from db.engine import transaction
+from jobs.ingest.departments import DepartmentRules
+from jobs.ingest.departments import relink as relink_departments
 from jobs.ingest.headers import find_header
 from jobs.ingest.problems import Problem, Refused, problem
 from jobs.ingest.reader import read_grids
@@ -56,6 +58,7 @@ class FileOutcome:
     updated: int = 0
     unchanged: int = 0
     import_id: int | None = None
+    notes: tuple[Problem, ...] = ()  # what a person should know of an accepted file (not problems)
     source_format: str | None = None
     detail: dict = field(default_factory=dict)
     years: Mapping[int, int] = field(default_factory=dict)  # rows per year of a file split at New Year
@@ -72,6 +75,7 @@ class FileOutcome:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "problems": [p.to_json(language) for p in self.problems],
+            "notes": [p.to_json(language) for p in self.notes],
         }
 
 
@@ -84,6 +88,7 @@ def ingest_file(
     year: int | None = None,
     as_of: dt.date | None = None,
     synonyms: Mapping[str, Sequence[str]] | None = None,
+    departments: DepartmentRules | None = None,
     progress: Progress | None = None,
     follow_symlinks: bool = True,
 ) -> FileOutcome:
@@ -104,11 +109,12 @@ def ingest_file(
         previous = store.find_import(session, content_hash)
         if previous is not None:
             return FileOutcome(path, "unchanged", previous.kind, previous.rows, previous.budget_year,
-                               unchanged=previous.rows, import_id=previous.id)
+                               unchanged=previous.rows, import_id=previous.id,
+                               notes=tuple(relink_departments(session, departments)))
     try:
         step("read")
         parsed = _first_export(read_grids(path, data), kind=kind, year=year, synonyms=synonyms,
-                               catalog=DbCatalog(factory), step=step)
+                               catalog=DbCatalog(factory), departments=departments, step=step)
     except Refused as refused:
         return FileOutcome(path, "refused", refused.kind or kind, problems=tuple(refused.problems),
                            detail={"content_hash": content_hash, "units": sorted(refused.units),
@@ -128,6 +134,8 @@ def ingest_file(
                                         lambda done, total: step("store", done, total))
             import_row.inserted, import_row.updated, import_row.unchanged = (
                 counts.inserted, counts.updated, counts.unchanged)
+            notes = (*relink_departments(session, departments),
+                     *(Problem(n.code, n.row, params=n.params) for n in counts.notes))
     except IntegrityError:
         # Another process ingested the same content meanwhile: same answer as a re-import.
         with transaction(factory) as session:
@@ -137,7 +145,7 @@ def ingest_file(
                            unchanged=len(parsed.records))
     return FileOutcome(path, "ingested", parsed.kind, len(parsed.records), parsed.budget_year,
                        inserted=counts.inserted, updated=counts.updated, unchanged=counts.unchanged,
-                       import_id=import_row.id, source_format=parsed.source_format,
+                       import_id=import_row.id, notes=notes, source_format=parsed.source_format,
                        years=parsed.years if len(parsed.years) > 1 else {})
 
 

@@ -284,6 +284,61 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "zh": "问题过多，仅列出前 {shown} 个（共 {total} 个）",
         "en": "too many problems: the first {shown} of {total} are listed",
     },
+    # Notes: an accepted file's rows a person should know about (the outcome lists them).
+    "department_from_title": {
+        "zh": "文件没有“主管部门”列：{units} 个单位的主管部门取自标题行（{departments}）",
+        "en": "the file has no 主管部门 column: the department of {units} unit(s) is taken from the title row "
+              "({departments})",
+    },
+    "department_from_config": {
+        "zh": "文件没有“主管部门”列：{units} 个单位的主管部门取自配置 [ingest.unit_departments]（{departments}）",
+        "en": "the file has no 主管部门 column: the department of {units} unit(s) is taken from the config's "
+              "[ingest.unit_departments] ({departments})",
+    },
+    "department_from_prefix": {
+        "zh": "文件没有“主管部门”列：{units} 个单位的主管部门按单位编码前几位确定"
+              "（配置 department_from_unit_code；{departments}）",
+        "en": "the file has no 主管部门 column: the department of {units} unit(s) is the first digits of the unit "
+              "code (the config's department_from_unit_code; {departments})",
+    },
+    "department_unknown": {
+        "zh": "警告：{count} 个预算单位没有主管部门（{units}）：文件没有“主管部门”列，标题行和配置也未写明。"
+              "这些单位的部门级预警无人接收、不进入部门评分。请在配置文件中写明，如 "
+              "[ingest.unit_departments] \"{example}\" = \"部门编码\"，或 [ingest] department_from_unit_code = 3"
+              "（单位编码前 3 位即部门编码），然后再次导入此文件",
+        "en": "warning: {count} budget unit(s) have no department ({units}): the file has no 主管部门 column and "
+              "neither the title row nor the config names one. Department alerts about them reach nobody and they "
+              "are in no department's score. Add to the config file e.g. [ingest.unit_departments] "
+              "\"{example}\" = \"<department code>\", or [ingest] department_from_unit_code = 3 (the first 3 "
+              "digits of a unit code are its department's), then import this file again",
+    },
+    "department_linked": {
+        "zh": "按配置补上了 {count} 个已导入单位的主管部门：{units}",
+        "en": "the config placed {count} stored unit(s) in their department: {units}",
+    },
+    "unit_two_names": {
+        "zh": "警告：同一单位编码 {code} 在此文件中有两个名称：{names}；保存的是第一个",
+        "en": "warning: unit code {code} has two names in this file: {names_en}; the first is kept",
+    },
+    "department_two_names": {
+        "zh": "警告：同一主管部门编码 {code} 在此文件中有两个名称：{names}；保存的是第一个",
+        "en": "warning: department code {code} has two names in this file: {names_en}; the first is kept",
+    },
+    "line_moved": {
+        "zh": "警告：指标 {quota_no}（{year} 年）原属 {before}，此文件改为 {after}。该指标的预算和已有的 "
+              "{payments} 笔支付（{amount} 元）从此全年计入 {after}，两个单位以往各日的执行数都随之改变；"
+              "如非机构调整所致，请核对导出文件",
+        "en": "warning: quota line {quota_no} ({year}) belonged to {before}; this file gives it to {after}. Its "
+              "budget and its {payments} payment(s) ({amount} yuan) now count for {after} over the whole year, and "
+              "the past figures of both units change; if this is no reorganisation, check the export",
+    },
+    "unmatched_payments": {
+        "zh": "警告：{count} 笔支付（{amount} 元）的指标明细号或单位不在已导入的指标中：{rows}。已保存；"
+              "单位有指标的计入该单位，单位没有任何指标的暂不计入执行。导入说明它们的指标文件后即会匹配",
+        "en": "warning: {count} payment(s) ({amount} yuan) match no stored quota line or budgeted unit: "
+              "{rows_en}. Kept; counted for a unit that has quota lines, not for a unit with none. They match "
+              "once the quota export that explains them is imported",
+    },
 }
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from jobs.ingest.columns import ProblemLog, parse_column
+from jobs.ingest.departments import DepartmentRules
+from jobs.ingest.departments import attach as attach_departments
 from jobs.ingest.headers import KEY_FIELD, vocabulary
 from jobs.ingest.problems import problem
 from jobs.ingest.values import (
@@ -65,6 +67,7 @@ class Context:
     header_row: int | None = None  # as Excel shows it: where a missing column was looked for
     preamble: Sequence[Sequence[str]] = ()  # the rows above the header (a target table's 预算单位 row)
     merged: frozenset[str] = frozenset()  # fields merged over several rows somewhere (jobs/ingest/merged.py)
+    departments: DepartmentRules | None = None  # the config's word on departments (jobs/ingest/departments.py)
 
     @property
     def index(self) -> pd.Index:
@@ -150,6 +153,8 @@ def _dimensions(context: Context, frame: pd.DataFrame, *, unit_required: bool) -
     frame["unit_code"], frame["unit_name"] = _coded(
         context, "unit", "unit_code", "unit_name", what=("预算单位", "budget unit"),
         example="158001 - 乌鲁木齐市科学技术协会", required=unit_required)
+    if not (context.has("department") or context.has("department_code")):
+        attach_departments(frame, context.preamble, context.departments)  # a title row, the config
     frame["functional_class"], frame["functional_name"] = _coded(
         context, "functional", "functional_code", "functional_name", what=("功能分类", "functional class"),
         example="2060701 - 机构运行", pattern=_FUNCTIONAL)
@@ -184,13 +189,18 @@ def quota_lines(context: Context) -> pd.DataFrame:
     frame["reported_paid"] = context.amount("reported_paid")
     frame["available"] = context.amount("available")
     expense = context.parse("expense_type", lambda t: parse_choice(t, EXPENSE_TYPE))
-    inferred = frame["project_code"].map(lambda p: "basic" if p is None else "project")
-    frame["expense_type"] = expense.where(expense.notna(), inferred)
+    if context.has("project") or context.has("project_code"):
+        inferred = frame["project_code"].map(lambda p: "basic" if p is None else "project")
+        frame["expense_type"] = expense.where(expense.notna(), inferred)
+    else:  # neither column: the stored type stays (a later export that leaves both out changes nothing)
+        frame["expense_type"] = expense
     frame["source"] = context.text("source")
     if context.has("three_public"):
         frame["three_public"] = context.parse("three_public", parse_flag).fillna(False).astype(bool)
-    else:
+    elif context.has("economic") or context.has("economic_code"):
         frame["three_public"] = frame["economic_class"].isin(THREE_PUBLIC_CLASSES)
+    else:  # no economic class to tell from: the stored flag stays
+        frame["three_public"] = None
     return _without_repeats(context, frame, "quota_no")
 
 

@@ -41,15 +41,16 @@ def outcome_lines(outcome: FileOutcome, language: str = "zh", *, name_only: bool
     if outcome.status == "refused":
         return [say("refused_head", path=path, count=len(outcome.problems)),
                 *("  " + p.describe(outcome.path.name, language) for p in outcome.problems)]
+    notes = ["  " + note.describe(outcome.path.name, language) for note in outcome.notes]
     if outcome.status == "unchanged":
-        return [say("short", path=path, status=say("unchanged"))]
+        return [say("short", path=path, status=say("unchanged")), *notes]
     lines = [say("summary", path=path, status=say(outcome.status), kind=say(f"kind.{outcome.kind}"),
                  rows=outcome.rows, inserted=outcome.inserted, updated=outcome.updated,
                  unchanged=outcome.unchanged)]
     if outcome.years:
         told = counted(outcome.years, outcome.kind or "")
         lines.append(say("split", by=told[f"by_{language}"], rows=told[f"rows_{language}"]))
-    return lines
+    return [*lines, *notes]
 
 
 def print_outcomes(console: Console, outcomes: Sequence[FileOutcome], language: str = "zh", *,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from jobs.ingest.columns import ProblemLog, parse_column
+from jobs.ingest.departments import DepartmentRules
 from jobs.ingest.headers import KEY_FIELD, find_header, header_scale, map_columns, vocabulary
 from jobs.ingest.merged import fill_merged
 from jobs.ingest.problems import Refused, problem
@@ -55,6 +56,7 @@ def parse_export(
     year: int | None = None,
     synonyms: Mapping[str, Sequence[str]] | None = None,
     catalog: Catalog | None = None,
+    departments: DepartmentRules | None = None,
 ) -> ParsedExport:
     """Validate a whole file; raise Refused with every problem if anything is wrong.
 
@@ -107,6 +109,7 @@ def parse_export(
         header_row=header.last + 1,
         preamble=grid.head[: header.first],
         merged=merged,
+        departments=departments,
     )
     records = {**KIND_RULES, **TARGET_READERS}[kind](context)
     records = records.astype(object).where(records.notna(), None)
