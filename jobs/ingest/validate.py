@@ -20,6 +20,7 @@ from jobs.ingest.problems import Refused, problem
 from jobs.ingest.reader import Grid, column_letter
 from jobs.ingest.records import KIND_RULES, Context
 from jobs.ingest.target_records import READERS as TARGET_READERS
+from jobs.ingest.adjustment_checks import finish_adjustments
 from jobs.ingest.target_refs import FINISH, Catalog
 from jobs.ingest.values import CellError, parse_date, parse_fen, parse_year
 from jobs.ingest.years import check_given_year, split_counts, year_of_rows
@@ -111,8 +112,9 @@ def parse_export(
         if year is not None:  # first: the rows its dates refuse come after it
             check_given_year(context, records, year)
         _check_dates_in_year(context, records, budget_year)
-        if kind in FINISH:  # what needs the year, or the database
-            records = FINISH[kind](context, records, budget_year, catalog)
+        finish = {**FINISH, "adjustments": finish_adjustments}
+        if kind in finish:  # what needs the year, or the database
+            records = finish[kind](context, records, budget_year, catalog)
     _check_totals(context, records, totals, columns)
     _check_lengths(context, records)
     if log:
