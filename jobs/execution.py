@@ -27,7 +27,7 @@ from monitor.execution import Entity, LineFigures, roll_up
 from monitor.money import ZERO
 from monitor.pacing import History
 from monitor.rulebook import Checkpoint, RuleBook, Rules
-from monitor.scores import AdjustmentRecord
+from monitor.scores import AdjustmentRecord, LineAdjustments
 
 HISTORY_YEARS = 3  # earlier years whose shape a projection may follow
 
@@ -205,7 +205,9 @@ def _cards(read: _Read, year: int, as_of: dt.date, settings: ExecutionSettings) 
             checkpoint_paid=at_checkpoints, adjustments=adjustments.get(entity.key, []),
             three_public_budget=sum((l.budget for l in own if l.three_public), ZERO),
             three_public_paid=sum((l.paid for l in own if l.three_public), ZERO),
-            previous_three_public_budget=previous.get(entity.key))
+            previous_three_public_budget=previous.get(entity.key),
+            line_adjustments=LineAdjustments(sum((l.budget - l.initial for l in own), ZERO),
+                                             sum((abs(l.budget - l.initial) for l in own), ZERO)))
         cards.append(score_card(entity.level, entity.code, entity.name, inputs,
                                 rules=rules_for(entity.department_code), as_of=as_of,
                                 calendar=settings.calendar, history=history_for(entity, read.histories)))

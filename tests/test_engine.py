@@ -16,6 +16,7 @@ import pytest
 from db.engine import make_engine, session_factory, sqlite_url
 from jobs.demo.run import demo_settings, run_demo
 from jobs.execution import ExecutionSettings, curve, scores, status
+from monitor.money import two
 from monitor.rulebook import RuleBook
 from tests.conftest import NOW
 from tests.helpers import (
@@ -76,8 +77,8 @@ def test_the_demo_scores_reproduce_the_quarterly_rates_of_the_2023_evaluation(de
     department = card(scores(demo, year=2023, as_of=DEC31, settings=DEFAULT), "department", "158")
     progress = inputs(indicator(department, "payment_progress"))
     assert progress["budget"] == D("15009700.00")  # 1500.97 万元, the full-year adjusted budget
-    assert [progress[f"2023-{day}.rate"] for day in ("03-31", "06-30", "09-30")] == [
-        D("17.96"), D("35.55"), D("64.85")]
+    assert [two(progress[f"2023-{day}.rate"]) for day in ("03-31", "06-30", "09-30")] == [  # exact inside
+        "17.96", "35.55", "64.85"]
     assert [progress[f"2023-{day}.paid"] for day in ("03-31", "06-30", "09-30")] == [
         D("2696400.00"), D("5336600.00"), D("9733700.00")]
     assert progress["met"] == "0/3"
@@ -88,7 +89,7 @@ def test_the_demo_scores_reproduce_the_quarterly_rates_of_the_2023_evaluation(de
 def test_the_demo_execution_rate_at_year_end_is_95_72_percent_and_earns_the_full_weight(demo):
     department = card(scores(demo, year=2023, as_of=DEC31, settings=DEFAULT), "department", "158")
     execution = indicator(department, "execution_rate")
-    assert inputs(execution)["rate"] == D("95.72")
+    assert two(inputs(execution)["rate"]) == "95.72"
     assert inputs(execution)["paid"] == D("14367200.00")
     assert execution.score == D("3.00")
 
