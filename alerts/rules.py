@@ -124,7 +124,8 @@ def verdicts(snapshot: Snapshot, settings: AlertSettings) -> list[Verdict]:
         achieved = exact_rate(paid, entity.budget)  # judged exact; shown so as not to contradict it
         assert achieved is not None  # a zero budget was skipped above
         facts = {"checkpoint_date": checkpoint.date.isoformat(), "target_rate": fact(checkpoint.target_rate),
-                 "rate": near(achieved, checkpoint.target_rate) or "", "paid": fact(paid), "budget": fact(entity.budget),
+                 "rate": near(achieved, checkpoint.target_rate) or "", "paid": fact(paid),
+                 "budget": fact(entity.budget),
                  "gap": fact(shortfall(paid, entity.budget, checkpoint.target_rate)), "data_as_of": day.isoformat()}
         if waited:
             facts["provisional"] = "1"

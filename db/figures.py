@@ -288,7 +288,7 @@ class LineBudgetsBefore:
     """What an adjustment export is checked against (jobs/ingest/adjustment_checks.py)."""
 
     budgets: dict[tuple[str, dt.date], Decimal]  # (quota_no, day) → budget in force the day before
-    stored: frozenset[tuple[str, str]]  # (adjustment_no, quota_no) of the lines' stored adjustments
+    stored: frozenset[tuple[str, str | None]]  # (adjustment_no, quota_no) of the lines' stored adjustments
 
 
 def budgets_before(session: Session, year: int, quota_nos: Sequence[str],

@@ -484,8 +484,9 @@ def explain(indicator: IndicatorScore, language: str, level: str = "department")
                 mark = "✓" if values[f"{day}.met"] else "✗"
                 if values[f"{day}.projected"]:
                     mark += say(language, "projected_mark")
-                parts.append(say(language, "checkpoint", date=day[5:], rate=near(values[name], values[f"{day}.target_rate"]),
-                                 target=_target(values[f"{day}.target_rate"]), mark=mark))
+                target = values[f"{day}.target_rate"]
+                parts.append(say(language, "checkpoint", date=day[5:], rate=near(values[name], target),
+                                 target=_target(target), mark=mark))
         return "；".join(parts) if language == "zh" else "; ".join(parts)
     if indicator.key == "execution_rate":
         projected = say(language, "projected_mark") + " " if values["projected"] else ""

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from jobs.ingest.adjustment_checks import finish_adjustments
 from jobs.ingest.columns import ProblemLog, parse_column
 from jobs.ingest.headers import KEY_FIELD, find_header, header_scale, map_columns, vocabulary
 from jobs.ingest.problems import Refused, problem
 from jobs.ingest.reader import Grid, column_letter
 from jobs.ingest.records import KIND_RULES, Context
 from jobs.ingest.target_records import READERS as TARGET_READERS
-from jobs.ingest.adjustment_checks import finish_adjustments
 from jobs.ingest.target_refs import FINISH, Catalog
 from jobs.ingest.values import CellError, parse_date, parse_fen, parse_year
 from jobs.ingest.years import check_given_year, split_counts, year_of_rows
