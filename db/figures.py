@@ -81,6 +81,14 @@ def _in_force(year: int, as_of: dt.date, unit_id: int | None):
     )
 
 
+def budget_total(session: Session, year: int, as_of: dt.date, unit_code: str | None = None) -> Decimal:
+    """The budget in force at ``as_of`` of one unit, or of every line of the year: the denominator
+    ``status`` divides by on that day."""
+    budgets = _in_force(year, as_of, _unit_filter(session, unit_code))
+    total = session.scalar(select(func.sum(budgets.c.budget)))
+    return total if total is not None else ZERO
+
+
 def _of_unit(model, unit_id: int | None) -> tuple:
     return () if unit_id is None else (model.unit_id == unit_id,)
 

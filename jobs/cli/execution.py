@@ -102,6 +102,8 @@ TEXT = {
                                "lines): the department's figure does not measure a unit"},
     "checkpoint": {"zh": "{date} {rate}%（目标 {target}%）{mark}", "en": "{date} {rate}% (target {target}%) {mark}"},
     "projected_mark": {"zh": "预计", "en": "projected"},
+    "progress_of": {"zh": "均 ÷ 调整后预算 {budget} 万元（考核口径：全年调整后预算）",
+                    "en": "each ÷ the adjusted budget {budget} (万元; the evaluation's: the full year's)"},
     "execution": {"zh": "{projected}{rate}% = {paid} ÷ {budget} 万元",
                   "en": "{projected}{rate}% = {paid} ÷ {budget} (万元)"},
     "adjustment": {"zh": "调整 {adjusted} ÷ 年初 {initial} 万元 = {rate}%（{limit}% 及以上不得分）；计入 {counted} 笔，"
@@ -487,6 +489,8 @@ def explain(indicator: IndicatorScore, language: str, level: str = "department")
                 target = values[f"{day}.target_rate"]
                 parts.append(say(language, "checkpoint", date=day[5:], rate=near(values[name], target),
                                  target=_target(target), mark=mark))
+        if parts:  # the denominator: the adjusted budget known at the date (the evaluation's: the full year's)
+            parts.append(say(language, "progress_of", budget=_wan(values["budget"])))
         return "；".join(parts) if language == "zh" else "; ".join(parts)
     if indicator.key == "execution_rate":
         projected = say(language, "projected_mark") + " " if values["projected"] else ""
