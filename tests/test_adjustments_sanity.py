@@ -143,3 +143,26 @@ def test_an_adjustment_of_a_year_without_quota_lines_is_refused(lines, engine, t
     assert [(p.code, p.row, p.column) for p in outcome.problems] == [("adjustment_unknown_year", 2, "调整日期")]
     assert "2024" in outcome.problems[0].message("zh")
     assert snapshot(engine) == before
+
+
+def test_migration_0007_keeps_the_stored_adjustments_both_ways(lines, engine, tmp_path):
+    from db.migrate import downgrade, is_current, upgrade
+
+    ingest_rows(lines, tmp_path / "a.csv", adjustment_rows(
+        adjustment("TZ1", "2023-04-01", "ZB1", "追加", "100.00"),
+        adjustment("TZ2", "2023-04-02", "ZB2", "追减", "-50.00")), now=NOW)
+
+    def stored():
+        with engine.connect() as connection:
+            return sorted(connection.exec_driver_sql(
+                "SELECT adjustment_no, quota_no, amount FROM adjustments").all())
+
+    before = stored()
+    downgrade(engine, "0006")
+    assert stored() == before
+    upgrade(engine)
+    assert is_current(engine) and stored() == before == [("TZ1", "ZB1", 10000), ("TZ2", "ZB2", -5000)]
+    ingest_rows(lines, tmp_path / "t.csv", adjustment_rows(  # and a two-sided transfer is taken after it
+        adjustment("TJ1", "2023-05-01", "ZB2", "调剂", "-10.00"),
+        adjustment("TJ1", "2023-05-01", "ZB1", "调剂", "10.00")), now=NOW)
+    assert len(stored()) == 4
