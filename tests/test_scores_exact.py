@@ -167,3 +167,15 @@ def test_a_unit_with_its_own_previous_year_lines_is_measured_against_them(three_
     unit = indicator(card(cards, "unit", "901001"), "three_public_control")
     assert (inputs(unit)["previous_budget"], inputs(unit)["previous_source"], unit.score) == (
         D("50000.00"), "quota_lines", D("0.00"))
+
+
+def test_score_json_gives_a_rate_near_its_limit_with_the_decimals_that_keep_it_under(near_the_limit, database_url):
+    import json
+
+    run = CliRunner().invoke(cli, ["--db", database_url, "score", "--as-of", "2023-06-30", "--json"],
+                             env={}, catch_exceptions=False)
+    cards = {(c["level"], c["code"]): c for c in json.loads(run.output)["cards"]}
+    rate = next(i for i in cards["unit", "901001"]["indicators"] if i["key"] == "adjustment_rate")
+    progress = next(i for i in cards["unit", "901002"]["indicators"] if i["key"] == "payment_progress")
+    assert (rate["inputs"]["rate"], rate["inputs"]["limit"], rate["score"]) == ("9.9996", "10.00", "3.00")
+    assert progress["inputs"]["2023-03-31.rate"] == "24.9996"
