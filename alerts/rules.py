@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from alerts.findings import AlertSettings, Finding, Snapshot, entity_finding, fact
 from monitor.assess import EntityStatus, ScoreCard
-from monitor.money import ZERO, rate
+from monitor.money import ZERO, exact_rate, near
 from monitor.pacing import daily_pace, next_checkpoint, shortfall
 from monitor.rulebook import Checkpoint
 
@@ -121,10 +121,11 @@ def verdicts(snapshot: Snapshot, settings: AlertSettings) -> list[Verdict]:
             continue
         if paid is None:
             continue
-        achieved = rate(paid, entity.budget)
+        achieved = exact_rate(paid, entity.budget)  # judged exact; shown so as not to contradict it
         assert achieved is not None  # a zero budget was skipped above
         facts = {"checkpoint_date": checkpoint.date.isoformat(), "target_rate": fact(checkpoint.target_rate),
-                 "rate": fact(achieved), "paid": fact(paid), "budget": fact(entity.budget),
+                 "rate": near(achieved, checkpoint.target_rate) or "", "paid": fact(paid),
+                 "budget": fact(entity.budget),
                  "gap": fact(shortfall(paid, entity.budget, checkpoint.target_rate)), "data_as_of": day.isoformat()}
         if waited:
             facts["provisional"] = "1"
@@ -268,7 +269,7 @@ def adjustment_rate(snapshot: Snapshot, settings: AlertSettings) -> list[Finding
             continue
         severity = "red" if achieved >= inputs["limit"] else "yellow"
         facts = {"adjusted": fact(inputs["adjusted"]), "initial": fact(inputs["initial"]),
-                 "rate": fact(achieved), "limit": fact(inputs["limit"]),
+                 "rate": near(achieved, inputs["limit"]) or "", "limit": fact(inputs["limit"]),
                  "warning": fact(settings.adjustment_warning), "counted": str(len(inputs["counted"])),
                  "exempt": str(len(inputs["excluded"]))}
         found.append(entity_finding("adjustment_rate", severity, status, str(snapshot.year), facts))

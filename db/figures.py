@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -78,6 +79,14 @@ def _in_force(year: int, as_of: dt.date, unit_id: int | None):
         .group_by(seen.c.id, seen.c.current, seen.c.line_current)
         .subquery()
     )
+
+
+def budget_total(session: Session, year: int, as_of: dt.date, unit_code: str | None = None) -> Decimal:
+    """The budget in force at ``as_of`` of one unit, or of every line of the year: the denominator
+    ``status`` divides by on that day."""
+    budgets = _in_force(year, as_of, _unit_filter(session, unit_code))
+    total = session.scalar(select(func.sum(budgets.c.budget)))
+    return total if total is not None else ZERO
 
 
 def _of_unit(model, unit_id: int | None) -> tuple:
@@ -282,3 +291,30 @@ def latest_payment_export(session: Session, year: int) -> dt.date | None:
     spans = Import.detail[FIRST_YEAR].as_integer() == year  # a file split at New Year reaches 31 December
     return session.scalar(select(func.max(Import.observed_on))
                           .where(or_(Import.budget_year == year, spans), Import.kind == "payments"))
+
+
+
+@dataclass(frozen=True)
+class LineBudgetsBefore:
+    """What an adjustment export is checked against (jobs/ingest/adjustment_checks.py)."""
+
+    budgets: dict[tuple[str, dt.date], Decimal]  # (quota_no, day) → budget in force the day before
+    stored: frozenset[tuple[str, str | None]]  # (adjustment_no, quota_no) of the lines' stored adjustments
+
+
+def budgets_before(session: Session, year: int, quota_nos: Sequence[str],
+                   days: Sequence[dt.date]) -> LineBudgetsBefore | None:
+    """Each named line's budget in force the day before each of ``days`` (what an adjustment
+    dated that day starts from); lines of ``year`` not stored are absent. None when no quota
+    line of ``year`` is stored at all."""
+    if session.scalar(select(exists().where(QuotaLine.budget_year == year))) is False:
+        return None
+    wanted = set(quota_nos)
+    result: dict[tuple[str, dt.date], Decimal] = {}
+    for day in sorted(set(days)):
+        for quota_no, budget in budgets_in_force(session, year, day - dt.timedelta(days=1)).items():
+            if quota_no in wanted:
+                result[quota_no, day] = budget
+    stored = session.execute(select(Adjustment.adjustment_no, Adjustment.quota_no)
+                             .where(Adjustment.budget_year == year, Adjustment.quota_no.in_(sorted(wanted))))
+    return LineBudgetsBefore(result, frozenset((no, line) for no, line in stored))

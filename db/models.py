@@ -196,7 +196,8 @@ class Adjustment(ExportedRecord, Base):
 
     __tablename__ = "adjustments"
     __table_args__ = (
-        UniqueConstraint("budget_year", "adjustment_no", name="uq_adjustments_year_no"),
+        # A 调剂 is two rows under one 调整单号: the line it leaves and the line it joins.
+        UniqueConstraint("budget_year", "adjustment_no", "quota_no", name="uq_adjustments_year_no_line"),
         # The dated adjustments of each line of a year, for its budget in force (db/figures.py).
         Index("ix_adjustments_year_quota", "budget_year", "quota_no", "adjusted_on"),
     )

@@ -181,7 +181,7 @@ def _store_events(session: Session, records: pd.DataFrame, import_row: Import, m
         changed: list[dict] = []
         filled: list[dict] = []
         for values in chunk:
-            old = found.get((values["budget_year"], values[key]))
+            old = found.get(_event_key(model, values, key))
             if old is None:
                 new.append({**values, **first})
             else:
@@ -253,8 +253,16 @@ def _existing(session: Session, model, key: str, fields: tuple[str, ...], chunk:
             query = query.where(model.budget_year == year, getattr(model, key).in_(keys))
         # Core rows, compared as whole tuples: (id, observed_on, key, *fields)
         for r in session.connection().execute(query):
-            found[(year, r[2])] = r
+            found[_event_key(model, {"budget_year": year, key: r[2], **dict(zip(fields, r[3:]))}, key)] = r
     return found
+
+
+def _event_key(model, values: Mapping, key: str) -> tuple:
+    """What identifies a stored event: (year, number); an adjustment adds its quota line, as one
+    调整单 (a 调剂) moves two lines (migration 0007)."""
+    if model is Adjustment:
+        return values["budget_year"], values[key], values["quota_no"]
+    return values["budget_year"], values[key]
 
 
 def _quota_units(session: Session, records: pd.DataFrame) -> dict[tuple[int, str], int]:

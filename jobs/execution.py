@@ -15,6 +15,7 @@ from decimal import Decimal
 from db.engine import transaction
 from db.figures import (
     adjustment_records,
+    budget_total,
     daily_paid,
     latest_payment_export,
     line_figures,
@@ -27,7 +28,7 @@ from monitor.execution import Entity, LineFigures, roll_up
 from monitor.money import ZERO
 from monitor.pacing import History
 from monitor.rulebook import Checkpoint, RuleBook, Rules
-from monitor.scores import AdjustmentRecord
+from monitor.scores import AdjustmentRecord, LineAdjustments
 
 HISTORY_YEARS = 3  # earlier years whose shape a projection may follow
 
@@ -205,7 +206,9 @@ def _cards(read: _Read, year: int, as_of: dt.date, settings: ExecutionSettings) 
             checkpoint_paid=at_checkpoints, adjustments=adjustments.get(entity.key, []),
             three_public_budget=sum((l.budget for l in own if l.three_public), ZERO),
             three_public_paid=sum((l.paid for l in own if l.three_public), ZERO),
-            previous_three_public_budget=previous.get(entity.key))
+            previous_three_public_budget=previous.get(entity.key),
+            line_adjustments=LineAdjustments(sum((l.budget - l.initial for l in own), ZERO),
+                                             sum((abs(l.budget - l.initial) for l in own), ZERO)))
         cards.append(score_card(entity.level, entity.code, entity.name, inputs,
                                 rules=rules_for(entity.department_code), as_of=as_of,
                                 calendar=settings.calendar, history=history_for(entity, read.histories)))
@@ -235,6 +238,11 @@ class ExecutionCurve:
     checkpoints: tuple[Checkpoint, ...]
     schedule: str  # the time-schedule method
     calendar: WorkCalendar
+    # The budget in force on each checkpoint day passed (what ``status`` divided by that day): the
+    # curve divides every point by ``budget``, the latest adjusted budget, as the evaluation divides
+    # by the full-year one; the chart says both when they differ.
+    budgets_then: tuple[tuple[dt.date, Decimal], ...] = ()
+    data_date: dt.date | None = None  # the day the payment data reaches (the latest export), ≤ as_of
 
 
 def curve(factory, *, year: int, as_of: dt.date, settings: ExecutionSettings, unit_code: str | None = None,
@@ -251,6 +259,10 @@ def curve(factory, *, year: int, as_of: dt.date, settings: ExecutionSettings, un
     rules = settings.rule_book.rules_for(year, departments.pop() if len(departments) == 1 else None)
     with transaction(factory) as session:
         days = daily_paid(session, year, unit_code)
+        passed = [c.date for c in rules.checkpoints if c.date < as_of]
+        budgets_then = tuple((day, budget_total(session, year, day, unit_code)) for day in passed)
+        latest = latest_payment_export(session, year)
+    data_day = min(as_of, dt.date(year, 12, 31)) if latest is None else min(as_of, latest)
     running, points = ZERO, []
     for day, amount in days:
         if day > as_of:
@@ -258,4 +270,4 @@ def curve(factory, *, year: int, as_of: dt.date, settings: ExecutionSettings, un
         running += amount
         points.append((day, running))
     return ExecutionCurve(year, as_of, name, budget, tuple(points), rules.checkpoints, rules.schedule,
-                          settings.calendar)
+                          settings.calendar, budgets_then, data_day)

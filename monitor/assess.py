@@ -17,6 +17,7 @@ from monitor.scores import (
     AdjustmentRecord,
     CheckpointFigure,
     IndicatorScore,
+    LineAdjustments,
     adjustment_rate,
     execution_rate,
     payment_progress,
@@ -81,6 +82,7 @@ class ScoreInputs:
     three_public_budget: Decimal
     three_public_paid: Decimal
     previous_three_public_budget: Decimal | None
+    line_adjustments: LineAdjustments | None = None  # the quota export's 调整数 (scores.adjustment_rate)
 
 
 @dataclass(frozen=True)
@@ -121,13 +123,15 @@ def score_card(level: str, code: str, name: str, figures: ScoreInputs, *, rules:
     final_paid = figures.paid if over else heading(figures.paid, figures.budget, year_end)
     three_public_spent = (figures.three_public_paid if over else
                           heading(figures.three_public_paid, figures.three_public_budget, year_end, False))
-    previous = figures.previous_three_public_budget
-    if previous is None:
-        previous = rules.previous_three_public_budget
+    previous, previous_source = figures.previous_three_public_budget, "quota_lines"
+    if previous is None and level == "department":
+        # The config's figure is the department's last year: a unit is never held to it.
+        previous, previous_source = rules.previous_three_public_budget, "config"
     indicators = (
         payment_progress(rules, figures.budget, checkpoints),
         execution_rate(rules, figures.budget, final_paid, not over),
-        adjustment_rate(rules, figures.initial, figures.adjustments, over),
-        three_public_control(rules, figures.three_public_budget, three_public_spent, previous, not over),
+        adjustment_rate(rules, figures.initial, figures.adjustments, over, figures.line_adjustments),
+        three_public_control(rules, figures.three_public_budget, three_public_spent, previous, not over,
+                             previous_source),
     )
     return ScoreCard(level, code, name, year, as_of, indicators)

@@ -46,6 +46,30 @@ def rate(numerator: Decimal, denominator: Decimal) -> Decimal | None:
     return (numerator * 100 / denominator).quantize(FEN, rounding=ROUND_HALF_UP)
 
 
+def exact_rate(numerator: Decimal, denominator: Decimal) -> Decimal | None:
+    """A percentage from *summed* amounts, not rounded: what a threshold is compared with (a
+    rounded 10.00% may be 9.9996%). None when there is no budget."""
+    if denominator == ZERO:
+        return None
+    return numerator * 100 / denominator
+
+
+def near(value: Decimal | None, limit: Decimal | None) -> str | None:
+    """A rate for display beside the limit it is judged by: two decimals, or as many more as it
+    takes for the shown figure to stand on the same side of the limit as the exact one (9.9996%
+    against 10%, never "10.00%" when it is under)."""
+    if value is None:
+        return None
+    if limit is None:
+        return two(value)
+    side = (value > limit) - (value < limit)
+    for places in range(2, 11):
+        shown = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        if (shown > limit) - (shown < limit) == side:
+            return f"{shown:.{places}f}"
+    return f"{value:f}"
+
+
 def two(value: Decimal | None) -> str | None:
     """An amount or a rate as text with two decimals, the way the evaluation prints them."""
     return None if value is None else f"{value.quantize(FEN, rounding=ROUND_HALF_UP):.2f}"

@@ -12,7 +12,17 @@ from db.engine import transaction
 from db.models import Adjustment, Department, Payment, QuotaLine, QuotaSnapshot, Unit
 from db.queries import unit_totals
 from jobs.ingest import ingest_file
-from tests.helpers import payment, payment_rows, snapshot, write_csv, write_xls, write_xlsx
+from tests.helpers import (
+    ingest_rows,
+    payment,
+    payment_rows,
+    quota_export,
+    quota_line,
+    snapshot,
+    write_csv,
+    write_xls,
+    write_xlsx,
+)
 
 QUOTA_TOP = ["指标明细号", "主管部门", "预算单位", None, "功能分类", "经济分类", "项目", "指标金额", None, None, "备注"]
 QUOTA_BOTTOM = [None, None, "单位编码", "单位名称", None, None, None, "年初预算数", "调整数", "调整后预算数", None]
@@ -210,6 +220,9 @@ def test_an_adjustment_export_is_recognised_and_keeps_its_exempt_category(tmp_pa
             ["调整单号", "调整日期", "指标明细号", "预算单位", "调整类型", "调整金额", "调整原因", "豁免类别"],
             ["TZ1", "2023-05-10", "ZB001", "158001 - 科协", "追加", "36,100.00", "实编薪资调整", ""],
             ["TZ2", "2023-06-10", "ZB002", "158003 - 科技馆", "追减", "-330,400.00", "项目调减", "上级交办"]]
+    ingest_rows(factory, tmp_path / "q.csv", quota_export(  # the lines adjusted must be known
+        dt.date(2023, 1, 3), quota_line("ZB001", "158001 - 科协", "100000.00"),
+        quota_line("ZB002", "158003 - 科技馆", "400000.00")), now=now)
     outcome = ingest_file(factory, write_csv(tmp_path / "adj.csv", rows), now=now, year=2023)
     assert (outcome.status, outcome.kind) == ("ingested", "adjustments")
     with transaction(factory) as session:

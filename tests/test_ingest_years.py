@@ -21,7 +21,17 @@ from db.models import Adjustment, Import, Payment, QuotaLine
 from jobs.cli.app import cli
 from jobs.execution import data_date
 from jobs.ingest import ingest_file
-from tests.helpers import adjustment, adjustment_rows, payment, payment_rows, snapshot, write_csv, write_xlsx
+from tests.helpers import (
+    adjustment,
+    adjustment_rows,
+    payment,
+    payment_rows,
+    quota_export,
+    quota_line,
+    snapshot,
+    write_csv,
+    write_xlsx,
+)
 
 NOW = dt.datetime(2027, 1, 4, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 WEEK_53 = [payment("ZF2601", "2026-12-28", "100.00"), payment("ZF2602", "2026-12-30", "200.00"),
@@ -102,6 +112,9 @@ def test_rows_of_years_further_apart_are_no_new_year_export_and_are_refused(engi
 def test_an_adjustment_export_spanning_new_year_is_split_by_its_dates(factory, tmp_path):
     rows = adjustment_rows(adjustment("TZ2601", "2026-12-29", "ZB001", "追加", "10.00"),
                            adjustment("TZ2701", "2027-01-02", "ZB101", "追减", "-5.00"))
+    for year, line in ((2026, "ZB001"), (2027, "ZB101")):  # each year's lines must be known
+        ingest_file(factory, write_csv(tmp_path / f"q{year}.csv", quota_export(
+            dt.date(year, 1, 3), quota_line(line, "158001 - 科协", "100.00", year=year))), now=NOW)
     outcome = ingest_file(factory, write(tmp_path / "调整.xlsx", rows), now=NOW)
     assert outcome.status == "ingested" and outcome.years == {2026: 1, 2027: 1}
     with transaction(factory) as session:

@@ -33,7 +33,7 @@ from jobs.unmatched import no_department_line, unmatched_line
 from monitor.assess import EntityStatus, ScoreCard, rank
 from monitor.calendar import source_name
 from monitor.i18n import render
-from monitor.money import to_wan, two
+from monitor.money import near, to_wan, two
 from monitor.scores import IndicatorScore
 
 TEXT = {
@@ -89,8 +89,22 @@ TEXT = {
     "status.final": {"zh": "已定", "en": "final"},
     "status.heading": {"zh": "预计", "en": "heading"},
     "status.not_measurable": {"zh": "无法计算", "en": "not measurable"},
+    "status.conflict": {"zh": "数据矛盾", "en": "data disagree"},
+    "adjustment_source.adjustments": {"zh": "；依据调整单", "en": "; from the adjustment documents"},
+    "adjustment_source.quota_export": {"zh": "；依据指标明细的调整数（无调整单；无法区分豁免与调剂）",
+                                       "en": "; from the quota export's 调整数 (no adjustment documents; "
+                                             "exemptions and transfers cannot be told)"},
+    "adjustment_source.none": {"zh": "；无调整", "en": "; no adjustments"},
+    "adjustment_conflict": {"zh": "；调整单合计 {documents} 万元 ≠ 指标明细调整数 {export} 万元，得分未定",
+                            "en": "; the documents sum to {documents} but the quota export says {export} "
+                                  "(万元): not decided"},
+    "no_previous_unit": {"zh": "缺本单位上年三公经费预算（导入上年指标）：不能用部门的上年数衡量单位",
+                         "en": "the unit's own 三公 budget of last year is unknown (import last year's quota "
+                               "lines): the department's figure does not measure a unit"},
     "checkpoint": {"zh": "{date} {rate}%（目标 {target}%）{mark}", "en": "{date} {rate}% (target {target}%) {mark}"},
     "projected_mark": {"zh": "预计", "en": "projected"},
+    "progress_of": {"zh": "均 ÷ 调整后预算 {budget} 万元（考核口径：全年调整后预算）",
+                    "en": "each ÷ the adjusted budget {budget} (万元; the evaluation's: the full year's)"},
     "execution": {"zh": "{projected}{rate}% = {paid} ÷ {budget} 万元",
                   "en": "{projected}{rate}% = {paid} ÷ {budget} (万元)"},
     "adjustment": {"zh": "调整 {adjusted} ÷ 年初 {initial} 万元 = {rate}%（{limit}% 及以上不得分）；计入 {counted} 笔，"
@@ -475,12 +489,12 @@ def print_score_card(console: Console, language: str, card: ScoreCard) -> None:
         full = indicator.score is not None and indicator.score == indicator.weight
         table.add_row(say(language, f"key.{indicator.key}"), two(indicator.weight),
                       two(indicator.score) if indicator.score is not None else "—",
-                      say(language, f"status.{indicator.status}"), explain(indicator, language),
+                      say(language, f"status.{indicator.status}"), explain(indicator, language, card.level),
                       style=None if full else ("red" if indicator.score is not None else "yellow"))
     console.print(table)
 
 
-def explain(indicator: IndicatorScore, language: str) -> str:
+def explain(indicator: IndicatorScore, language: str, level: str = "department") -> str:
     """The inputs of an indicator in one line a person can check."""
     values: dict[str, Any] = {i.name: i.value for i in indicator.inputs}  # each name's own type
     if indicator.key == "payment_progress":
@@ -491,8 +505,11 @@ def explain(indicator: IndicatorScore, language: str) -> str:
                 mark = "✓" if values[f"{day}.met"] else "✗"
                 if values[f"{day}.projected"]:
                     mark += say(language, "projected_mark")
-                parts.append(say(language, "checkpoint", date=day[5:], rate=two(values[name]),
-                                 target=_target(values[f"{day}.target_rate"]), mark=mark))
+                target = values[f"{day}.target_rate"]
+                parts.append(say(language, "checkpoint", date=day[5:], rate=near(values[name], target),
+                                 target=_target(target), mark=mark))
+        if parts:  # the denominator: the adjusted budget known at the date (the evaluation's: the full year's)
+            parts.append(say(language, "progress_of", budget=_wan(values["budget"])))
         return "；".join(parts) if language == "zh" else "; ".join(parts)
     if indicator.key == "execution_rate":
         projected = say(language, "projected_mark") + " " if values["projected"] else ""
@@ -500,10 +517,13 @@ def explain(indicator: IndicatorScore, language: str) -> str:
                    paid=_wan(values["paid"]), budget=_wan(values["budget"]))
     if indicator.key == "adjustment_rate":
         return say(language, "adjustment", adjusted=_wan(values["adjusted"]), initial=_wan(values["initial"]),
-                   rate=two(values["rate"]), limit=_target(values["limit"]), counted=len(values["counted"]),
-                   excluded=len(values["excluded"]), measure=values["measure"])
+                   rate=near(values["rate"], values["limit"]), limit=_target(values["limit"]),
+                   counted=len(values["counted"]), excluded=len(values["excluded"]),
+                   measure=values["measure"]) + say(language, f"adjustment_source.{values['source']}") + (
+            say(language, "adjustment_conflict", documents=_wan(values["documents_net"]),
+                export=_wan(values["quota_export_net"])) if indicator.status == "conflict" else "")
     if values.get("previous_budget") is None:
-        return say(language, "no_previous")
+        return say(language, "no_previous_unit" if level == "unit" else "no_previous")
     projected = say(language, "projected_mark") if values["projected"] else ""
     return say(language, "three_public", budget=_wan(values["budget"]), spent=_wan(values["spent"]),
                previous=_wan(values["previous_budget"]), projected=projected)

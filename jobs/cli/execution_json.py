@@ -20,7 +20,7 @@ from jobs.execution import StatusReport
 from jobs.targets_eval import TargetScore
 from monitor.assess import EntityStatus, ScoreCard
 from monitor.execution import BREAKDOWNS, breakdown
-from monitor.money import two
+from monitor.money import near, two
 from monitor.scores import IndicatorScore, Input
 from monitor.target_values import TargetValue
 
@@ -84,11 +84,13 @@ def status_json(report: StatusReport, statuses: Sequence[EntityStatus],
     }
 
 
-def input_value(item: Input):
+def input_value(item: Input, limit: Decimal | None = None):
+    """An input as JSON: amounts and rates as two-decimal strings; a rate judged against ``limit``
+    with the decimals that keep it on its side of it (9.9996, not 10.00)."""
     if item.kind in ("amount", "rate"):
         if item.value is not None and not isinstance(item.value, Decimal):  # monitor/scores.py: always Decimal
             raise TypeError(f"input {item.name}: an {item.kind} that is not a Decimal: {item.value!r}")
-        return two(item.value)
+        return near(item.value, limit) if item.kind == "rate" else two(item.value)
     if isinstance(item.value, dt.date):
         return item.value.isoformat()
     if isinstance(item.value, tuple):
@@ -97,8 +99,14 @@ def input_value(item: Input):
 
 
 def indicator_json(indicator: IndicatorScore) -> dict:
+    values = {i.name: i.value for i in indicator.inputs}
+
+    def limit_of(name: str) -> Decimal | None:  # what a rate is judged against
+        limit = values.get("limit" if name == "rate" else name.removesuffix(".rate") + ".target_rate")
+        return limit if isinstance(limit, Decimal) and name.endswith("rate") else None
+
     return {"key": indicator.key, "weight": two(indicator.weight), "score": two(indicator.score),
-            "status": indicator.status, "inputs": {i.name: input_value(i) for i in indicator.inputs}}
+            "status": indicator.status, "inputs": {i.name: input_value(i, limit_of(i.name)) for i in indicator.inputs}}
 
 
 def target_text(spec: TargetValue) -> str:

@@ -173,6 +173,31 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "zh": "年初预算数 {initial} + 调整数 {adjustment} ≠ 调整后预算数 {current}",
         "en": "initial {initial} + adjustment {adjustment} ≠ current budget {current}",
     },
+    "adjustment_sign": {
+        "zh": "调整类型为{kind}，调整金额却是 {amount}：追加应为正数，追减应为负数；请核对类型或金额",
+        "en": "the adjustment is of type {kind_en} but its amount is {amount}: an addition is positive, "
+              "a cut negative; check the type or the amount",
+    },
+    "transfer_unbalanced": {
+        "zh": "调剂 {key} 的各行（第 {rows} 行）合计 {total}，不为零：调剂只在指标之间移动资金",
+        "en": "the rows of transfer {key} (rows {rows}) sum to {total}, not zero: a transfer only moves money "
+              "between quota lines",
+    },
+    "adjustment_unknown_year": {
+        "zh": "数据库中没有 {year} 年的指标：请先导入该年的指标明细，再导入本调整单",
+        "en": "no quota lines of {year} are stored: import that year's quota export first, then this file",
+    },
+    "adjustment_unknown_line": {
+        "zh": "指标明细号 {quota_no} 不在已导入的 {year} 年指标中：不能从不存在的指标调减；请核对指标明细号，"
+              "或先导入含该指标的指标明细",
+        "en": "quota line {quota_no} is not among the stored quota lines of {year}: nothing can be taken from a "
+              "line that does not exist; check the id, or import the quota export that has it first",
+    },
+    "adjustment_exceeds_line": {
+        "zh": "调减 {amount} 超过指标 {quota_no} 在 {date} 的预算 {budget}：调整后为 {after}，预算不能为负",
+        "en": "the cut of {amount} exceeds the budget of quota line {quota_no} on {date}, {budget}: it would "
+              "leave {after}; a budget cannot be negative",
+    },
     "unit_missing": {
         "zh": "没有预算单位，也没有可关联的指标明细号",
         "en": "neither a budget unit nor a quota line id to find it by",

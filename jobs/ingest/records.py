@@ -248,7 +248,44 @@ def adjustments(context: Context) -> pd.DataFrame:
     frame["exempt_category"] = context.parse("exempt_category", lambda t: parse_choice(t, EXEMPT))
     _dimensions(context, frame, unit_required=False)
     _check_unit_or_quota(context, frame)
-    return _without_repeats(context, frame, "adjustment_no")
+    _check_signs(context, frame)
+    _check_transfers_balance(context, frame)
+    # One 调整单 may move several lines (a 调剂 leaves one line and joins another): a row is
+    # the adjustment of one line, keyed by (调整单号, 指标明细号).
+    return _without_repeats(context, frame, "adjustment_no", "quota_no")
+
+
+_SIGN = {"add": 1, "cut": -1}  # 追加 adds, 追减 takes away; a 调剂 moves either way
+
+
+def _check_signs(context: Context, frame: pd.DataFrame) -> None:
+    """A 追加 with a negative amount (or a 追减 with a positive one) says two opposite things:
+    which one is meant cannot be told, so the row is refused rather than read either way."""
+    for row, kind, amount in zip(frame.index, frame["adjustment_type"], frame["amount"]):
+        sign = _SIGN.get(kind)
+        if sign is None or amount is None or amount * sign >= 0:
+            continue
+        context.log.add(problem("adjustment_sign", row=int(row), column=context.names.get("amount"),
+                                value=f"{from_fen(amount):,}", amount=f"{from_fen(amount):,}",
+                                kind=_KIND_ZH[kind], kind_en=kind))
+
+
+_KIND_ZH = {"add": "追加", "cut": "追减", "transfer": "调剂"}
+
+
+def _check_transfers_balance(context: Context, frame: pd.DataFrame) -> None:
+    """The rows of one 调剂 (the line it leaves and the line it joins) net to zero: a transfer
+    moves money, it neither adds nor takes any. A 调整单号 with one 调剂 row is one side of a
+    transfer whose other side has its own number, and is not checked here."""
+    moved = frame[(frame["adjustment_type"] == "transfer") & frame["adjustment_no"].notna()
+                  & frame["amount"].notna()]
+    for number, sides in moved.groupby("adjustment_no", sort=False):
+        total = sum(int(a) for a in sides["amount"])
+        if len(sides) < 2 or total == 0:
+            continue
+        rows = "、".join(str(int(r)) for r in sides.index)
+        context.log.add(problem("transfer_unbalanced", row=int(sides.index[-1]), column=context.names.get("amount"),
+                                value=number, key=number, rows=rows, total=f"{from_fen(total):,}"))
 
 
 def _check_unit_or_quota(context: Context, frame: pd.DataFrame) -> None:
@@ -260,18 +297,18 @@ def _check_unit_or_quota(context: Context, frame: pd.DataFrame) -> None:
         context.log.add(problem("unit_missing", row=int(row)))
 
 
-def _without_repeats(context: Context, frame: pd.DataFrame, key: str) -> pd.DataFrame:
-    """The same key twice in one file is fine when the rows agree (an overlapping export) and
-    a problem when they differ; agreeing repeats are dropped."""
+def _without_repeats(context: Context, frame: pd.DataFrame, key: str, *also: str) -> pd.DataFrame:
+    """The same key (``key`` with the columns ``also``) twice in one file is fine when the rows
+    agree (an overlapping export) and a problem when they differ; agreeing repeats are dropped."""
     keyed = frame[frame[key].notna()]
-    repeated = keyed[keyed[key].duplicated(keep=False)]
+    repeated = keyed[keyed.duplicated(subset=[key, *also], keep=False)]
     if repeated.empty:
         return frame
     first_rows: dict[str, int] = {}
     drop = []
     comparable = repeated.astype(str)
     for row, values in comparable.iterrows():
-        k = values[key]
+        k = " / ".join(values[c] for c in (key, *also) if values[c] != "None")
         if k not in first_rows:
             first_rows[k] = row
             continue

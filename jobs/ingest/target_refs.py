@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db import target_store
 from db.engine import transaction
 from db.target_store import KnownProject, KnownTarget, KnownUnit
+from jobs.ingest.adjustment_checks import LineBudgets
 from jobs.ingest.problems import problem
 from jobs.ingest.records import Context
 from jobs.ingest.target_records import Ref, fraction_of_percent, is_whole_unit, name_key
@@ -44,6 +45,7 @@ class DbCatalog:
 
     def __init__(self, factory: sessionmaker[Session]):
         self.factory = factory
+        self.line_budgets = LineBudgets(factory)  # what an adjustment export is checked against
 
     def units(self) -> Sequence[KnownUnit]:
         with transaction(self.factory) as session:

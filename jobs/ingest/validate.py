@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from jobs.ingest.adjustment_checks import finish_adjustments
 from jobs.ingest.columns import ProblemLog, parse_column
 from jobs.ingest.departments import DepartmentRules
 from jobs.ingest.headers import KEY_FIELD, find_header, header_scale, map_columns, vocabulary
@@ -118,8 +119,9 @@ def parse_export(
         if year is not None:  # first: the rows its dates refuse come after it
             check_given_year(context, records, year)
         _check_dates_in_year(context, records, budget_year)
-        if kind in FINISH:  # what needs the year, or the database
-            records = FINISH[kind](context, records, budget_year, catalog)
+        finish = {**FINISH, "adjustments": finish_adjustments}
+        if kind in finish:  # what needs the year, or the database
+            records = finish[kind](context, records, budget_year, catalog)
     _check_totals(context, records, totals, columns)
     _check_lengths(context, records)
     if log:

@@ -30,7 +30,7 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 from jobs.execution import ExecutionCurve
 from jobs.reports.fonts import CjkFont, find_cjk_font, has_bold, renders
 from monitor.i18n import render
-from monitor.money import ZERO, rate, to_wan
+from monitor.money import ZERO, exact_rate, near, rate, to_wan
 from monitor.pacing import shortfall
 from monitor.schedule import schedule_rate
 
@@ -61,9 +61,14 @@ TEXT = {
     "cp_missed": {"zh": "考核节点：未达标", "en": "checkpoint missed"},
     "cp_ahead": {"zh": "考核节点：未到期", "en": "checkpoint ahead"},
     "point_judged": {"zh": "{rate}%（目标 {target}%）", "en": "{rate}% (target {target}%)"},
+    "point_then": {"zh": "当日预算 {budget} 万元：{rate}%", "en": "{rate}% of the {budget} then"},
+    "point_waiting": {"zh": "目标 {target}%：数据截至 {date}，待判定",
+                      "en": "target {target}%: data to {date}, not judged"},
+    "data_to": {"zh": "（数据截至 {date}）", "en": " (data to {date})"},
     "point_ahead": {"zh": "目标 {target}%", "en": "target {target}%"},
     "as_of": {"zh": "截至 {when}", "en": "as of {when}"},
-    "ylabel": {"zh": "占预算（截至日调整后预算）", "en": "share of the adjusted budget in force at the date"},
+    "ylabel": {"zh": "占 {date} 的调整后预算 {budget} 万元（考核口径：全年调整后预算）",
+               "en": "share of the adjusted budget of {date}, {budget} × 10,000 yuan (as the evaluation: full year)"},
     "month": {"zh": "{month}月", "en": "{month_name}"},
     "no_font": {"zh": "未找到中文字体（可安装 fonts-noto-cjk 或 fonts-wqy-microhei），图表改用英文",
                 "en": "no CJK font found (install fonts-noto-cjk or fonts-wqy-microhei); chart labels are in English"},
@@ -111,6 +116,12 @@ def paid_at(curve: ExecutionCurve, day: dt.date) -> Decimal:
     return paid
 
 
+def reaches(curve: ExecutionCurve, day: dt.date) -> bool:
+    """The payment data reaches ``day``: its latest export is of that day, or of the last working
+    day before it (nothing is paid on the rest days between)."""
+    return curve.data_date is None or curve.calendar.working_days(curve.data_date, day) == 0
+
+
 def headline(curve: ExecutionCurve, language: str) -> tuple[str, str]:
     """The one fact of the title and its colour."""
     paid = paid_at(curve, curve.as_of)
@@ -118,7 +129,12 @@ def headline(curve: ExecutionCurve, language: str) -> tuple[str, str]:
     date = curve.as_of.isoformat()
     if current is None:
         return say(language, "no_budget", date=date), INK
+    data_date = curve.data_date or curve.as_of
+    if not reaches(curve, curve.as_of):  # never judge a day the data has not reached
+        date += say(language, "data_to", date=data_date.isoformat())
     for checkpoint in curve.checkpoints:
+        if checkpoint.date == curve.as_of and not reaches(curve, checkpoint.date):
+            return say(language, "plain", date=date, rate=rate_text(current)), INK
         if checkpoint.date == curve.as_of:
             met = current >= checkpoint.target_rate
             verdict = say(language, "met" if met else "missed")
@@ -221,7 +237,7 @@ def _draw(curve: ExecutionCurve, language: str, name: str, style: Style) -> Figu
     axes.set_xlim(start, end)  # type: ignore[arg-type]
     axes.set_ylim(bottom, top * 1.08)
     axes.yaxis.set_major_formatter(PercentFormatter(xmax=100, decimals=0))
-    axes.set_ylabel(say(language, "ylabel"), fontsize=11)
+    axes.set_ylabel(say(language, "ylabel", date=as_of.isoformat(), budget=f"{to_wan(budget):,}"), fontsize=11)
     axes.xaxis.set_major_locator(MonthLocator())
     axes.xaxis.set_major_formatter(FuncFormatter(
         lambda x, _: _month_label(language, x)))
@@ -266,9 +282,23 @@ def _checkpoints(axes, curve: ExecutionCurve, language: str) -> None:
                           xytext=(-10, 0), textcoords="offset points", ha="right", va="center",
                           fontsize=11, color="#57606a")
             continue
-        reached = rate(paid_at(curve, checkpoint.date), curve.budget)
+        if not reaches(curve, checkpoint.date) and curve.data_date is not None:  # its verdict waits for data
+            axes.plot([checkpoint.date], [target], marker="D", markersize=10, markerfacecolor="white",
+                      markeredgecolor=GREY, markeredgewidth=1.8, linestyle="none", zorder=4, clip_on=False)
+            axes.annotate(say(language, "point_waiting", target=target_label, date=curve.data_date.isoformat()),
+                          (checkpoint.date, target), xytext=(-10, 0), textcoords="offset points", ha="right",
+                          va="center", fontsize=11, color="#57606a")
+            continue
+        paid = paid_at(curve, checkpoint.date)
+        reached = exact_rate(paid, curve.budget)
         assert reached is not None  # drawn only for a budget above zero
         met = reached >= checkpoint.target_rate
+        label = say(language, "point_judged", rate=near(reached, checkpoint.target_rate), target=target_label)
+        then = dict(curve.budgets_then).get(checkpoint.date)
+        if then is not None and then != curve.budget and then > ZERO:
+            # what status showed that day, against the budget known then
+            label += "\n" + say(language, "point_then", budget=f"{to_wan(then):,}",
+                                 rate=near(exact_rate(paid, then), checkpoint.target_rate))
         colour = GREEN if met else RED
         axes.plot([checkpoint.date, checkpoint.date], [float(reached), target], color=colour, linewidth=1.5,
                   linestyle=":", zorder=3)
@@ -279,8 +309,7 @@ def _checkpoints(axes, curve: ExecutionCurve, language: str) -> None:
         # Below and right of the point the curve never is (it only rises); for a checkpoint late in
         # the year there is no room on the right, so above and left, under the schedule line.
         late = checkpoint.date >= dt.date(checkpoint.date.year, 11, 1)
-        axes.annotate(say(language, "point_judged", rate=rate_text(reached), target=target_label),
-                      (checkpoint.date, float(reached)), xytext=(-12, 8) if late else (10, -4),
+        axes.annotate(label, (checkpoint.date, float(reached)), xytext=(-12, 8) if late else (10, -4),
                       textcoords="offset points", ha="right" if late else "left", va="bottom" if late else "top",
                       fontsize=12, color=colour,
                       bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": "none", "alpha": 0.85},
