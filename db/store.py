@@ -206,7 +206,7 @@ def _store_events(session: Session, records: pd.DataFrame, import_row: Import, m
         for values in chunk:
             old = found.get((values["budget_year"], values[key]))
             if old is None:
-                new.append({**values, **first})
+                new.append({**values, **first, **_undated(values)})
             elif old[1] > newer:
                 unchanged += 1  # an older export imported late must not undo a newer one
             else:
@@ -225,6 +225,14 @@ def _store_events(session: Session, records: pd.DataFrame, import_row: Import, m
         updated += len(changed)
         progress(inserted + updated + unchanged, len(rows))
     return Counts(inserted, updated, unchanged)
+
+
+def _undated(values: dict) -> dict:
+    """A new payment that does not count and has no date (jobs/ingest/records.py): dated the first
+    day of its year, a date no sum (paid rows only) and no "data up to" date reads."""
+    if "pay_date" in values and values["pay_date"] is None:
+        return {"pay_date": dt.date(values["budget_year"], 1, 1)}
+    return {}
 
 
 def bulk_insert(session: Session, table, rows: list[dict], fen_columns: set[str]) -> None:

@@ -18,7 +18,7 @@ from jobs.ingest.columns import ProblemLog, parse_column
 from jobs.ingest.headers import KEY_FIELD, find_header, header_scale, map_columns, vocabulary
 from jobs.ingest.problems import Refused, problem
 from jobs.ingest.reader import Grid, column_letter
-from jobs.ingest.records import KIND_RULES, Context
+from jobs.ingest.records import KIND_RULES, Context, counts
 from jobs.ingest.target_records import READERS as TARGET_READERS
 from jobs.ingest.target_refs import FINISH, Catalog
 from jobs.ingest.values import CellError, parse_date, parse_fen, parse_year
@@ -28,6 +28,9 @@ from monitor.money import from_fen
 TOTAL_WORDS = ("合计", "总计", "小计", "总合计")
 _SCALE_WAN = re.compile(r"单位[:：]?\s*万元")
 _SCALE_YUAN = re.compile(r"单位[:：]?\s*元")
+KIND_NAMES = {"quota": ("指标导出", "a quota export"), "payments": ("支付明细导出", "a payment export"),
+              "adjustments": ("调整单导出", "an adjustment export"), "targets": ("绩效目标表", "a target table"),
+              "progress": ("绩效目标完成情况表", "a progress report")}
 _TITLE_YEAR = re.compile(r"(20\d{2})\s*年")
 _TITLE_DATE = re.compile(r"(?:截至|截止|导出日期|查询日期|日期)[:：]?\s*(\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?)")
 
@@ -45,6 +48,10 @@ class ParsedExport:
     source_format: str
     header_row: int  # as Excel shows it
     years: Mapping[int, int] = field(default_factory=dict)
+    # What the outcome says beyond the counts: "year_from" (what told the year when the file does
+    # not say it: see jobs/ingest/years.py SOURCES), "not_counted" / "undated" (payment rows taken
+    # that do not count as paid, and of them those without a 支付日期).
+    notes: Mapping[str, object] = field(default_factory=dict)
 
 
 def parse_export(
@@ -54,6 +61,7 @@ def parse_export(
     year: int | None = None,
     synonyms: Mapping[str, Sequence[str]] | None = None,
     catalog: Catalog | None = None,
+    file_name: str | None = None,
 ) -> ParsedExport:
     """Validate a whole file; raise Refused with every problem if anything is wrong.
 
@@ -65,6 +73,11 @@ def parse_export(
         if garbled:
             raise Refused([garbled])
         if kind:
+            other = find_header(grid.head, None, synonyms)
+            if other is not None:  # the header of another kind: say which, not "a column is missing"
+                what, what_en = KIND_NAMES[other[1]]
+                raise Refused([problem("other_kind", given=kind, kind=other[1], header_row=other[0].first + 1,
+                                       what=what, what_en=what_en)], kind)
             names = "、".join(vocabulary(kind, synonyms)[KEY_FIELD[kind]])
             raise Refused([problem("missing_column", field=_label(kind, KEY_FIELD[kind], synonyms), names=names)])
         raise Refused([problem("no_header", rows=min(len(grid.head), 30))])
@@ -85,8 +98,9 @@ def parse_export(
     # are searched for the word, which keeps this cheap on a million rows.
     key_cells = body[columns[KEY_FIELD[kind]]]
     spaced = key_cells.str.contains("计", regex=False)  # "合　计" is written spaced out, too
-    key_cells = key_cells.where(~spaced, key_cells.str.replace(r"\s", "", regex=True)).str.strip()
-    candidates = body[(key_cells == "") | key_cells.str.startswith(TOTAL_WORDS)]
+    keyed_total = pd.Series(False, index=body.index)
+    keyed_total[spaced] = _is_total(key_cells[spaced])
+    candidates = body[(key_cells.str.strip() == "") | keyed_total]
     totals_mask = pd.Series(False, index=body.index)
     totals_mask[candidates.index] = _totals_mask(candidates)
     totals, body = body[totals_mask], body[~totals_mask]
@@ -106,7 +120,7 @@ def parse_export(
     )
     records = {**KIND_RULES, **TARGET_READERS}[kind](context)
     records = records.astype(object).where(records.notna(), None)
-    budget_year = _budget_year(context, records, year, preamble)
+    budget_year, year_from = _budget_year(context, records, year, preamble, file_name)
     if budget_year is not None:
         if year is not None:  # first: the rows its dates refuse come after it
             check_given_year(context, records, year)
@@ -122,7 +136,18 @@ def parse_export(
     records["budget_year"] = records["budget_year"].where(records["budget_year"].notna(), budget_year) \
         if "budget_year" in records else budget_year
     return ParsedExport(kind, budget_year, records, _title_date(preamble), grid.source_format,
-                        header.first + 1, split_counts(records))
+                        header.first + 1, split_counts(records), _notes(records, year_from))
+
+
+def _notes(records: pd.DataFrame, year_from: tuple[str, ...]) -> dict[str, object]:
+    notes: dict[str, object] = {"year_from": year_from} if year_from else {}
+    if "status" in records:
+        counting = [counts(s, a) for s, a in zip(records["status"].tolist(), records["amount"].tolist())]
+        not_counted = counting.count(False)
+        if not_counted:
+            notes["not_counted"] = not_counted
+            notes["undated"] = int(records["pay_date"].isna().sum())
+    return notes
 
 
 def _codes(records: pd.DataFrame, column: str) -> frozenset[str]:
@@ -259,27 +284,55 @@ def _check_ragged(body: pd.DataFrame, texts: Sequence[str], log: ProblemLog) -> 
         log.add(problem("ragged_row", row=int(row), found=last + 1, expected=width))
 
 
+# A totals cell: the word alone ("合计", "合　计：", "总计(元)"), or after what it totals
+# ("乌鲁木齐市水务局 小计", "312001小计", "本单位小计"). Not "合计项目": a name that only starts
+# with the word. Only rows without a key are searched, so a quota line named so is never a total.
+_TOTAL = re.compile(r"^(?P<of>.{0,60}?)[\[【(（]?(?P<word>总合计|合计|总计|小计)[\]】)）]?"
+                    r"(?:[:：]|[(（](?:万?元)[)）])?$")
+_GRAND = ("合计", "总计", "总合计")
+
+
+def _total_text(text: str) -> tuple[str, str] | None:
+    """(what the total is of, the word) for a totals cell; None for any other text."""
+    match = _TOTAL.match(re.sub(r"\s", "", unicodedata.normalize("NFKC", text)))
+    return None if match is None else (match["of"].rstrip("-—_:：|/ "), match["word"])
+
+
+def _is_total(cells: pd.Series) -> pd.Series:
+    return cells.map(lambda t: _total_text(t) is not None)
+
+
 def _totals_mask(body: pd.DataFrame) -> pd.Series:
     mask = pd.Series(False, index=body.index)
     for position in body.columns[: min(len(body.columns), 12)]:
-        cells = body[position].str.replace(r"\s", "", regex=True)
-        mask |= cells.str.startswith(TOTAL_WORDS) & (cells.str.len() <= 6)
+        mask |= _is_total(body[position])
     return mask
 
 
-def _budget_year(context: Context, records: pd.DataFrame, year: int | None, preamble: str) -> int | None:
+def _total_of(cells: pd.Series) -> tuple[str, str]:
+    """What a totals row totals and its word, from its first totals cell."""
+    for text in cells.tolist()[:12]:
+        found = _total_text(text)
+        if found is not None:
+            return found
+    return "", "合计"
+
+
+def _budget_year(context: Context, records: pd.DataFrame, year: int | None, preamble: str,
+                 file_name: str | None) -> tuple[int | None, tuple[str, ...]]:
+    """The file's year, and what told it when not a column, the title, --year or the dates."""
     if year is not None:
-        return year
+        return year, ()
     if "budget_year" in context.cells:
         years = parse_column(context.cells["budget_year"], parse_year, context.names["budget_year"],
                              context.log, required=True)
         records["budget_year"] = years
         known = years.dropna()
-        return int(known.mode().iloc[0]) if not known.empty else None
+        return (int(known.mode().iloc[0]) if not known.empty else None), ()
     match = _TITLE_YEAR.search(unicodedata.normalize("NFKC", preamble))
     if match:
-        return int(match[1])
-    return year_of_rows(context, records)  # each row's date or quota id; two years: split
+        return int(match[1]), ()
+    return year_of_rows(context, records, file_name)  # dates, quota ids, file name, 文号; two years: split
 
 
 def _check_dates_in_year(context: Context, records: pd.DataFrame, budget_year: int) -> None:
@@ -299,28 +352,64 @@ def _check_dates_in_year(context: Context, records: pd.DataFrame, budget_year: i
 
 def _check_totals(context: Context, records: pd.DataFrame, totals: pd.DataFrame,
                   columns: Mapping[str, int]) -> None:
-    """A totals row is skipped, but where it carries an amount it must equal the rows' sum."""
-    for row, cells in totals.tail(1).iterrows():  # the grand total; 小计 rows are not checked
-        for field_name in context.amount_fields:
-            if field_name not in columns or field_name not in records:
-                continue
-            text = cells[columns[field_name]]
-            if text == "":
-                continue
-            try:
-                total = parse_fen(text, context.scales[field_name])
-            except CellError as exc:
-                context.log.add(problem(exc.code, row=int(row), column=context.names[field_name],
-                                        value=text, **exc.params))
-                continue
-            amounts = records[field_name]
-            rows_sum = int(sum(v for v in amounts if v is not None))
-            if "status" in records:  # some systems total only the rows that were paid
-                counted = int(sum(v for v, st in zip(amounts, records["status"]) if v is not None and st == "paid"))
-            else:
-                counted = rows_sum
-            if total not in (rows_sum, counted):
-                context.log.add(problem(
-                    "totals_mismatch", row=int(row), column=context.names[field_name], value=text,
-                    total=f"{from_fen(total):,}", sum=f"{from_fen(rows_sum):,}",
-                    diff=f"{from_fen(total - rows_sum):,}"))
+    """A totals row is skipped, but where it carries an amount it must equal the rows' sum: the
+    grand total (the last 合计 / 总计 that names nothing) the sum of every row, a unit's 小计 (a
+    totals row that names a unit by its code or name) the sum of that unit's rows. Other 小计 rows
+    (a bare 小计, a project's) are not checked; none of them is ever counted in the grand total."""
+    grand = None
+    for row, cells in totals.iterrows():
+        of, word = _total_of(cells)
+        if not of and word in _GRAND:
+            grand = (row, cells)
+        elif of:
+            rows = _rows_of_unit(records, of)
+            if rows is not None:
+                _check_total(context, records.loc[rows], row, cells, columns, of)
+    if grand is None and len(totals) == 1 and not _total_of(totals.iloc[0])[0]:
+        grand = (totals.index[0], totals.iloc[0])  # one bare 小计 under the rows: the file's total
+    if grand is not None:
+        _check_total(context, records, grand[0], grand[1], columns, None)
+
+
+def _rows_of_unit(records: pd.DataFrame, of: str) -> pd.Series | None:
+    """The rows of the one unit a 小计 names (by code, name or "code name"), or None."""
+    if "unit_code" not in records:
+        return None
+    codes, names = records["unit_code"].astype(str), records["unit_name"].astype(str)
+    for mask in ((codes == of), (names == of), [f"{c}{n}" == of for c, n in zip(codes, names)]):
+        mask = pd.Series(mask, index=records.index)
+        if mask.any() and records.loc[mask, "unit_code"].nunique() == 1:
+            return mask
+    return None
+
+
+def _check_total(context: Context, records: pd.DataFrame, row, cells: pd.Series,
+                 columns: Mapping[str, int], of: str | None) -> None:
+    for field_name in context.amount_fields:
+        if field_name not in columns or field_name not in records:
+            continue
+        text = cells[columns[field_name]]
+        if text == "":
+            continue
+        try:
+            total = parse_fen(text, context.scales[field_name])
+        except CellError as exc:
+            context.log.add(problem(exc.code, row=int(row), column=context.names[field_name],
+                                    value=text, **exc.params))
+            continue
+        amounts = records[field_name]
+        rows_sum = int(sum(v for v in amounts if v is not None))
+        if "status" in records:  # some systems total only the rows that were paid
+            counted = int(sum(v for v, st in zip(amounts, records["status"]) if v is not None and st == "paid"))
+        else:
+            counted = rows_sum
+        if total in (rows_sum, counted):
+            continue
+        figures = {"total": f"{from_fen(total):,}", "sum": f"{from_fen(rows_sum):,}",
+                   "diff": f"{from_fen(total - rows_sum):,}"}
+        if of is None:
+            context.log.add(problem("totals_mismatch", row=int(row), column=context.names[field_name],
+                                    value=text, **figures))
+        else:
+            context.log.add(problem("subtotal_mismatch", row=int(row), column=context.names[field_name],
+                                    value=text, of=of, **figures))
