@@ -46,9 +46,10 @@ BY_KIND: dict[str, dict[str, tuple[str, ...]]] = {
     "quota": {
         "expense_type": ("支出类型", "支出类别"),
         "source": ("指标来源", "资金来源"),
-        "initial": ("年初预算数", "年初指标", "年初预算", "年初批复数"),
+        "initial": ("年初预算数", "年初指标", "年初预算", "年初批复数", "年初数", "年初金额"),
         "adjustment": ("调整数", "调整金额", "调整指标"),
-        "current": ("调整后预算数", "指标金额", "当前指标", "调整后指标", "指标总额", "预算指标", "调整后预算"),
+        "current": ("调整后预算数", "指标金额", "当前指标", "调整后指标", "指标总额", "预算指标", "调整后预算",
+                    "调整后数", "调整后金额"),
         "reported_paid": ("已支付金额", "已支付", "累计支付", "累计支付金额", "已支付数", "支出数", "执行数"),
         "available": ("可用余额", "可用金额", "指标余额", "指标可用数", "指标可用金额", "可用指标", "指标可用余额"),
         "three_public": ("三公经费", "是否三公经费", "三公经费标识"),
@@ -190,6 +191,8 @@ def resolve_two_row(text: str, lookup: Mapping[str, str]) -> str:
         return lower
     if normalize_header(upper + lower) in lookup:
         return upper + lower
+    if normalize_header(lower + upper) in lookup:  # 金额 over 年初 / 调整 / 调整后: 年初金额, 调整金额 …
+        return lower + upper
     return lower
 
 

@@ -93,6 +93,7 @@ def parse_export(
 
     body = grid.rows.loc[header.last + 2:]
     body = body[(body != "").any(axis=1)]
+    body = body.iloc[: len(body) - _footer_rows(body)]
     _check_ragged(body, header.texts, log)
     # A totals row has no key of its own (or the word 合计 in the key column); only such rows
     # are searched for the word, which keeps this cheap on a million rows.
@@ -269,6 +270,24 @@ def _label(kind: str, field_name: str, synonyms) -> str:
 
 def _display(text: str) -> str:
     return text.replace("\u0000", "/")
+
+
+# What the rows under an export's data say about the export itself: who made it and when, notes.
+_FOOTER = re.compile(r"^(制表人|制表|制表日期|制表时间|打印人|打印日期|打印时间|导出人|导出日期|导出时间|审核人|审核|"
+                     r"复核人|复核|单位负责人|财务负责人|部门负责人|经办人|填报人|填表人|填报日期|联系人|联系电话|"
+                     r"注|说明|备注)\s*[:：]")
+
+
+def _footer_rows(body: pd.DataFrame) -> int:
+    """How many rows at the bottom are a footer: their first filled cell is a 制表人：/打印日期：/
+    注： note. Only at the bottom: such a row among the data is data."""
+    count = 0
+    for row in body.iloc[::-1].head(20).itertuples(index=False, name=None):  # a footer is a few rows
+        first = next((t for t in row if t.strip()), "")
+        if not _FOOTER.match(unicodedata.normalize("NFKC", first).strip()):
+            break
+        count += 1
+    return count
 
 
 def _check_ragged(body: pd.DataFrame, texts: Sequence[str], log: ProblemLog) -> None:
