@@ -115,7 +115,8 @@ def _coded(context: Context, combined: str, code: str, name: str, *, what: tuple
     zh, en = what
     if context.has(code):
         codes = context.text(code, required=required)
-        names = context.text(name)  # all None when the export has no name column
+        # The name column; "预算单位名称" beside 单位编码 is read as the combined column: a name.
+        names = context.text(name if context.has(name) or not context.has(combined) else combined)
     elif context.has(combined):
         def split(text: str) -> tuple[str, str | None]:
             try:
