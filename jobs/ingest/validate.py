@@ -21,11 +21,10 @@ from jobs.ingest.reader import Grid, column_letter
 from jobs.ingest.records import KIND_RULES, Context, counts
 from jobs.ingest.target_records import READERS as TARGET_READERS
 from jobs.ingest.target_refs import FINISH, Catalog
-from jobs.ingest.values import CellError, parse_date, parse_fen, parse_year
+from jobs.ingest.totals import check_totals, footer_rows, split_totals
+from jobs.ingest.values import CellError, parse_date, parse_year
 from jobs.ingest.years import check_given_year, split_counts, year_of_rows
-from monitor.money import from_fen
 
-TOTAL_WORDS = ("合计", "总计", "小计", "总合计")
 _SCALE_WAN = re.compile(r"单位[:：]?\s*万元")
 _SCALE_YUAN = re.compile(r"单位[:：]?\s*元")
 KIND_NAMES = {"quota": ("指标导出", "a quota export"), "payments": ("支付明细导出", "a payment export"),
@@ -93,18 +92,9 @@ def parse_export(
 
     body = grid.rows.loc[header.last + 2:]
     body = body[(body != "").any(axis=1)]
-    body = body.iloc[: len(body) - _footer_rows(body)]
+    body = body.iloc[: len(body) - footer_rows(body)]
     _check_ragged(body, header.texts, log)
-    # A totals row has no key of its own (or the word 合计 in the key column); only such rows
-    # are searched for the word, which keeps this cheap on a million rows.
-    key_cells = body[columns[KEY_FIELD[kind]]]
-    spaced = key_cells.str.contains("计", regex=False)  # "合　计" is written spaced out, too
-    keyed_total = pd.Series(False, index=body.index)
-    keyed_total[spaced] = _is_total(key_cells[spaced])
-    candidates = body[(key_cells.str.strip() == "") | keyed_total]
-    totals_mask = pd.Series(False, index=body.index)
-    totals_mask[candidates.index] = _totals_mask(candidates)
-    totals, body = body[totals_mask], body[~totals_mask]
+    totals, body = split_totals(body, columns[KEY_FIELD[kind]])
     if body.empty:
         raise Refused([*log.listed(), problem("no_rows")], kind)
 
@@ -128,7 +118,7 @@ def parse_export(
         _check_dates_in_year(context, records, budget_year)
         if kind in FINISH:  # what needs the year, or the database
             records = FINISH[kind](context, records, budget_year, catalog)
-    _check_totals(context, records, totals, columns)
+    check_totals(context, records, totals, columns)
     _check_lengths(context, records)
     if log:
         raise Refused(log.listed(), kind, units=_codes(records, "unit_code"),
@@ -272,24 +262,6 @@ def _display(text: str) -> str:
     return text.replace("\u0000", "/")
 
 
-# What the rows under an export's data say about the export itself: who made it and when, notes.
-_FOOTER = re.compile(r"^(制表人|制表|制表日期|制表时间|打印人|打印日期|打印时间|导出人|导出日期|导出时间|审核人|审核|"
-                     r"复核人|复核|单位负责人|财务负责人|部门负责人|经办人|填报人|填表人|填报日期|联系人|联系电话|"
-                     r"注|说明|备注)\s*[:：]")
-
-
-def _footer_rows(body: pd.DataFrame) -> int:
-    """How many rows at the bottom are a footer: their first filled cell is a 制表人：/打印日期：/
-    注： note. Only at the bottom: such a row among the data is data."""
-    count = 0
-    for row in body.iloc[::-1].head(20).itertuples(index=False, name=None):  # a footer is a few rows
-        first = next((t for t in row if t.strip()), "")
-        if not _FOOTER.match(unicodedata.normalize("NFKC", first).strip()):
-            break
-        count += 1
-    return count
-
-
 def _check_ragged(body: pd.DataFrame, texts: Sequence[str], log: ProblemLog) -> None:
     """Cells right of the header's last named column: a row with more fields than the header."""
     named = [i for i, t in enumerate(texts) if t.strip()]
@@ -301,40 +273,6 @@ def _check_ragged(body: pd.DataFrame, texts: Sequence[str], log: ProblemLog) -> 
     for row in body.index[filled.any(axis=1)]:
         last = max(c for c in beyond if filled.at[row, c])
         log.add(problem("ragged_row", row=int(row), found=last + 1, expected=width))
-
-
-# A totals cell: the word alone ("合计", "合　计：", "总计(元)"), or after what it totals
-# ("乌鲁木齐市水务局 小计", "312001小计", "本单位小计"). Not "合计项目": a name that only starts
-# with the word. Only rows without a key are searched, so a quota line named so is never a total.
-_TOTAL = re.compile(r"^(?P<of>.{0,60}?)[\[【(（]?(?P<word>总合计|合计|总计|小计)[\]】)）]?"
-                    r"(?:[:：]|[(（](?:万?元)[)）])?$")
-_GRAND = ("合计", "总计", "总合计")
-
-
-def _total_text(text: str) -> tuple[str, str] | None:
-    """(what the total is of, the word) for a totals cell; None for any other text."""
-    match = _TOTAL.match(re.sub(r"\s", "", unicodedata.normalize("NFKC", text)))
-    return None if match is None else (match["of"].rstrip("-—_:：|/ "), match["word"])
-
-
-def _is_total(cells: pd.Series) -> pd.Series:
-    return cells.map(lambda t: _total_text(t) is not None)
-
-
-def _totals_mask(body: pd.DataFrame) -> pd.Series:
-    mask = pd.Series(False, index=body.index)
-    for position in body.columns[: min(len(body.columns), 12)]:
-        mask |= _is_total(body[position])
-    return mask
-
-
-def _total_of(cells: pd.Series) -> tuple[str, str]:
-    """What a totals row totals and its word, from its first totals cell."""
-    for text in cells.tolist()[:12]:
-        found = _total_text(text)
-        if found is not None:
-            return found
-    return "", "合计"
 
 
 def _budget_year(context: Context, records: pd.DataFrame, year: int | None, preamble: str,
@@ -367,68 +305,3 @@ def _check_dates_in_year(context: Context, records: pd.DataFrame, budget_year: i
         date, row_year = dates[row], years[row]
         context.log.add(problem("date_outside_year", row=int(row), column=context.names[field_name],
                                 value=date.isoformat(), date=date.isoformat(), year=row_year))
-
-
-def _check_totals(context: Context, records: pd.DataFrame, totals: pd.DataFrame,
-                  columns: Mapping[str, int]) -> None:
-    """A totals row is skipped, but where it carries an amount it must equal the rows' sum: the
-    grand total (the last 合计 / 总计 that names nothing) the sum of every row, a unit's 小计 (a
-    totals row that names a unit by its code or name) the sum of that unit's rows. Other 小计 rows
-    (a bare 小计, a project's) are not checked; none of them is ever counted in the grand total."""
-    grand = None
-    for row, cells in totals.iterrows():
-        of, word = _total_of(cells)
-        if not of and word in _GRAND:
-            grand = (row, cells)
-        elif of:
-            rows = _rows_of_unit(records, of)
-            if rows is not None:
-                _check_total(context, records.loc[rows], row, cells, columns, of)
-    if grand is None and len(totals) == 1 and not _total_of(totals.iloc[0])[0]:
-        grand = (totals.index[0], totals.iloc[0])  # one bare 小计 under the rows: the file's total
-    if grand is not None:
-        _check_total(context, records, grand[0], grand[1], columns, None)
-
-
-def _rows_of_unit(records: pd.DataFrame, of: str) -> pd.Series | None:
-    """The rows of the one unit a 小计 names (by code, name or "code name"), or None."""
-    if "unit_code" not in records:
-        return None
-    codes, names = records["unit_code"].astype(str), records["unit_name"].astype(str)
-    for mask in ((codes == of), (names == of), [f"{c}{n}" == of for c, n in zip(codes, names)]):
-        mask = pd.Series(mask, index=records.index)
-        if mask.any() and records.loc[mask, "unit_code"].nunique() == 1:
-            return mask
-    return None
-
-
-def _check_total(context: Context, records: pd.DataFrame, row, cells: pd.Series,
-                 columns: Mapping[str, int], of: str | None) -> None:
-    for field_name in context.amount_fields:
-        if field_name not in columns or field_name not in records:
-            continue
-        text = cells[columns[field_name]]
-        if text == "":
-            continue
-        try:
-            total = parse_fen(text, context.scales[field_name])
-        except CellError as exc:
-            context.log.add(problem(exc.code, row=int(row), column=context.names[field_name],
-                                    value=text, **exc.params))
-            continue
-        amounts = records[field_name]
-        rows_sum = int(sum(v for v in amounts if v is not None))
-        if "status" in records:  # some systems total only the rows that were paid
-            counted = int(sum(v for v, st in zip(amounts, records["status"]) if v is not None and st == "paid"))
-        else:
-            counted = rows_sum
-        if total in (rows_sum, counted):
-            continue
-        figures = {"total": f"{from_fen(total):,}", "sum": f"{from_fen(rows_sum):,}",
-                   "diff": f"{from_fen(total - rows_sum):,}"}
-        if of is None:
-            context.log.add(problem("totals_mismatch", row=int(row), column=context.names[field_name],
-                                    value=text, **figures))
-        else:
-            context.log.add(problem("subtotal_mismatch", row=int(row), column=context.names[field_name],
-                                    value=text, of=of, **figures))
