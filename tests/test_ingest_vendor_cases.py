@@ -224,3 +224,11 @@ def test_the_outcome_notes_are_part_of_the_outcome_json(factory, tmp_path, now):
     outcome = ingest_file(factory, write_csv(tmp_path / "指标_2023.csv", rows), now=now)
     assert outcome.to_json()["notes"] == {"year_from": ["name"]}
     assert dataclasses.replace(outcome, notes={}).to_json().get("notes") is None
+
+
+def test_a_keyless_row_whose_text_ends_in_a_totals_word_is_refused_not_skipped(factory, tmp_path, now):
+    keyless = payment("", "2023-03-02", "5.00")
+    keyless[5] = "30201 - 办公费合计"  # the word at the end of a later cell, not the row's first
+    outcome = ingest_file(factory, write_csv(tmp_path / "支付.csv", payment_rows(payment("ZF1", "2023-03-01", "1.00"),
+                                                                               keyless)), now=now)
+    assert [(p.code, p.row) for p in outcome.problems] == [("missing_value", 5)]

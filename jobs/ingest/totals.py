@@ -52,10 +52,17 @@ def _is_total(cells: pd.Series) -> pd.Series:
 
 
 def _totals_mask(body: pd.DataFrame) -> pd.Series:
-    mask = pd.Series(False, index=body.index)
-    for position in body.columns[: min(len(body.columns), 12)]:
-        mask |= _is_total(body[position])
-    return mask
+    """The word alone in one of the first columns, or what it totals and the word in the row's
+    first filled cell: a keyless row whose 用途 ends in 合计 is a row lacking its key, not a total."""
+    def total(row: tuple) -> bool:
+        first = True
+        for text in row[:12]:
+            found = _total_text(text) if "计" in text else None
+            if found is not None and (first or not found[0]):
+                return True
+            first = first and not text.strip()
+        return False
+    return pd.Series([total(r) for r in body.itertuples(index=False, name=None)], index=body.index, dtype=bool)
 
 
 def _total_of(cells: pd.Series) -> tuple[str, str]:
