@@ -108,7 +108,8 @@ def ingest_file(
             what, what_en = KIND_NAMES.get(previous.kind, (previous.kind, previous.kind))
             return FileOutcome(path, "refused", kind, problems=(problem(
                 "imported_as_other_kind", given=kind, what=what, what_en=what_en, import_id=previous.id,
-                imported_at=f"{previous.imported_at:%Y-%m-%d %H:%M}"),), import_id=previous.id)
+                imported_at=f"{previous.imported_at:%Y-%m-%d %H:%M}"),), import_id=previous.id,
+                detail={"content_hash": content_hash})
         if previous is not None:
             return FileOutcome(path, "unchanged", previous.kind, previous.rows, previous.budget_year,
                                unchanged=previous.rows, import_id=previous.id)
