@@ -134,8 +134,10 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "en": "not a budget year: expected four digits such as 2023",
     },
     "no_year": {
-        "zh": "无法确定预算年度：文件中没有“预算年度”列或标题中的年份；请用 --year 指定",
-        "en": "cannot tell the budget year: no 预算年度 column or year in the title; use --year",
+        "zh": "无法确定预算年度：文件中没有“预算年度”列或标题中的年份，行中也看不出；请用 --year 指定，"
+              "或在文件名中写明年度（如 指标明细_2023.xlsx）",
+        "en": "cannot tell the budget year: no 预算年度 column or year in the title, and the rows do not tell "
+              "it; use --year, or put the year in the file name (such as 指标明细_2023.xlsx)",
     },
     "years_apart": {
         "zh": "按{by_zh}，此文件的行分属 {years} 年（{rows_zh}），不是跨新年的导出：请按年度分别导出，"
