@@ -18,7 +18,7 @@ from jobs.ingest.columns import ProblemLog, parse_column
 from jobs.ingest.headers import KEY_FIELD, find_header, header_scale, map_columns, vocabulary
 from jobs.ingest.problems import Refused, problem
 from jobs.ingest.reader import Grid, column_letter
-from jobs.ingest.records import KIND_RULES, Context, counts
+from jobs.ingest.records import KIND_RULES, Context
 from jobs.ingest.target_records import READERS as TARGET_READERS
 from jobs.ingest.target_refs import FINISH, Catalog
 from jobs.ingest.totals import check_totals, footer_rows, split_totals
@@ -133,8 +133,9 @@ def parse_export(
 def _notes(records: pd.DataFrame, year_from: tuple[str, ...]) -> dict[str, object]:
     notes: dict[str, object] = {"year_from": year_from} if year_from else {}
     if "status" in records:
-        counting = [counts(s, a) for s, a in zip(records["status"].tolist(), records["amount"].tolist())]
-        not_counted = counting.count(False)
+        status = records["status"]
+        counted = (status == "paid") | ((status == "returned") & (records["amount"].fillna(0) < 0))  # counts()
+        not_counted = int((~counted).sum())
         if not_counted:
             notes["not_counted"] = not_counted
             notes["undated"] = int(records["pay_date"].isna().sum())
