@@ -232,3 +232,15 @@ def test_a_keyless_row_whose_text_ends_in_a_totals_word_is_refused_not_skipped(f
     outcome = ingest_file(factory, write_csv(tmp_path / "支付.csv", payment_rows(payment("ZF1", "2023-03-01", "1.00"),
                                                                                keyless)), now=now)
     assert [(p.code, p.row) for p in outcome.problems] == [("missing_value", 5)]
+
+
+def test_a_weak_name_gives_way_to_a_strong_one_and_two_strong_names_are_still_refused(factory, tmp_path, now):
+    header = ["支付申请号", "支付日期", "预算单位", "指标明细号", "支付金额", "摘要", "用途"]
+    row = ["ZF1", "2023-03-01", "312001 - 乌鲁木齐市水务局", "ZB001", "10.00", "备注文字", "购买办公用品"]
+    outcome = ingest_file(factory, write_csv(tmp_path / "支付.csv", [header, row]), now=now)
+    assert outcome.status == "ingested", codes(outcome)
+    with transaction(factory) as session:
+        assert session.scalar(select(Payment.purpose)) == "购买办公用品"
+    both = [[*header[:5], "实际支付金额"], [*row[:5], "9.00"]]
+    refused = ingest_file(factory, write_csv(tmp_path / "支付2.csv", both), now=now)
+    assert codes(refused) == ["duplicate_column"]
