@@ -183,7 +183,7 @@ def _store_events(session: Session, records: pd.DataFrame, import_row: Import, m
         for values in chunk:
             old = found.get(_event_key(model, values, key))
             if old is None:
-                new.append({**values, **first})
+                new.append({**values, **first, **_undated(values)})
             else:
                 # A value the export does not give (a column the vendor left out, a blank cell)
                 # keeps the stored one: a later export never erases a payment's quota line or unit.
@@ -207,6 +207,14 @@ def _store_events(session: Session, records: pd.DataFrame, import_row: Import, m
     if model is Payment:
         notes.extend(unmatched_in_file(session, records.index.tolist(), rows))
     return Counts(inserted, updated, unchanged, tuple(notes))
+
+
+def _undated(values: dict) -> dict:
+    """A new payment that does not count and has no date (jobs/ingest/records.py): dated the first
+    day of its year, a date no sum (paid rows only) and no "data up to" date reads."""
+    if "pay_date" in values and values["pay_date"] is None:
+        return {"pay_date": dt.date(values["budget_year"], 1, 1)}
+    return {}
 
 
 def bulk_insert(session: Session, table, rows: list[dict], fen_columns: set[str]) -> None:

@@ -115,15 +115,17 @@ def test_a_payment_export_without_its_payment_id_column_names_that_column_when_t
     assert found(outcome) == [("missing_column", None, None)]
     assert outcome.kind == "payments"
     assert outcome.problems[0].message("zh") == (
-        "缺少必需的列“支付申请号”（可用的列名：支付申请号、支付凭证号、凭证号、支付申请编号）")
+        "缺少必需的列“支付申请号”（可用的列名：支付申请号、支付凭证号、凭证号、支付申请编号、支付凭证编号、凭证编号、"
+        "支付令号）")
 
 
 def test_a_payment_export_without_an_amount_column_is_refused_naming_the_column(refuse, tmp_path):
     outcome = refuse(write_xlsx(tmp_path / "no-amount.xlsx", without("支付金额", payment_rows(CHANGED, NEW))))
     assert found(outcome) == [("missing_column", 3, None)]  # row: the header row it looked in
-    assert outcome.problems[0].message("zh") == "缺少必需的列“金额”（可用的列名：金额、支付金额、支付申请金额）"
+    assert outcome.problems[0].message("zh") == (
+        "缺少必需的列“金额”（可用的列名：金额、支付金额、支付申请金额、实际支付金额、支付凭证金额）")
     assert outcome.problems[0].message("en") == (
-        "required column '金额' is missing (accepted names: 金额、支付金额、支付申请金额)")
+        "required column '金额' is missing (accepted names: 金额、支付金额、支付申请金额、实际支付金额、支付凭证金额)")
 
 
 def test_two_columns_for_the_same_field_are_refused_naming_both(refuse, tmp_path):

@@ -22,39 +22,47 @@ COMMON: dict[str, tuple[str, ...]] = {
     "unit": ("预算单位", "单位", "预算单位名称"),
     "unit_code": ("单位编码", "预算单位编码", "单位代码", "预算单位代码"),
     "unit_name": ("单位名称", "预算单位名称"),
-    "functional": ("功能分类", "支出功能分类科目", "功能分类科目", "支出功能分类", "功能科目"),
+    "functional": ("功能分类", "支出功能分类科目", "功能分类科目", "支出功能分类", "功能科目", "支出功能科目"),
     "functional_code": ("功能分类编码", "功能科目编码", "功能分类代码", "支出功能分类科目编码"),
     "functional_name": ("功能分类名称", "功能科目名称", "支出功能分类科目名称"),
-    "economic": ("经济分类", "部门预算经济分类", "部门经济分类", "部门预算支出经济分类", "经济科目"),
-    "economic_code": ("经济分类编码", "部门经济分类编码", "经济科目编码", "部门预算经济分类编码"),
-    "economic_name": ("经济分类名称", "部门经济分类名称", "经济科目名称", "部门预算经济分类名称"),
-    "gov_economic": ("政府预算经济分类", "政府经济分类", "政府预算支出经济分类"),
+    "economic": ("经济分类", "部门预算经济分类", "部门经济分类", "部门预算支出经济分类", "经济科目",
+                 "经济分类科目", "部门经济分类科目", "部门支出经济分类", "部门支出经济分类科目", "支出经济分类",
+                 "支出经济分类科目", "部门预算支出经济分类科目", "部门预算经济科目分类", "部门经济科目分类"),
+    "economic_code": ("经济分类编码", "部门经济分类编码", "经济科目编码", "部门预算经济分类编码", "经济分类科目编码",
+                      "部门经济分类科目编码", "支出经济分类科目编码"),
+    "economic_name": ("经济分类名称", "部门经济分类名称", "经济科目名称", "部门预算经济分类名称", "经济分类科目名称",
+                      "部门经济分类科目名称", "支出经济分类科目名称"),
+    "gov_economic": ("政府预算经济分类", "政府经济分类", "政府预算支出经济分类", "政府经济分类科目", "政府支出经济分类",
+                     "政府预算经济分类科目", "政府预算支出经济分类科目", "政府支出经济分类科目", "政府预算经济科目分类",
+                     "政府经济科目分类"),
     "project": ("项目", "支出项目", "预算项目"),
     "project_code": ("项目代码", "项目编码", "预算项目编码", "项目编号"),
     "project_name": ("项目名称", "预算项目名称", "支出项目名称"),
-    "fund_type": ("资金性质",),
+    "fund_type": ("资金性质", "资金性质名称"),
     "quota_no": ("指标明细号", "指标编码", "指标ID", "指标编号", "指标明细编号"),
-    "doc_no": ("指标文号", "文号"),
+    "doc_no": ("指标文号", "文号", "指标文件号", "预算文号"),
 }
 
 BY_KIND: dict[str, dict[str, tuple[str, ...]]] = {
     "quota": {
         "expense_type": ("支出类型", "支出类别"),
         "source": ("指标来源", "资金来源"),
-        "initial": ("年初预算数", "年初指标", "年初预算", "年初批复数"),
+        "initial": ("年初预算数", "年初指标", "年初预算", "年初批复数", "年初数", "年初金额"),
         "adjustment": ("调整数", "调整金额", "调整指标"),
-        "current": ("调整后预算数", "指标金额", "当前指标", "调整后指标", "指标总额"),
-        "reported_paid": ("已支付金额", "已支付", "累计支付"),
-        "available": ("可用余额", "可用金额", "指标余额"),
+        "current": ("调整后预算数", "指标金额", "当前指标", "调整后指标", "指标总额", "预算指标", "调整后预算",
+                    "调整后数", "调整后金额"),
+        "reported_paid": ("已支付金额", "已支付", "累计支付", "累计支付金额", "已支付数", "支出数", "执行数"),
+        "available": ("可用余额", "可用金额", "指标余额", "指标可用数", "指标可用金额", "可用指标", "指标可用余额"),
         "three_public": ("三公经费", "是否三公经费", "三公经费标识"),
     },
     "payments": {
-        "payment_no": ("支付申请号", "支付凭证号", "凭证号", "支付申请编号"),
-        "pay_date": ("支付日期", "清算日期"),
-        "amount": ("金额", "支付金额", "支付申请金额"),
-        "payee": ("收款人", "收款账户名称", "收款人全称"),
-        "purpose": ("用途", "资金用途", "摘要"),
-        "status": ("支付状态", "状态"),
+        "payment_no": ("支付申请号", "支付凭证号", "凭证号", "支付申请编号", "支付凭证编号", "凭证编号", "支付令号"),
+        "pay_date": ("支付日期", "清算日期", "凭证日期", "付款日期", "支付时间", "实际支付日期"),
+        "amount": ("金额", "支付金额", "支付申请金额", "实际支付金额", "支付凭证金额"),
+        "payee": ("收款人", "收款账户名称", "收款人全称", "收款人名称", "收款单位", "收款单位名称", "收款方账户名称",
+                  "收款人账户名称"),
+        "purpose": ("用途", "资金用途", "摘要", "支付用途", "用途说明"),
+        "status": ("支付状态", "状态", "凭证状态"),
         "settlement": ("结算方式",),
         "original_payment_no": ("原支付申请号", "原凭证号"),
     },
@@ -85,6 +93,18 @@ BY_KIND: dict[str, dict[str, tuple[str, ...]]] = {
         "actual": ("实际完成值", "完成值", "实际值"),
         "note": ("备注", "说明"),
     },
+}
+
+# Names that give way to another name of the same field in the same header: an export that has
+# both 支付申请金额 and 实际支付金额 paid the latter; 凭证日期 beside 支付日期 is the voucher's date;
+# 摘要 beside 用途 is a note. Two columns of the same name, or of two strong names, stay a problem.
+WEAK: dict[str, frozenset[str]] = {
+    "amount": frozenset({"支付申请金额", "支付凭证金额"}),
+    "pay_date": frozenset({"凭证日期", "支付时间"}),
+    "purpose": frozenset({"摘要", "用途说明"}),
+    "status": frozenset({"状态"}),
+    "current": frozenset({"预算指标"}),
+    "payee": frozenset({"收款单位", "收款单位名称"}),
 }
 
 # The column a header of each kind must name, and the record key where that is one column.
@@ -172,6 +192,8 @@ def resolve_two_row(text: str, lookup: Mapping[str, str]) -> str:
         return lower
     if normalize_header(upper + lower) in lookup:
         return upper + lower
+    if normalize_header(lower + upper) in lookup:  # 金额 over 年初 / 调整 / 调整后: 年初金额, 调整金额 …
+        return lower + upper
     return lower
 
 
@@ -223,4 +245,9 @@ def map_columns(texts: Sequence[str], kind: str, extra=None) -> dict[str, list[i
         field = lookup.get(normalize_header(text))
         if field:
             found.setdefault(field, []).append(position)
+    for field, positions in found.items():
+        weak = {normalize_header(n) for n in WEAK.get(field, ())}
+        strong = [p for p in positions if normalize_header(texts[p]) not in weak]
+        if len(positions) > 1 and strong:
+            found[field] = strong
     return found

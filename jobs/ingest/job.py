@@ -30,7 +30,7 @@ from jobs.ingest.problems import Problem, Refused, problem
 from jobs.ingest.reader import read_grids
 from jobs.ingest.records import DATE_FIELD
 from jobs.ingest.target_refs import DbCatalog
-from jobs.ingest.validate import ParsedExport, parse_export
+from jobs.ingest.validate import KIND_NAMES, ParsedExport, parse_export
 
 
 class Progress(Protocol):
@@ -62,6 +62,7 @@ class FileOutcome:
     source_format: str | None = None
     detail: dict = field(default_factory=dict)
     years: Mapping[int, int] = field(default_factory=dict)  # rows per year of a file split at New Year
+    reading: Mapping[str, object] = field(default_factory=dict)  # how the file was read: ParsedExport.reading
 
     def to_json(self, language: str = "zh") -> dict:
         return {
@@ -76,6 +77,7 @@ class FileOutcome:
             "unchanged": self.unchanged,
             "problems": [p.to_json(language) for p in self.problems],
             "notes": [p.to_json(language) for p in self.notes],
+            **({"reading": _json_reading(self.reading)} if self.reading else {}),
         }
 
 
@@ -107,6 +109,12 @@ def ingest_file(
     content_hash = hashlib.sha256(data).hexdigest()
     with transaction(factory) as session:
         previous = store.find_import(session, content_hash)
+        if previous is not None and kind is not None and kind != previous.kind:
+            what, what_en = KIND_NAMES.get(previous.kind, (previous.kind, previous.kind))
+            return FileOutcome(path, "refused", kind, problems=(problem(
+                "imported_as_other_kind", given=kind, what=what, what_en=what_en, import_id=previous.id,
+                imported_at=f"{previous.imported_at:%Y-%m-%d %H:%M}"),), import_id=previous.id,
+                detail={"content_hash": content_hash})
         if previous is not None:
             return FileOutcome(path, "unchanged", previous.kind, previous.rows, previous.budget_year,
                                unchanged=previous.rows, import_id=previous.id,
@@ -114,7 +122,8 @@ def ingest_file(
     try:
         step("read")
         parsed = _first_export(read_grids(path, data), kind=kind, year=year, synonyms=synonyms,
-                               catalog=DbCatalog(factory), departments=departments, step=step)
+                               catalog=DbCatalog(factory), departments=departments, step=step,
+                               file_name=path.name)
     except Refused as refused:
         return FileOutcome(path, "refused", refused.kind or kind, problems=tuple(refused.problems),
                            detail={"content_hash": content_hash, "units": sorted(refused.units),
@@ -129,7 +138,8 @@ def ingest_file(
                 session, file_name=path.name, content_hash=content_hash, kind=parsed.kind,
                 budget_year=parsed.budget_year, rows=len(parsed.records), observed_on=observed_on,
                 imported_at=now, detail={"format": parsed.source_format, "header_row": parsed.header_row,
-                                         **store.spanned_years(parsed.years)})
+                                         **store.spanned_years(parsed.years),
+                                         **({"reading": _json_reading(parsed.reading)} if parsed.reading else {})})
             counts = STORE[parsed.kind](session, parsed.records, import_row,
                                         lambda done, total: step("store", done, total))
             import_row.inserted, import_row.updated, import_row.unchanged = (
@@ -146,7 +156,11 @@ def ingest_file(
     return FileOutcome(path, "ingested", parsed.kind, len(parsed.records), parsed.budget_year,
                        inserted=counts.inserted, updated=counts.updated, unchanged=counts.unchanged,
                        import_id=import_row.id, notes=notes, source_format=parsed.source_format,
-                       years=parsed.years if len(parsed.years) > 1 else {})
+                       years=parsed.years if len(parsed.years) > 1 else {}, reading=parsed.reading)
+
+
+def _json_reading(reading: Mapping[str, object]) -> dict:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in reading.items()}
 
 
 def _first_export(grids, *, step, **options) -> ParsedExport:

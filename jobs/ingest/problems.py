@@ -134,8 +134,10 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "en": "not a budget year: expected four digits such as 2023",
     },
     "no_year": {
-        "zh": "无法确定预算年度：文件中没有“预算年度”列或标题中的年份；请用 --year 指定",
-        "en": "cannot tell the budget year: no 预算年度 column or year in the title; use --year",
+        "zh": "无法确定预算年度：文件中没有“预算年度”列或标题中的年份，行中也看不出；请用 --year 指定，"
+              "或在文件名中写明年度（如 指标明细_2023.xlsx）",
+        "en": "cannot tell the budget year: no 预算年度 column or year in the title, and the rows do not tell "
+              "it; use --year, or put the year in the file name (such as 指标明细_2023.xlsx)",
     },
     "years_apart": {
         "zh": "按{by_zh}，此文件的行分属 {years} 年（{rows_zh}），不是跨新年的导出：请按年度分别导出，"
@@ -168,6 +170,26 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     "totals_mismatch": {
         "zh": "合计行为 {total}，而明细之和为 {sum}（差 {diff}）",
         "en": "the totals row says {total} but the rows sum to {sum} (off by {diff})",
+    },
+    "subtotal_mismatch": {
+        "zh": "“{of}”的小计为 {total}，而该单位明细之和为 {sum}（差 {diff}）",
+        "en": "the subtotal of '{of}' says {total} but its unit's rows sum to {sum} (off by {diff})",
+    },
+    "other_kind": {
+        "zh": "按 --kind {given} 导入，但此文件的表头（第 {header_row} 行）是{what}："
+              "请去掉 --kind 或改为 --kind {kind}",
+        "en": "ingested with --kind {given}, but the header of this file (row {header_row}) is that of "
+              "{what_en}: leave out --kind, or use --kind {kind}",
+    },
+    "imported_as_other_kind": {
+        "zh": "同一文件已于 {imported_at} 作为{what}导入（导入号 {import_id}），不能再按 --kind {given} 导入",
+        "en": "this same file was ingested as {what_en} on {imported_at} (import {import_id}); it cannot "
+              "be ingested again as --kind {given}",
+    },
+    "year_sources_disagree": {
+        "zh": "无法确定预算年度：文件中没有“预算年度”列或标题中的年份，而{told_zh}不一致；请核对后用 --year 指定",
+        "en": "cannot tell the budget year: no 预算年度 column or year in the title, and {told_en} "
+              "disagree; check them and give the year with --year",
     },
     "quota_sum_mismatch": {
         "zh": "年初预算数 {initial} + 调整数 {adjustment} ≠ 调整后预算数 {current}",

@@ -119,7 +119,8 @@ def _coded(context: Context, combined: str, code: str, name: str, *, what: tuple
     zh, en = what
     if context.has(code):
         codes = context.text(code, required=required)
-        names = context.text(name)  # all None when the export has no name column
+        # The name column; "预算单位名称" beside 单位编码 is read as the combined column: a name.
+        names = context.text(name if context.has(name) or not context.has(combined) else combined)
     elif context.has(combined):
         def split(text: str) -> tuple[str, str | None]:
             try:
@@ -224,15 +225,35 @@ def payments(context: Context) -> pd.DataFrame:
     frame = pd.DataFrame(index=context.index)
     context.require("payment_no", "pay_date", "amount")
     frame["payment_no"] = context.text("payment_no", required=True)
-    frame["pay_date"] = context.parse("pay_date", parse_date, required=True)
+    frame["pay_date"] = context.parse("pay_date", parse_date)
     frame["amount"] = context.amount("amount", required=True)
     status = context.parse("status", lambda t: parse_choice(t, PAYMENT_STATUS))
     frame["status"] = status.where(status.notna(), "paid")
+    _require_dates_of_counted(context, frame)
     _dimensions(context, frame, unit_required=False)
     for name in ("payee", "purpose", "settlement", "original_payment_no"):
         frame[name] = context.text(name)
     _check_unit_or_quota(context, frame)
     return _without_repeats(context, frame, "payment_no")
+
+
+def counts(status: object, amount: object) -> bool:
+    """Whether a payment row counts as paid (db/queries.py ``counted_amount``): 已支付, and a
+    negative 已退回 row (the reversal voucher). An unreadable amount is taken to count."""
+    return status == "paid" or (status == "returned" and (amount is None or int(amount) < 0))  # type: ignore[call-overload]
+
+
+def _require_dates_of_counted(context: Context, frame: pd.DataFrame) -> None:
+    """A row that counts needs its 支付日期; a voided, pending or returned one does not (a voucher
+    that was never paid has no payment date in most systems). Such rows are taken: the store keeps
+    a date it already has, and a new one is dated the first day of its year, which no figure and
+    no "data up to" date reads (they count paid rows only)."""
+    if "pay_date" not in context.cells:
+        return
+    raw = context.cells["pay_date"]
+    for row in frame.index[frame["pay_date"].isna()]:  # an unreadable date is a problem already
+        if normalize_text(raw[row]) == "" and counts(frame.at[row, "status"], frame.at[row, "amount"]):
+            context.log.add(problem("missing_value", row=int(row), column=context.names["pay_date"]))
 
 
 def adjustments(context: Context) -> pd.DataFrame:

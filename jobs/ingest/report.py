@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from rich.console import Console
 
 from jobs.ingest.job import FileOutcome
-from jobs.ingest.years import counted
+from jobs.ingest.years import counted, told_by
 from monitor.i18n import render
 
 TEXT = {
@@ -26,6 +26,12 @@ TEXT = {
     "short": {"zh": "{path}：{status}", "en": "{path}: {status}"},
     "split": {"zh": "  跨新年，按{by}分别导入各自年度：{rows}",
               "en": "  spans New Year, each row stored in its year by {by}: {rows}"},
+    "year_from": {"zh": "  预算年度 {year} 取自{by}（文件中没有“预算年度”列，标题中也没有年份）",
+                  "en": "  budget year {year} taken from {by} (the file has no 预算年度 column and no year in "
+                        "its title)"},
+    "not_counted": {"zh": "  其中 {count} 行不计入支付（已作废、待支付或已退回），照收；其中 {undated} 行无支付日期",
+                    "en": "  {count} of the rows do not count as paid (voided, pending or returned) and were taken; "
+                          "{undated} of them without a payment date"},
     "refused_head": {"zh": "{path}：已拒绝，共 {count} 个问题，数据库未作任何改动：",
                      "en": "{path}: refused with {count} problem(s); the database was not changed:"},
 }
@@ -50,6 +56,12 @@ def outcome_lines(outcome: FileOutcome, language: str = "zh", *, name_only: bool
     if outcome.years:
         told = counted(outcome.years, outcome.kind or "")
         lines.append(say("split", by=told[f"by_{language}"], rows=told[f"rows_{language}"]))
+    if outcome.reading.get("year_from"):
+        lines.append(say("year_from", year=outcome.budget_year,
+                         by=told_by(tuple(outcome.reading["year_from"]), language)))  # type: ignore[arg-type]
+    if outcome.reading.get("not_counted"):
+        lines.append(say("not_counted", count=outcome.reading["not_counted"],
+                         undated=outcome.reading.get("undated", 0)))
     return [*lines, *notes]
 
 

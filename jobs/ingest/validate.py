@@ -24,13 +24,15 @@ from jobs.ingest.reader import Grid, column_letter
 from jobs.ingest.records import KIND_RULES, Context
 from jobs.ingest.target_records import READERS as TARGET_READERS
 from jobs.ingest.target_refs import FINISH, Catalog
-from jobs.ingest.values import CellError, parse_date, parse_fen, parse_year
+from jobs.ingest.totals import check_totals, footer_rows, split_totals
+from jobs.ingest.values import CellError, parse_date, parse_year
 from jobs.ingest.years import check_given_year, split_counts, year_of_rows
-from monitor.money import from_fen
 
-TOTAL_WORDS = ("合计", "总计", "小计", "总合计")
 _SCALE_WAN = re.compile(r"单位[:：]?\s*万元")
 _SCALE_YUAN = re.compile(r"单位[:：]?\s*元")
+KIND_NAMES = {"quota": ("指标导出", "a quota export"), "payments": ("支付明细导出", "a payment export"),
+              "adjustments": ("调整单导出", "an adjustment export"), "targets": ("绩效目标表", "a target table"),
+              "progress": ("绩效目标完成情况表", "a progress report")}
 _TITLE_YEAR = re.compile(r"(20\d{2})\s*年")
 _TITLE_DATE = re.compile(r"(?:截至|截止|导出日期|查询日期|日期)[:：]?\s*(\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?)")
 
@@ -48,6 +50,10 @@ class ParsedExport:
     source_format: str
     header_row: int  # as Excel shows it
     years: Mapping[int, int] = field(default_factory=dict)
+    # What the outcome says beyond the counts: "year_from" (what told the year when the file does
+    # not say it: see jobs/ingest/years.py SOURCES), "not_counted" / "undated" (payment rows taken
+    # that do not count as paid, and of them those without a 支付日期).
+    reading: Mapping[str, object] = field(default_factory=dict)
 
 
 def parse_export(
@@ -58,6 +64,7 @@ def parse_export(
     synonyms: Mapping[str, Sequence[str]] | None = None,
     catalog: Catalog | None = None,
     departments: DepartmentRules | None = None,
+    file_name: str | None = None,
 ) -> ParsedExport:
     """Validate a whole file; raise Refused with every problem if anything is wrong.
 
@@ -69,6 +76,11 @@ def parse_export(
         if garbled:
             raise Refused([garbled])
         if kind:
+            other = find_header(grid.head, None, synonyms)
+            if other is not None:  # the header of another kind: say which, not "a column is missing"
+                what, what_en = KIND_NAMES[other[1]]
+                raise Refused([problem("other_kind", given=kind, kind=other[1], header_row=other[0].first + 1,
+                                       what=what, what_en=what_en)], kind)
             names = "、".join(vocabulary(kind, synonyms)[KEY_FIELD[kind]])
             raise Refused([problem("missing_column", field=_label(kind, KEY_FIELD[kind], synonyms), names=names)])
         raise Refused([problem("no_header", rows=min(len(grid.head), 30))])
@@ -86,16 +98,9 @@ def parse_export(
     body = body[(body != "").any(axis=1)]
     body, merged = fill_merged(body, grid.merges, columns, {f: _display(header.texts[p]) for f, p in columns.items()},
                                log)  # a merged cell's value in all its rows, of text fields only
+    body = body.iloc[: len(body) - footer_rows(body)]
     _check_ragged(body, header.texts, log)
-    # A totals row has no key of its own (or the word 合计 in the key column); only such rows
-    # are searched for the word, which keeps this cheap on a million rows.
-    key_cells = body[columns[KEY_FIELD[kind]]]
-    spaced = key_cells.str.contains("计", regex=False)  # "合　计" is written spaced out, too
-    key_cells = key_cells.where(~spaced, key_cells.str.replace(r"\s", "", regex=True)).str.strip()
-    candidates = body[(key_cells == "") | key_cells.str.startswith(TOTAL_WORDS)]
-    totals_mask = pd.Series(False, index=body.index)
-    totals_mask[candidates.index] = _totals_mask(candidates)
-    totals, body = body[totals_mask], body[~totals_mask]
+    totals, body = split_totals(body, columns[KEY_FIELD[kind]])
     if body.empty:
         raise Refused([*log.listed(), problem("no_rows")], kind)
 
@@ -114,7 +119,7 @@ def parse_export(
     )
     records = {**KIND_RULES, **TARGET_READERS}[kind](context)
     records = records.astype(object).where(records.notna(), None)
-    budget_year = _budget_year(context, records, year, preamble)
+    budget_year, year_from = _budget_year(context, records, year, preamble, file_name)
     if budget_year is not None:
         if year is not None:  # first: the rows its dates refuse come after it
             check_given_year(context, records, year)
@@ -122,7 +127,7 @@ def parse_export(
         finish = {**FINISH, "adjustments": finish_adjustments}
         if kind in finish:  # what needs the year, or the database
             records = finish[kind](context, records, budget_year, catalog)
-    _check_totals(context, records, totals, columns)
+    check_totals(context, records, totals, columns)
     _check_lengths(context, records)
     if log:
         raise Refused(log.listed(), kind, units=_codes(records, "unit_code"),
@@ -131,7 +136,19 @@ def parse_export(
     records["budget_year"] = records["budget_year"].where(records["budget_year"].notna(), budget_year) \
         if "budget_year" in records else budget_year
     return ParsedExport(kind, budget_year, records, _title_date(preamble), grid.source_format,
-                        header.first + 1, split_counts(records))
+                        header.first + 1, split_counts(records), _reading(records, year_from))
+
+
+def _reading(records: pd.DataFrame, year_from: tuple[str, ...]) -> dict[str, object]:
+    reading: dict[str, object] = {"year_from": year_from} if year_from else {}
+    if "status" in records:
+        status = records["status"]
+        counted = (status == "paid") | ((status == "returned") & (records["amount"].fillna(0) < 0))  # counts()
+        not_counted = int((~counted).sum())
+        if not_counted:
+            reading["not_counted"] = not_counted
+            reading["undated"] = int(records["pay_date"].isna().sum())
+    return reading
 
 
 def _codes(records: pd.DataFrame, column: str) -> frozenset[str]:
@@ -268,27 +285,21 @@ def _check_ragged(body: pd.DataFrame, texts: Sequence[str], log: ProblemLog) -> 
         log.add(problem("ragged_row", row=int(row), found=last + 1, expected=width))
 
 
-def _totals_mask(body: pd.DataFrame) -> pd.Series:
-    mask = pd.Series(False, index=body.index)
-    for position in body.columns[: min(len(body.columns), 12)]:
-        cells = body[position].str.replace(r"\s", "", regex=True)
-        mask |= cells.str.startswith(TOTAL_WORDS) & (cells.str.len() <= 6)
-    return mask
-
-
-def _budget_year(context: Context, records: pd.DataFrame, year: int | None, preamble: str) -> int | None:
+def _budget_year(context: Context, records: pd.DataFrame, year: int | None, preamble: str,
+                 file_name: str | None) -> tuple[int | None, tuple[str, ...]]:
+    """The file's year, and what told it when not a column, the title, --year or the dates."""
     if year is not None:
-        return year
+        return year, ()
     if "budget_year" in context.cells:
         years = parse_column(context.cells["budget_year"], parse_year, context.names["budget_year"],
                              context.log, required=True)
         records["budget_year"] = years
         known = years.dropna()
-        return int(known.mode().iloc[0]) if not known.empty else None
+        return (int(known.mode().iloc[0]) if not known.empty else None), ()
     match = _TITLE_YEAR.search(unicodedata.normalize("NFKC", preamble))
     if match:
-        return int(match[1])
-    return year_of_rows(context, records)  # each row's date or quota id; two years: split
+        return int(match[1]), ()
+    return year_of_rows(context, records, file_name)  # dates, quota ids, file name, 文号; two years: split
 
 
 def _check_dates_in_year(context: Context, records: pd.DataFrame, budget_year: int) -> None:
@@ -304,32 +315,3 @@ def _check_dates_in_year(context: Context, records: pd.DataFrame, budget_year: i
         date, row_year = dates[row], years[row]
         context.log.add(problem("date_outside_year", row=int(row), column=context.names[field_name],
                                 value=date.isoformat(), date=date.isoformat(), year=row_year))
-
-
-def _check_totals(context: Context, records: pd.DataFrame, totals: pd.DataFrame,
-                  columns: Mapping[str, int]) -> None:
-    """A totals row is skipped, but where it carries an amount it must equal the rows' sum."""
-    for row, cells in totals.tail(1).iterrows():  # the grand total; 小计 rows are not checked
-        for field_name in context.amount_fields:
-            if field_name not in columns or field_name not in records:
-                continue
-            text = cells[columns[field_name]]
-            if text == "":
-                continue
-            try:
-                total = parse_fen(text, context.scales[field_name])
-            except CellError as exc:
-                context.log.add(problem(exc.code, row=int(row), column=context.names[field_name],
-                                        value=text, **exc.params))
-                continue
-            amounts = records[field_name]
-            rows_sum = int(sum(v for v in amounts if v is not None))
-            if "status" in records:  # some systems total only the rows that were paid
-                counted = int(sum(v for v, st in zip(amounts, records["status"]) if v is not None and st == "paid"))
-            else:
-                counted = rows_sum
-            if total not in (rows_sum, counted):
-                context.log.add(problem(
-                    "totals_mismatch", row=int(row), column=context.names[field_name], value=text,
-                    total=f"{from_fen(total):,}", sum=f"{from_fen(rows_sum):,}",
-                    diff=f"{from_fen(total - rows_sum):,}"))

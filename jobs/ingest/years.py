@@ -55,26 +55,86 @@ def row_years(context: Context, records: pd.DataFrame) -> pd.Series:
     return pd.Series(years, index=records.index, dtype=object)
 
 
-def year_of_rows(context: Context, records: pd.DataFrame) -> int | None:
-    """The file's year told by its rows, or None with a problem logged. Rows of two consecutive
-    years are split: ``records["budget_year"]`` gets each row's year, and the later is returned."""
+# A year in a file name that is no date's: "指标_2023.xlsx", "2023年指标.xls", not "2024-01-05_支付.csv".
+NAME_YEAR = re.compile(r"(?<!\d)(20\d{2})(?:年|(?![-_.]?\d))")
+# The year of a document number: 乌财预〔2023〕12号, [2023], （2023）.
+DOC_YEAR = re.compile(r"[〔\[【(（﹝]\s*(20\d{2})\s*[〕\]】)）﹞]")
+SOURCES = {"ids": ("指标明细号中的年份", "the year in the 指标明细号"), "name": ("文件名", "the file name"),
+           "doc": ("指标文号中的年份", "the year in the 指标文号")}
+
+
+def name_year(file_name: str | None) -> int | None:
+    stem = (file_name or "").rsplit(".", 1)[0]
+    years = {int(m) for m in NAME_YEAR.findall(stem)}
+    return years.pop() if len(years) == 1 else None
+
+
+def doc_year(records: pd.DataFrame) -> int | None:
+    """The latest year of the file's 文号: a quota line may rest on a document of the year before
+    (指标提前下达), never on one of the year after."""
+    if "doc_no" not in records:
+        return None
+    years = [int(m[1]) for d in records["doc_no"].dropna().unique() if (m := DOC_YEAR.search(str(d)))]
+    return max(years) if years else None
+
+
+def year_of_rows(context: Context, records: pd.DataFrame, file_name: str | None = None
+                 ) -> tuple[int | None, tuple[str, ...]]:
+    """The file's year told by its rows, or None with a problem logged, and what told it when that
+    is not a date. A quota export without dates may tell its year by its 指标明细号, its file name
+    and its 文号: they must agree. Rows of two consecutive years are split:
+    ``records["budget_year"]`` gets each row's year, and the later is returned."""
     years = row_years(context, records)
     counts = Counter(int(y) for y in years.dropna())
-    if not counts or years.isna().any():
-        if not context.log:  # a bad date already explains why the year cannot be told
-            context.log.add(problem("no_year"))
-        return None
-    if len(counts) == 1:
-        return next(iter(counts))
+    # A payment without a date is one that does not count (records.py): it follows the file.
+    complete = bool(counts) and (context.date_field is not None or not years.isna().any())
+    told = {} if context.date_field is not None else \
+        {k: y for k, y in (("name", name_year(file_name)), ("doc", doc_year(records))) if y is not None}
+    if not complete or len(counts) == 1:
+        if complete:  # every row tells, one year
+            told = {"ids" if context.kind == "quota" else "date": next(iter(counts)), **told}
+        if not told:
+            if not context.log:  # a bad date already explains why the year cannot be told
+                context.log.add(problem("no_year"))
+            return None, ()
+        year = next((y for k, y in told.items() if k != "doc"), told.get("doc"))
+        partial = set() if complete else set(counts)  # ids of some rows only: they must not contradict
+        if any(y != year for k, y in told.items() if k != "doc") or not _doc_agrees(told.get("doc"), year) \
+                or partial - {year}:
+            context.log.add(_disagree({**{f"ids{y}": y for y in sorted(partial)}, **told}))
+            return None, ()
+        return year, tuple(k for k in told if k != "date")
     if context.kind not in BY:  # a progress report of one year may be dated in the next: ask
         context.log.add(problem("no_year"))
-        return None
+        return None, ()
     first, last = min(counts), max(counts)
     if len(counts) > 2 or last != first + 1:
         context.log.add(_told("years_apart", counts, context.kind, years="、".join(map(str, sorted(counts)))))
-        return None
+        return None, ()
+    if told.get("name", last) not in counts or not _doc_agrees(told.get("doc"), last):
+        context.log.add(_disagree({**{f"ids{y}": y for y in sorted(counts)}, **told}))
+        return None, ()
     records["budget_year"] = years.astype(object)
-    return last
+    return last, ()
+
+
+def _doc_agrees(doc: int | None, year: int | None) -> bool:
+    """A 文号 of the year, or of the year before (a quota issued in advance, 提前下达)."""
+    return doc is None or year is None or doc in (year, year - 1)
+
+
+def _disagree(told: Mapping[str, int]) -> Problem:
+    def said(language: int) -> str:
+        parts = [f"{SOURCES[k.rstrip('0123456789')][language]}（{y}）" if language == 0
+                 else f"{SOURCES[k.rstrip('0123456789')][language]} ({y})" for k, y in told.items()]
+        return ("、" if language == 0 else ", ").join(dict.fromkeys(parts))
+    return problem("year_sources_disagree", told_zh=said(0), told_en=said(1))
+
+
+def told_by(sources: tuple[str, ...], language: str) -> str:
+    """What told a file's year, as the outcome says it."""
+    position = 0 if language == "zh" else 1
+    return ("、" if position == 0 else " and ").join(SOURCES[s][position] for s in sources)
 
 
 def check_given_year(context: Context, records: pd.DataFrame, year: int) -> None:
