@@ -224,6 +224,17 @@ def rounded(value: Decimal) -> Decimal:
     return value.quantize(FEN, rounding=ROUND_HALF_UP)
 
 
+def beside(value: Decimal, limit: Decimal) -> str:
+    """A rate as the scoring shows it next to its limit: two decimals, more only where two would
+    put the shown figure on the limit or across it (24.9955 → "24.996", not "25.00")."""
+    places = 2
+    while True:
+        shown = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        if places >= 10 or (shown == limit) == (value == limit) and (shown < limit) == (value < limit):
+            return f"{shown:.{places}f}"
+        places += 1
+
+
 def points(value: Decimal) -> Decimal:
     return rounded(value)
 
