@@ -10,7 +10,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from jobs.cli.execution import explain
+from jobs.cli.score import explain
 from jobs.execution import ExecutionSettings, curve, scores, status
 from jobs.reports.chart import Style, _draw, headline
 from tests.conftest import NOW

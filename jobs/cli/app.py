@@ -175,7 +175,8 @@ def demo(obj: Context, folder: Path, as_json: bool, replay: bool) -> None:
         raise CliError(say(obj.language, "database", url=str(folder), reason=exc), obj.language, 2) from exc
 
 
-from jobs.cli.execution import score, status  # noqa: E402
+from jobs.cli.execution import status  # noqa: E402
+from jobs.cli.score import score  # noqa: E402
 
 cli.add_command(status)
 cli.add_command(score)

@@ -183,3 +183,11 @@ def card_json(card: ScoreCard, targets: Sequence[TargetScore] | None = None) -> 
         document["targets"] = [target_json(i) for i in targets]
         document["targets_score"] = targets_total(targets)
     return document
+
+
+def unmatched_json(figures) -> dict:
+    """The payments no quota export explains (db/unmatched.py), for ``status --json``."""
+    return {"count": figures.payments, "amount": str(figures.amount),
+            "units": [{"code": u.code, "name": u.name, "count": u.payments, "amount": str(u.amount),
+                       "counted": u.budgeted} for u in figures.units],
+            "quota_nos": list(figures.quota_nos)}

@@ -185,7 +185,7 @@ def run_demo(folder: Path, *, language: str = "zh", database: str | None = None,
         units_table.add_row(f"{u['code']} {u['name']}", f"{to_wan(D(budget)):,}", f"{to_wan(D(paid)):,}",
                             f"{u['execution_rate']}%")
     console.print(units_table)
-    from jobs.cli.execution import print_score_card
+    from jobs.cli.score import print_score_card
 
     print_score_card(console, language, department)
     if db_file is not None:
