@@ -22,6 +22,6 @@ def chat_configured(environ: Mapping[str, str]) -> bool:
     from alerts.slack import slack_token
 
     try:
-        return slack_token(environ) is not None
+        return bool(slack_token(environ))  # "" when neither variable is set
     except ValueError:
         return True

@@ -437,6 +437,22 @@ def test_routing_mistakes_are_named_by_evaluate_health_and_the_daemons_start(dem
     assert any("158O01" in line for line in logged) and any("李会计" in line for line in logged)
 
 
+def test_without_a_slack_token_nobody_is_said_to_lack_a_slack_address(demo, database_url, tmp_path):
+    """Found by the new-user trial: health and evaluate warned "已配置 Slack" about every person
+    without slack_user on the console-only default (slack_token gives "" when unset, not None)."""
+    from jobs.directory import chat_configured
+
+    assert chat_configured({}) is False and chat_configured({"BUDGET_MONITOR_SLACK_TOKEN": " "}) is False
+    assert chat_configured({"BUDGET_MONITOR_SLACK_TOKEN": "xoxb-1"}) is True
+    config = tmp_path / "bm.toml"
+    config.write_text(TYPO_CONFIG, encoding="utf-8")
+    health = CliRunner().invoke(_cli(), ["--db", database_url, "--config", str(config), "health", "--json"], env={
+        "BUDGET_MONITOR_SLACK_TOKEN": "", "BUDGET_MONITOR_SLACK_TOKEN_FILE": ""})
+    warnings = [w["detail"] for w in json.loads(health.output)["warnings"]]
+    assert any("158O01" in w for w in warnings)  # the other routing mistakes are still said
+    assert not any("李会计" in w and "slack_user" in w for w in warnings)
+
+
 def test_a_directory_that_matches_the_database_says_nothing():
     from alerts.directory_check import check_directory
 
