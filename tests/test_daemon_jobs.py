@@ -5,6 +5,7 @@ the weekly calendar warning; and the scheduler's registration and catch-up after
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 from dataclasses import replace
 
@@ -428,9 +429,14 @@ def test_health_shows_the_files_still_in_refused(rt, tmp_path, database_url):
     scheduled.scan_inbox("test.toml", now=at("2023-03-01", 10))
     config = tmp_path / "bm.toml"
     config.write_text(f'[daemon]\ninbox = "{inbox}"\n', encoding="utf-8")
+    refused_at = dt.datetime(2023, 3, 1, 2, 0, tzinfo=dt.UTC).timestamp()  # 10:00 in Beijing
+    for path in (inbox / "refused").iterdir():
+        os.utime(path, (refused_at, refused_at))
     run = CliRunner().invoke(cli, ["--db", database_url, "--config", str(config), "health", "--json"], env={})
     warnings = json_.loads(run.output)["warnings"]
     assert [w["check"] for w in warnings if "2023-03-01_支付.csv" in w["detail"]] == ["inbox"]
+    # the time the file was refused in the daemon's zone, as the heartbeat is (it was the server's, UTC)
+    assert any("2023-03-01 10:00" in w["detail"] for w in warnings if w["check"] == "inbox"), warnings
     (inbox / "refused" / "2023-03-01_支付.csv").unlink()  # dealt with
     run = CliRunner().invoke(cli, ["--db", database_url, "--config", str(config), "health", "--json"], env={})
     assert not [w for w in json_.loads(run.output)["warnings"] if w["check"] == "inbox"]

@@ -171,7 +171,8 @@ def health(obj: Context, as_json: bool) -> None:
         from jobs.ingest.inbox import still_refused
 
         warned += [("inbox", say(language, "refused", name=path.name,
-                                 when=when.strftime("%Y-%m-%d %H:%M") if when else "?"))
+                                 when=when.astimezone(settings.daemon.zone).strftime("%Y-%m-%d %H:%M")
+                                 if when else "?"))
                    for path, when in still_refused(settings.daemon.inbox)]
     if as_json:
         listed: dict[str, dict] = {k: {"ok": ok, "detail": d} for k, (ok, d) in checks.items()}

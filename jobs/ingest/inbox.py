@@ -243,7 +243,7 @@ def still_refused(inbox: Path) -> list[tuple[Path, dt.datetime | None]]:
             continue  # reports, temporary and hidden files
         reports = [report_path(path, lang) for lang in REPORT_SUFFIX]
         times = [r.stat().st_mtime for r in reports if r.exists()]
-        found.append((path, dt.datetime.fromtimestamp(max(times)) if times else None))
+        found.append((path, dt.datetime.fromtimestamp(max(times), dt.UTC) if times else None))  # aware
     return found
 
 
