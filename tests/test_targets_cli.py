@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -154,6 +156,15 @@ def test_targets_prints_a_table_in_chinese_by_default(run, with_payments):
     assert "2024 年绩效目标（进度截至 2024-12-31）" in result.stdout
     for text in ("三级指标", "最新进度", "已支出(万元)", TALKS, "2024-06-30：17场次", "单位整体", "2.80"):
         assert text in result.stdout, text
+
+
+def test_targets_during_the_year_are_as_of_today_not_the_years_last_day(run, with_payments):
+    """Found by the new-user trial: on 3 December the title said 进度截至 …-12-31, a day to come."""
+    with time_machine.travel(dt.datetime(2024, 7, 15, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
+        result = run("targets", "--unit", "158001")
+        document = json.loads(run("targets", "--json").stdout)
+    assert "2024 年绩效目标（进度截至 2024-07-15）" in result.stdout, result.stdout
+    assert (document["year"], document["as_of"]) == (2024, "2024-07-15")
 
 
 def test_targets_of_a_year_without_any_and_of_an_unknown_unit_say_so(run):

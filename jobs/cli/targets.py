@@ -24,6 +24,7 @@ from db.target_queries import TargetFacts, load_targets
 from db.target_store import KnownProject, KnownTarget, KnownUnit, record_progress
 from jobs.cli.base import CliError, Context, as_of_option, unit_option
 from jobs.clock import beijing_now
+from jobs.execution import default_as_of
 from jobs.ingest.problems import problem
 from jobs.ingest.target_records import Actual, fraction_of_percent, name_key, parse_actual, read_ref
 from jobs.ingest.target_refs import DbCatalog, Finder, owner_words
@@ -242,7 +243,7 @@ def targets(obj: Context, unit: str | None, year: int | None, as_of: dt.date | N
                 unit_ids = [found]
             if year is None:
                 year = (as_of.year if as_of else None) or latest_target_year(session) or beijing_now().year
-            as_of = as_of or dt.date(year, 12, 31)
+            year, as_of = default_as_of(year, beijing_now().date()) if as_of is None else (year, as_of)
             facts = load_targets(session, year, as_of, unit_ids)
     except StorageError as exc:
         raise CliError(str(exc), language, 2) from exc
