@@ -14,7 +14,7 @@ import os
 import re
 import stat
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -132,6 +132,8 @@ def ingest_file(
     step("store")
     # The export's own date decides which of two overlapping exports is newer.
     observed_on = as_of or parsed.title_date or _name_date(path) or _latest_date(parsed) or now.date()
+    if as_of is not None and "title_date" in parsed.reading:  # the date given wins over the title's
+        parsed = replace(parsed, reading={k: v for k, v in parsed.reading.items() if k != "title_date"})
     try:
         with transaction(factory) as session:
             import_row = store.new_import(

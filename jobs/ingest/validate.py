@@ -35,6 +35,8 @@ KIND_NAMES = {"quota": ("指标导出", "a quota export"), "payments": ("支付�
               "progress": ("绩效目标完成情况表", "a progress report")}
 _TITLE_YEAR = re.compile(r"(20\d{2})\s*年")
 _TITLE_DATE = re.compile(r"(?:截至|截止|导出日期|查询日期|日期)[:：]?\s*(\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?)")
+# "截至1月5日", "截止日期：01-05": a date without its year (see _title_date).
+_TITLE_DAY = re.compile(r"(?:截至|截止|导出日期|查询日期|日期)[:：]?\s*(?<!\d)(\d{1,2})(?:月(\d{1,2})日?|[-/.](\d{1,2}))(?![\d/.-])")
 
 
 @dataclass(frozen=True)
@@ -135,8 +137,9 @@ def parse_export(
     assert budget_year is not None
     records["budget_year"] = records["budget_year"].where(records["budget_year"].notna(), budget_year) \
         if "budget_year" in records else budget_year
-    return ParsedExport(kind, budget_year, records, _title_date(preamble), grid.source_format,
-                        header.first + 1, split_counts(records), _reading(records, year_from))
+    title_date, dated = _title_date(preamble, budget_year, _latest(context, records))
+    return ParsedExport(kind, budget_year, records, title_date, grid.source_format,
+                        header.first + 1, split_counts(records), {**_reading(records, year_from), **dated})
 
 
 def _reading(records: pd.DataFrame, year_from: tuple[str, ...]) -> dict[str, object]:
@@ -251,15 +254,39 @@ def _check_lengths(context: Context, records: pd.DataFrame) -> None:
                                     value=values[row], length=int(lengths[row]), limit=limit))
 
 
-def _title_date(preamble: str) -> dt.date | None:
-    """"截至2023年3月31日" or "导出日期：2023-03-31" in the title rows: the export's date."""
-    match = _TITLE_DATE.search(unicodedata.normalize("NFKC", preamble))
-    if not match:
+def _title_date(preamble: str, budget_year: int, latest: dt.date | None) -> tuple[dt.date | None, dict]:
+    """The export's date from its title rows: "截至2023年3月31日", "导出日期：2023-03-31"; and what
+    the outcome says of it when the title gives no year ("截至1月5日", "截止日期：01-05"). Such a
+    day is in the budget year: a 2023 export "截至1月5日" was made on 5 January 2023. Only when
+    the file's own rows are dated later (a December payment in an export "截至1月5日") was it made
+    the year after. A day its rows contradict either way dates nothing. docs/DOMAIN.md."""
+    text = unicodedata.normalize("NFKC", preamble)
+    match = _TITLE_DATE.search(text)
+    if match:
+        try:
+            return parse_date(match[1]), {}
+        except CellError:
+            return None, {}
+    day = _TITLE_DAY.search(text)
+    if not day:
+        return None, {}
+    month, mday = int(day[1]), int(day[2] or day[3])
+    for year, told in ((budget_year, "budget_year"), (budget_year + 1, "next_year")):
+        try:
+            date = dt.date(year, month, mday)
+        except ValueError:
+            return None, {}
+        if latest is None or date >= latest:
+            return date, {"title_date": {"date": date.isoformat(), "text": day[0].strip(), "year": told}}
+    return None, {}
+
+
+def _latest(context: Context, records: pd.DataFrame) -> dt.date | None:
+    field_name = context.date_field
+    if field_name is None or field_name not in records:
         return None
-    try:
-        return parse_date(match[1])
-    except CellError:
-        return None
+    dates = [d for d in records[field_name].tolist() if d is not None]
+    return max(dates) if dates else None
 
 
 def _label(kind: str, field_name: str, synonyms) -> str:
