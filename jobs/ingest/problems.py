@@ -95,6 +95,11 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "en": "no header found: none of the first {rows} rows has known column names "
         "(such as 指标明细号, 支付申请号, 调整单号)",
     },
+    "not_an_export": {
+        "zh": "此文件看来是{what}（{evidence}），不是本系统读取的导出文件：请放入{expected}",
+        "en": "this file looks like {what_en} ({evidence_en}), not an export the monitor reads: drop "
+              "{expected_en} instead",
+    },
     "unknown_kind": {
         "zh": "无法判断是指标、支付还是调整文件；请用 --kind 指定",
         "en": "cannot tell whether this is a quota, payment or adjustment export; use --kind",

@@ -19,6 +19,7 @@ from jobs.ingest.columns import ProblemLog, parse_column
 from jobs.ingest.departments import DepartmentRules
 from jobs.ingest.headers import KEY_FIELD, find_header, header_scale, map_columns, vocabulary
 from jobs.ingest.merged import fill_merged
+from jobs.ingest.misdropped import recognize
 from jobs.ingest.problems import Refused, problem
 from jobs.ingest.reader import Grid, column_letter
 from jobs.ingest.records import KIND_RULES, Context
@@ -71,7 +72,31 @@ def parse_export(
     """Validate a whole file; raise Refused with every problem if anything is wrong.
 
     ``catalog`` is what target tables and progress reports are checked against (the units,
-    projects and targets of the database); without it those checks are left out."""
+    projects and targets of the database); without it those checks are left out. A file refused
+    for its header or columns that is a bank statement, a payroll sheet or the like is refused
+    as that (jobs/ingest/misdropped.py)."""
+    try:
+        return _parse_export(grid, kind=kind, year=year, synonyms=synonyms, catalog=catalog,
+                             departments=departments, file_name=file_name)
+    except Refused as refused:
+        if not any(p.code in _STRUCTURAL for p in refused.problems):
+            raise
+        expected = KIND_NAMES[kind] if kind else _ANY_EXPORT
+        named = recognize(grid.head, (f"{expected[0]}文件", expected[1]))
+        if named is None:
+            raise
+        raise Refused([named], kind, units=refused.units, departments=refused.departments) from None
+
+
+_STRUCTURAL = frozenset({"no_header", "missing_column"})  # what a file that is no export is refused for
+_ANY_EXPORT = ("预算管理一体化系统导出的指标明细、支付明细、指标调整、绩效目标表或绩效目标完成情况表",
+               "a quota, payment or adjustment export of the budget management system, a target table or a "
+               "progress report")
+
+
+def _parse_export(grid: Grid, *, kind: str | None, year: int | None, synonyms: Mapping[str, Sequence[str]] | None,
+                  catalog: Catalog | None, departments: DepartmentRules | None,
+                  file_name: str | None) -> ParsedExport:
     found = find_header(grid.head, kind, synonyms)
     if found is None:
         garbled = _garbled(grid)
