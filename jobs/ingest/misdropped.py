@@ -80,17 +80,17 @@ def recognize(head: Sequence[Sequence[str]], expected: tuple[str, str]) -> Probl
             found = [sorted(group & names) for group in kind.columns]
             if all(found):
                 columns = "、".join(dict.fromkeys(f[0] for f in found))
-                return _problem(kind, number + 1, f"列 {columns}", f"columns {columns}", expected)
+                return _problem(kind, number + 1, f"列 {columns}", f"columns {columns.replace('、', ', ')}", expected)
     for number, row in enumerate(rows):
         filled = [c.strip() for c in row if c.strip()]
         if len(filled) >= 3:  # the header or the data: the title is above
             break
         for text in filled:
             compact = normalize_header(text)
-            kind = next((k for k in FOREIGN if any(t in compact for t in k.titles)), None)
-            if kind is not None:
+            titled = next((k for k in FOREIGN if any(t in compact for t in k.titles)), None)
+            if titled is not None:
                 shown = text if len(text) <= 40 else text[:40] + "…"
-                return _problem(kind, number + 1, f"标题“{shown}”", f"the title '{shown}'", expected)
+                return _problem(titled, number + 1, f"标题“{shown}”", f"the title '{shown}'", expected)
     return None
 
 

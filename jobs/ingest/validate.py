@@ -27,6 +27,7 @@ from jobs.ingest.target_records import READERS as TARGET_READERS
 from jobs.ingest.target_refs import FINISH, Catalog
 from jobs.ingest.totals import check_totals, footer_rows, split_totals
 from jobs.ingest.values import CellError, parse_date, parse_year
+from jobs.ingest.wan_check import check_wan, wan_hint
 from jobs.ingest.years import check_given_year, split_counts, year_of_rows
 
 _SCALE_WAN = re.compile(r"单位[:：]?\s*万元")
@@ -37,7 +38,8 @@ KIND_NAMES = {"quota": ("指标导出", "a quota export"), "payments": ("支付�
 _TITLE_YEAR = re.compile(r"(20\d{2})\s*年")
 _TITLE_DATE = re.compile(r"(?:截至|截止|导出日期|查询日期|日期)[:：]?\s*(\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?)")
 # "截至1月5日", "截止日期：01-05": a date without its year (see _title_date).
-_TITLE_DAY = re.compile(r"(?:截至|截止|导出日期|查询日期|日期)[:：]?\s*(?<!\d)(\d{1,2})(?:月(\d{1,2})日?|[-/.](\d{1,2}))(?![\d/.-])")
+_TITLE_DAY = re.compile(r"(?:截至|截止|导出日期|查询日期|日期)[:：]?\s*(?<!\d)(\d{1,2})"
+                        r"(?:月(\d{1,2})日?|[-/.](\d{1,2}))(?![\d/.-])")
 
 
 @dataclass(frozen=True)
@@ -146,12 +148,13 @@ def _parse_export(grid: Grid, *, kind: str | None, year: int | None, synonyms: M
     )
     records = {**KIND_RULES, **TARGET_READERS}[kind](context)
     records = records.astype(object).where(records.notna(), None)
+    wan_hint(context)
     budget_year, year_from = _budget_year(context, records, year, preamble, file_name)
     if budget_year is not None:
         if year is not None:  # first: the rows its dates refuse come after it
             check_given_year(context, records, year)
         _check_dates_in_year(context, records, budget_year)
-        finish = {**FINISH, "adjustments": finish_adjustments}
+        finish = {**FINISH, "adjustments": finish_adjustments, "payments": check_wan}
         if kind in finish:  # what needs the year, or the database
             records = finish[kind](context, records, budget_year, catalog)
     check_totals(context, records, totals, columns)
