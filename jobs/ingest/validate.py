@@ -25,8 +25,9 @@ from jobs.ingest.reader import Grid, column_letter
 from jobs.ingest.records import KIND_RULES, Context
 from jobs.ingest.target_records import READERS as TARGET_READERS
 from jobs.ingest.target_refs import FINISH, Catalog
+from jobs.ingest.title_dates import latest_date, title_date_of
 from jobs.ingest.totals import check_totals, footer_rows, split_totals
-from jobs.ingest.values import CellError, parse_date, parse_year
+from jobs.ingest.values import parse_year
 from jobs.ingest.wan_check import check_wan, wan_hint
 from jobs.ingest.years import check_given_year, split_counts, year_of_rows
 
@@ -36,10 +37,6 @@ KIND_NAMES = {"quota": ("指标导出", "a quota export"), "payments": ("支付�
               "adjustments": ("调整单导出", "an adjustment export"), "targets": ("绩效目标表", "a target table"),
               "progress": ("绩效目标完成情况表", "a progress report")}
 _TITLE_YEAR = re.compile(r"(20\d{2})\s*年")
-_TITLE_DATE = re.compile(r"(?:截至|截止|导出日期|查询日期|日期)[:：]?\s*(\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?)")
-# "截至1月5日", "截止日期：01-05": a date without its year (see _title_date).
-_TITLE_DAY = re.compile(r"(?:截至|截止|导出日期|查询日期|日期)[:：]?\s*(?<!\d)(\d{1,2})"
-                        r"(?:月(\d{1,2})日?|[-/.](\d{1,2}))(?![\d/.-])")
 
 
 @dataclass(frozen=True)
@@ -165,7 +162,7 @@ def _parse_export(grid: Grid, *, kind: str | None, year: int | None, synonyms: M
     assert budget_year is not None
     records["budget_year"] = records["budget_year"].where(records["budget_year"].notna(), budget_year) \
         if "budget_year" in records else budget_year
-    title_date, dated = _title_date(preamble, budget_year, _latest(context, records))
+    title_date, dated = title_date_of(preamble, budget_year, latest_date(context, records))
     return ParsedExport(kind, budget_year, records, title_date, grid.source_format,
                         header.first + 1, split_counts(records), {**_reading(records, year_from), **dated})
 
@@ -280,41 +277,6 @@ def _check_lengths(context: Context, records: pd.DataFrame) -> None:
             context.log.add(problem("too_long", row=int(row),
                                     column=None if source is None else context.names.get(source),
                                     value=values[row], length=int(lengths[row]), limit=limit))
-
-
-def _title_date(preamble: str, budget_year: int, latest: dt.date | None) -> tuple[dt.date | None, dict]:
-    """The export's date from its title rows: "截至2023年3月31日", "导出日期：2023-03-31"; and what
-    the outcome says of it when the title gives no year ("截至1月5日", "截止日期：01-05"). Such a
-    day is in the budget year: a 2023 export "截至1月5日" was made on 5 January 2023. Only when
-    the file's own rows are dated later (a December payment in an export "截至1月5日") was it made
-    the year after. A day its rows contradict either way dates nothing. docs/DOMAIN.md."""
-    text = unicodedata.normalize("NFKC", preamble)
-    match = _TITLE_DATE.search(text)
-    if match:
-        try:
-            return parse_date(match[1]), {}
-        except CellError:
-            return None, {}
-    day = _TITLE_DAY.search(text)
-    if not day:
-        return None, {}
-    month, mday = int(day[1]), int(day[2] or day[3])
-    for year, told in ((budget_year, "budget_year"), (budget_year + 1, "next_year")):
-        try:
-            date = dt.date(year, month, mday)
-        except ValueError:
-            return None, {}
-        if latest is None or date >= latest:
-            return date, {"title_date": {"date": date.isoformat(), "text": day[0].strip(), "year": told}}
-    return None, {}
-
-
-def _latest(context: Context, records: pd.DataFrame) -> dt.date | None:
-    field_name = context.date_field
-    if field_name is None or field_name not in records:
-        return None
-    dates = [d for d in records[field_name].tolist() if d is not None]
-    return max(dates) if dates else None
 
 
 def _label(kind: str, field_name: str, synonyms) -> str:
