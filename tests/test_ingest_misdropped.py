@@ -20,6 +20,7 @@ from jobs.ingest import ingest_file
 from jobs.ingest.report import outcome_lines
 from tests.helpers import PAYMENT_HEADER, payment, quota_line, snapshot, write_csv, write_xlsx
 from tests.helpers import QUOTA_HEADER as FULL_QUOTA_HEADER
+from tests.vendor_year_payments import write_xlsx as write_sheets
 
 UNIT_A, UNIT_B = "158001 - 乌鲁木齐市科学技术协会", "158002 - 乌鲁木齐市科技馆"
 
@@ -221,3 +222,12 @@ def test_the_outcome_json_says_the_date_came_from_the_title(tmp_path):
                              catch_exceptions=False)
     reading = json.loads(run.output)["files"][0]["reading"]
     assert reading["title_date"] == {"date": "2023-01-05", "text": "截至1月5日", "year": "budget_year"}
+
+
+def test_a_cover_sheet_that_names_a_payroll_does_not_hide_the_export_behind_it(factory, tmp_path, now):
+    cover = [["填报说明"], ["本表不含工资表"]]
+    export = rows_of(payment("ZF001", "2023-03-01", "1.00"))
+    path = write_sheets(tmp_path / "f.xlsx", [("说明", cover), ("支付明细", export)])
+    assert ingest_file(factory, path, now=now).status == "ingested"
+    alone = write_sheets(tmp_path / "g.xlsx", [("说明", [["填报说明"]]), ("工资", PAYROLL)])
+    assert found(ingest_file(factory, alone, now=now)) == [("not_an_export", 2, None)]

@@ -175,12 +175,15 @@ def _first_export(grids, *, step, **options) -> ParsedExport:
         try:
             parsed = parse_export(grid, **options)
         except Refused as refused:
-            no_header = [p.code for p in refused.problems] == ["no_header"]
-            if not no_header:
+            codes = [p.code for p in refused.problems]
+            if codes not in (["no_header"], ["not_an_export"]):  # a sheet of the export itself: refused
                 refused.problems = [*_other_sheets(grid, grids, refused.kind, options.get("synonyms")),
                                     *refused.problems]  # problems of the whole file first
                 raise
-            first_refusal = first_refusal or refused
+            # A cover sheet, or one that is no export (a note naming a 工资表): the export may follow.
+            # If none does, the sheet that looks like something is named rather than a cover.
+            if first_refusal is None or (codes == ["not_an_export"] and first_refusal.problems[0].code == "no_header"):
+                first_refusal = refused
             continue
         others = _other_sheets(grid, grids, parsed.kind, options.get("synonyms"))
         if others:
