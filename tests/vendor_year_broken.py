@@ -42,7 +42,8 @@ def broken(year: Year, folder: Path) -> dict[str, tuple[Path, str, int | None, s
         balance -= p.amount
         statement.append([p.day.strftime("%Y%m%d"), "电汇凭证", p.payment_no[-8:], p.purpose, money(p.amount), "",
                           money(balance), p.payee])
-    cases["bank statement"] = (write_xlsx(folder / "银行对账单.xlsx", [("对账单", statement)]), "missing_column", 3,
+    # A statement or a payroll sheet is named as what it is, on the row that shows it (its header).
+    cases["bank statement"] = (write_xlsx(folder / "银行对账单.xlsx", [("对账单", statement)]), "not_an_export", 3,
                                None)
     payroll: list[Row] = [["天山市水务局2023年10月工资发放表"], ["单位：元"],
                           ["序号", "姓名", "身份证号", "预算单位", "岗位工资", "薪级工资", "津贴补贴", "应发工资",
@@ -52,7 +53,7 @@ def broken(year: Year, folder: Path) -> dict[str, tuple[Path, str, int | None, s
         payroll.append([n, f"职工{n:02d}", f"65010219800101{n:04d}", pair("427001", UNIT_NAME["427001"]),
                         money(3_000_00), money(2_000_00 + n * 137_00), money(1_000_00), money(gross),
                         money(gross // 50), money(gross - gross // 50)])
-    cases["payroll sheet"] = (write_xlsx(folder / "工资表.xlsx", [("工资表", payroll)]), "no_header", None, None)
+    cases["payroll sheet"] = (write_xlsx(folder / "工资表.xlsx", [("工资表", payroll)]), "not_an_export", 3, None)
     twice = [*october[:12], october[3], *october[12:]]  # the voucher of row 4 + 3 again, another amount
     other = money(october[3].amount + 1_000_00, commas=True)
     cases["duplicate voucher"] = (pay_gbk_csv(folder / "重复凭证.csv", twice, end, cells={(12, "金额"): other},

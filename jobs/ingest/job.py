@@ -14,7 +14,7 @@ import os
 import re
 import stat
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -132,6 +132,8 @@ def ingest_file(
     step("store")
     # The export's own date decides which of two overlapping exports is newer.
     observed_on = as_of or parsed.title_date or _name_date(path) or _latest_date(parsed) or now.date()
+    if as_of is not None and "title_date" in parsed.reading:  # the date given wins over the title's
+        parsed = replace(parsed, reading={k: v for k, v in parsed.reading.items() if k != "title_date"})
     try:
         with transaction(factory) as session:
             import_row = store.new_import(
@@ -173,12 +175,15 @@ def _first_export(grids, *, step, **options) -> ParsedExport:
         try:
             parsed = parse_export(grid, **options)
         except Refused as refused:
-            no_header = [p.code for p in refused.problems] == ["no_header"]
-            if not no_header:
+            codes = [p.code for p in refused.problems]
+            if codes not in (["no_header"], ["not_an_export"]):  # a sheet of the export itself: refused
                 refused.problems = [*_other_sheets(grid, grids, refused.kind, options.get("synonyms")),
                                     *refused.problems]  # problems of the whole file first
                 raise
-            first_refusal = first_refusal or refused
+            # A cover sheet, or one that is no export (a note naming a 工资表): the export may follow.
+            # If none does, the sheet that looks like something is named rather than a cover.
+            if first_refusal is None or (codes == ["not_an_export"] and first_refusal.problems[0].code == "no_header"):
+                first_refusal = refused
             continue
         others = _other_sheets(grid, grids, parsed.kind, options.get("synonyms"))
         if others:

@@ -95,6 +95,11 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "en": "no header found: none of the first {rows} rows has known column names "
         "(such as 指标明细号, 支付申请号, 调整单号)",
     },
+    "not_an_export": {
+        "zh": "此文件看来是{what}（{evidence}），不是本系统读取的导出文件：请放入{expected}",
+        "en": "this file looks like {what_en} ({evidence_en}), not an export the monitor reads: drop "
+              "{expected_en} instead",
+    },
     "unknown_kind": {
         "zh": "无法判断是指标、支付还是调整文件；请用 --kind 指定",
         "en": "cannot tell whether this is a quota, payment or adjustment export; use --kind",
@@ -114,8 +119,19 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "en": "not an amount: expected a number such as 1,234.56, -100 or (1,234.00)",
     },
     "sub_fen": {
-        "zh": "金额精度超过 1 分（{unit}）",
-        "en": "the amount is finer than one fen ({unit})",
+        "zh": "金额精度超过 1 分（{unit}）{hint}",
+        "en": "the amount is finer than one fen ({unit}){hint_en}",
+    },
+    "wan_suspected": {
+        "zh": "金额疑为万元，缺少“单位：万元”行：{rows} 行中有 {count} 行的金额约为应有的万分之一（见以下各行）；"
+              "请在标题下加一行“单位：万元”，或按元重新导出",
+        "en": "the amounts look like 万元 (10,000 yuan) without a 单位：万元 row: {count} of {rows} rows are about "
+              "1/10,000 of what they should be (see the rows below); add a 单位：万元 row under the title, or "
+              "export in yuan",
+    },
+    "wan_suspected_row": {
+        "zh": "金额疑为万元：{reason}",
+        "en": "the amount looks like 万元: {reason_en}",
     },
     "amount_too_large": {
         "zh": "金额过大（超过 1 万亿元），疑为错误数据",

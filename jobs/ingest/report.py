@@ -32,6 +32,13 @@ TEXT = {
     "not_counted": {"zh": "  其中 {count} 行不计入支付（已作废、待支付或已退回），照收；其中 {undated} 行无支付日期",
                     "en": "  {count} of the rows do not count as paid (voided, pending or returned) and were taken; "
                           "{undated} of them without a payment date"},
+    "title_date.budget_year": {
+        "zh": "  导出日期 {date} 取自标题“{text}”：标题未写年份，按预算年度 {year} 年",
+        "en": "  export date {date} taken from the title '{text}': no year in it, so the budget year {year}"},
+    "title_date.next_year": {
+        "zh": "  导出日期 {date} 取自标题“{text}”：标题未写年份，行中已有当日之后的日期，故为预算年度的次年",
+        "en": "  export date {date} taken from the title '{text}': no year in it, and the rows are dated after "
+              "that day in the budget year, so the year after it"},
     "refused_head": {"zh": "{path}：已拒绝，共 {count} 个问题，数据库未作任何改动：",
                      "en": "{path}: refused with {count} problem(s); the database was not changed:"},
 }
@@ -59,6 +66,10 @@ def outcome_lines(outcome: FileOutcome, language: str = "zh", *, name_only: bool
     if outcome.reading.get("year_from"):
         lines.append(say("year_from", year=outcome.budget_year,
                          by=told_by(tuple(outcome.reading["year_from"]), language)))  # type: ignore[arg-type]
+    title_date = outcome.reading.get("title_date")
+    if isinstance(title_date, dict):
+        lines.append(say(f"title_date.{title_date['year']}", date=title_date["date"], text=title_date["text"],
+                         year=outcome.budget_year))
     if outcome.reading.get("not_counted"):
         lines.append(say("not_counted", count=outcome.reading["not_counted"],
                          undated=outcome.reading.get("undated", 0)))

@@ -26,6 +26,7 @@ from jobs.ingest.adjustment_checks import LineBudgets
 from jobs.ingest.problems import problem
 from jobs.ingest.records import Context
 from jobs.ingest.target_records import Ref, fraction_of_percent, is_whole_unit, name_key
+from jobs.ingest.wan_check import StoredAmounts
 from monitor.target_values import convert_measure
 from monitor.targets import MilestoneError, parse_milestones
 
@@ -46,6 +47,7 @@ class DbCatalog:
     def __init__(self, factory: sessionmaker[Session]):
         self.factory = factory
         self.line_budgets = LineBudgets(factory)  # what an adjustment export is checked against
+        self.stored_amounts = StoredAmounts(factory)  # what a payment export is checked against
 
     def units(self) -> Sequence[KnownUnit]:
         with transaction(self.factory) as session:

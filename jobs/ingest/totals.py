@@ -121,6 +121,17 @@ def _rows_of_unit(records: pd.DataFrame, of: str) -> pd.Series | None:
     return None
 
 
+def _unread(context: Context, field_name: str, amounts: pd.Series) -> bool:
+    """Whether one of these rows has an amount that could not be read (text, finer than a fen)
+    or is missing where one is required: a problem already named on its row."""
+    cells = context.cells[field_name].reindex(amounts.index, fill_value="")
+    if (amounts.isna() & (cells.str.strip() != "")).any():
+        return True
+    column = context.names[field_name]
+    rows = set(amounts.index)
+    return any(p.column == column and p.row in rows for p in context.log.problems)
+
+
 def _check_total(context: Context, records: pd.DataFrame, row, cells: pd.Series,
                  columns: Mapping[str, int], of: str | None) -> None:
     for field_name in context.amount_fields:
@@ -136,6 +147,8 @@ def _check_total(context: Context, records: pd.DataFrame, row, cells: pd.Series,
                                     value=text, **exc.params))
             continue
         amounts = records[field_name]
+        if _unread(context, field_name, amounts):
+            continue  # the rows' sum leaves an unreadable amount out: that cell is the problem, not the total
         rows_sum = int(sum(v for v in amounts if v is not None))
         if "status" in records:  # some systems total only the rows that were paid
             counted = int(sum(v for v, st in zip(amounts, records["status"]) if v is not None and st == "paid"))

@@ -19,13 +19,16 @@ from jobs.ingest.columns import ProblemLog, parse_column
 from jobs.ingest.departments import DepartmentRules
 from jobs.ingest.headers import KEY_FIELD, find_header, header_scale, map_columns, vocabulary
 from jobs.ingest.merged import fill_merged
+from jobs.ingest.misdropped import recognize
 from jobs.ingest.problems import Refused, problem
 from jobs.ingest.reader import Grid, column_letter
 from jobs.ingest.records import KIND_RULES, Context
 from jobs.ingest.target_records import READERS as TARGET_READERS
 from jobs.ingest.target_refs import FINISH, Catalog
+from jobs.ingest.title_dates import latest_date, title_date_of
 from jobs.ingest.totals import check_totals, footer_rows, split_totals
-from jobs.ingest.values import CellError, parse_date, parse_year
+from jobs.ingest.values import parse_year
+from jobs.ingest.wan_check import check_wan, wan_hint
 from jobs.ingest.years import check_given_year, split_counts, year_of_rows
 
 _SCALE_WAN = re.compile(r"单位[:：]?\s*万元")
@@ -34,7 +37,6 @@ KIND_NAMES = {"quota": ("指标导出", "a quota export"), "payments": ("支付�
               "adjustments": ("调整单导出", "an adjustment export"), "targets": ("绩效目标表", "a target table"),
               "progress": ("绩效目标完成情况表", "a progress report")}
 _TITLE_YEAR = re.compile(r"(20\d{2})\s*年")
-_TITLE_DATE = re.compile(r"(?:截至|截止|导出日期|查询日期|日期)[:：]?\s*(\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?)")
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,31 @@ def parse_export(
     """Validate a whole file; raise Refused with every problem if anything is wrong.
 
     ``catalog`` is what target tables and progress reports are checked against (the units,
-    projects and targets of the database); without it those checks are left out."""
+    projects and targets of the database); without it those checks are left out. A file refused
+    for its header or columns that is a bank statement, a payroll sheet or the like is refused
+    as that (jobs/ingest/misdropped.py)."""
+    try:
+        return _parse_export(grid, kind=kind, year=year, synonyms=synonyms, catalog=catalog,
+                             departments=departments, file_name=file_name)
+    except Refused as refused:
+        if not any(p.code in _STRUCTURAL for p in refused.problems):
+            raise
+        expected = KIND_NAMES[kind] if kind else _ANY_EXPORT
+        named = recognize(grid.head, (f"{expected[0]}文件", expected[1]))
+        if named is None:
+            raise
+        raise Refused([named], kind, units=refused.units, departments=refused.departments) from None
+
+
+_STRUCTURAL = frozenset({"no_header", "missing_column"})  # what a file that is no export is refused for
+_ANY_EXPORT = ("预算管理一体化系统导出的指标明细、支付明细、指标调整、绩效目标表或绩效目标完成情况表",
+               "a quota, payment or adjustment export of the budget management system, a target table or a "
+               "progress report")
+
+
+def _parse_export(grid: Grid, *, kind: str | None, year: int | None, synonyms: Mapping[str, Sequence[str]] | None,
+                  catalog: Catalog | None, departments: DepartmentRules | None,
+                  file_name: str | None) -> ParsedExport:
     found = find_header(grid.head, kind, synonyms)
     if found is None:
         garbled = _garbled(grid)
@@ -119,12 +145,13 @@ def parse_export(
     )
     records = {**KIND_RULES, **TARGET_READERS}[kind](context)
     records = records.astype(object).where(records.notna(), None)
+    wan_hint(context)
     budget_year, year_from = _budget_year(context, records, year, preamble, file_name)
     if budget_year is not None:
         if year is not None:  # first: the rows its dates refuse come after it
             check_given_year(context, records, year)
         _check_dates_in_year(context, records, budget_year)
-        finish = {**FINISH, "adjustments": finish_adjustments}
+        finish = {**FINISH, "adjustments": finish_adjustments, "payments": check_wan}
         if kind in finish:  # what needs the year, or the database
             records = finish[kind](context, records, budget_year, catalog)
     check_totals(context, records, totals, columns)
@@ -135,8 +162,9 @@ def parse_export(
     assert budget_year is not None
     records["budget_year"] = records["budget_year"].where(records["budget_year"].notna(), budget_year) \
         if "budget_year" in records else budget_year
-    return ParsedExport(kind, budget_year, records, _title_date(preamble), grid.source_format,
-                        header.first + 1, split_counts(records), _reading(records, year_from))
+    title_date, dated = title_date_of(preamble, budget_year, latest_date(context, records))
+    return ParsedExport(kind, budget_year, records, title_date, grid.source_format,
+                        header.first + 1, split_counts(records), {**_reading(records, year_from), **dated})
 
 
 def _reading(records: pd.DataFrame, year_from: tuple[str, ...]) -> dict[str, object]:
@@ -249,17 +277,6 @@ def _check_lengths(context: Context, records: pd.DataFrame) -> None:
             context.log.add(problem("too_long", row=int(row),
                                     column=None if source is None else context.names.get(source),
                                     value=values[row], length=int(lengths[row]), limit=limit))
-
-
-def _title_date(preamble: str) -> dt.date | None:
-    """"截至2023年3月31日" or "导出日期：2023-03-31" in the title rows: the export's date."""
-    match = _TITLE_DATE.search(unicodedata.normalize("NFKC", preamble))
-    if not match:
-        return None
-    try:
-        return parse_date(match[1])
-    except CellError:
-        return None
 
 
 def _label(kind: str, field_name: str, synonyms) -> str:

@@ -66,7 +66,7 @@ def parse_fen(text: str, scale_fen: int = 100) -> int:
         raise CellError("bad_amount")
     fen = Decimal(s.replace(",", "")) * scale_fen
     if fen != fen.to_integral_value():
-        raise CellError("sub_fen", unit="元" if scale_fen == 100 else "万元")
+        raise CellError("sub_fen", unit="元" if scale_fen == 100 else "万元", hint="", hint_en="")
     value = -int(fen) if negative else int(fen)
     if abs(value) >= MAX_FEN:
         raise CellError("amount_too_large")
