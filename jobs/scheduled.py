@@ -151,6 +151,7 @@ def _then_deliver(rt: Runtime, now: dt.datetime, detail: dict) -> dict:
 def scan_inbox(config_path: str | None = None, now: dt.datetime | None = None):
     """Import what is complete in the inbox; after an import, evaluate and deliver at once."""
     from jobs.ingest.inbox import process_inbox
+    from jobs.ingest.report import outcome_lines
 
     rt = runtime(config_path)
     inbox = rt.settings.daemon.inbox
@@ -169,6 +170,9 @@ def scan_inbox(config_path: str | None = None, now: dt.datetime | None = None):
     for name, where, outcome in report.refused:
         log.warning("inbox: %s refused with %s problem(s), moved to %s: its finance staff are told", name,
                     len(outcome.problems), where)
+    for _name, _where, outcome in report.ingested:  # what `ingest` prints: the counts and the notes
+        log.log(logging.WARNING if outcome.notes else logging.INFO, "inbox: %s",
+                " ".join(line.strip() for line in outcome_lines(outcome, "en", name_only=True)))
     if rt.on_imported is not None:
         rt.on_imported(report)
     if report.imported:

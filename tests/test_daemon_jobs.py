@@ -368,6 +368,24 @@ def _bad_export(folder, name="2023-03-01_支付.csv"):
     return path
 
 
+def test_the_log_says_what_each_file_of_the_inbox_gave(rt, tmp_path, caplog):
+    """Found by the new-user trial: the log said only "imported, evaluated" — no file, no counts,
+    none of the notes `ingest` prints (a department taken from the title row, rows not counted)."""
+    from tests.helpers import payment, payment_rows, write_csv
+
+    inbox = tmp_path / "inbox"
+    _with_inbox(rt, inbox)
+    inbox.mkdir()
+    path = write_csv(inbox / "2023-03-02_支付.csv", payment_rows(payment("PY1", "2023-03-02", "12.00"),
+                                                                 payment("PY2", "2023-03-02", "30.00")))
+    os.utime(path, (0, 0))
+    with caplog.at_level("INFO", logger="jobs.scheduled"):
+        report = scheduled.scan_inbox("test.toml", now=at("2023-03-02", 10))
+    assert [name for name, _, _ in report.ingested] == ["2023-03-02_支付.csv"]
+    [line] = [r.getMessage() for r in caplog.records if "2023-03-02_支付.csv" in r.getMessage()]
+    assert "inbox: 2023-03-02_支付.csv" in line and "2 new" in line, line
+
+
 def test_a_refused_export_is_told_to_its_units_finance_staff_naming_the_file_its_report_and_the_first_problems(
         rt, fake_slack, tmp_path, caplog):
     inbox = tmp_path / "inbox"
