@@ -17,7 +17,7 @@ from sqlalchemy import BigInteger, Date, String, and_, bindparam, exists, func, 
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from db.dimensions import Note, chunks, ensure_dimensions
+from db.dimensions import SHOWN, Note, chunks, ensure_dimensions
 from db.models import FIRST_YEAR, Adjustment, Import, Payment, QuotaLine, QuotaSnapshot, Unit
 from db.queries import counted_amount
 from db.unmatched import unmatched_in_file
@@ -61,6 +61,7 @@ def store_quota_lines(session: Session, records: pd.DataFrame, import_row: Impor
     """Upsert lines by (year, 指标明细号) and keep a snapshot of each: the budget in force at the
     export's date. An older export imported late adds its snapshot but does not overwrite."""
     notes: list[Note] = []
+    repaid: list[tuple[str, int, int]] = []  # a paid payment whose amount this export changes
     units, projects = ensure_dimensions(session, records, import_row.observed_on, notes)
     existing = {
         (line.budget_year, line.quota_no): line
@@ -166,6 +167,7 @@ def _store_events(session: Session, records: pd.DataFrame, import_row: Import, m
     chunks: a million payments are a few hundred round trips, not a million. Amounts stay
     integer fen from the parser to the database on this path (no Decimal round trip)."""
     notes: list[Note] = []
+    repaid: list[tuple[str, int, int]] = []  # a paid payment whose amount this export changes
     units, projects = ensure_dimensions(session, records, import_row.observed_on, notes)
     quota_units = _quota_units(session, records)
     inserted = updated = unchanged = 0
@@ -192,6 +194,8 @@ def _store_events(session: Session, records: pd.DataFrame, import_row: Import, m
                 kept = {f: values[f] if values[f] is not None and (later or stored is None) else stored
                         for f, stored in zip(fields, old[3:])}
                 if tuple(old[3:]) != tuple(kept[f] for f in fields):
+                    if model is Payment and later:
+                        _note_paid_amount(repaid, dict(zip(fields, old[3:])), kept, values[key])
                     (changed if later else filled).append({**values, **kept, **(stamp if later else {}),
                                                            "id": old[0], "amount": from_fen(kept["amount"])})
                 else:
@@ -206,7 +210,19 @@ def _store_events(session: Session, records: pd.DataFrame, import_row: Import, m
         progress(inserted + updated + unchanged, len(rows))
     if model is Payment:
         notes.extend(unmatched_in_file(session, records.index.tolist(), rows))
+    if repaid:
+        shown = "；".join(f"{no} {from_fen(before):,} → {from_fen(after):,}" for no, before, after in repaid[:SHOWN])
+        notes.append(Note("paid_amount_changed", MappingProxyType({
+            "count": len(repaid), "payments": shown + ("…" if len(repaid) > SHOWN else ""),
+            "difference": f"{from_fen(sum(after - before for _, before, after in repaid)):,}"})))
     return Counts(inserted, updated, unchanged, tuple(notes))
+
+
+def _note_paid_amount(repaid: list, stored: Mapping, kept: Mapping, payment_no: str) -> None:
+    """A payment paid before and after whose amount the export changes: a correction in the
+    payment system, or an export to check — said either way, never taken in silence."""
+    if stored["status"] == kept["status"] == "paid" and stored["amount"] != kept["amount"]:
+        repaid.append((payment_no, int(stored["amount"]), int(kept["amount"])))
 
 
 def _undated(values: dict) -> dict:

@@ -216,6 +216,27 @@ def test_a_line_moved_to_another_unit_is_said_naming_the_line_and_both_units(fac
     assert outcome.updated == 1
 
 
+def test_a_paid_payment_whose_amount_a_later_export_changes_is_said(factory, tmp_path):
+    """Found by the new-user trial: a one-row file raising a paid voucher by 100.00 said only
+    "更新 1". A correction is taken, but named, with the old and new amounts."""
+    ingest_rows(factory, tmp_path / "q.csv", quota_export(JAN3, quota_line("ZB1", A, "600000.00")), now=NOW)
+    ingest_rows(factory, tmp_path / "p.csv", payment_rows(
+        payment("P1", "2023-02-10", "11,594.03", unit=A, quota="ZB1"),
+        payment("P2", "2023-02-11", "500.00", unit=A, quota="ZB1", status="待支付")), now=NOW)
+    outcome = ingest_rows(factory, tmp_path / "p2.csv", payment_rows(
+        payment("P1", "2023-02-10", "11,694.03", unit=A, quota="ZB1"),
+        payment("P2", "2023-02-11", "400.00", unit=A, quota="ZB1", status="待支付")), now=NOW)
+    assert codes(outcome) == ["paid_amount_changed"]  # not the pending one: it counts nowhere yet
+    told = outcome_lines(outcome)[-1]
+    assert "1 笔已支付凭证的金额与此前导入的不同" in told and "P1 11,594.03 → 11,694.03" in told
+    assert "合计变动 100.00 元" in told
+    assert outcome.updated == 2
+    again = ingest_rows(factory, tmp_path / "p3.csv", payment_rows(
+        payment("P1", "2023-02-10", "11,694.03", unit=A, quota="ZB1"),
+        payment("P2", "2023-02-11", "400.00", unit=A, quota="ZB1", status="已支付")), now=NOW)
+    assert codes(again) == []  # paid at last: its first paid amount, nothing changed
+
+
 def test_two_names_for_one_unit_code_in_one_export_are_said(factory, tmp_path):
     outcome = ingest_rows(factory, tmp_path / "q.csv", quota_export(
         JAN3, quota_line("ZB1", A, "600000.00"), quota_line("ZB2", "901001 - 市测试局机关", "1000.00"),

@@ -395,6 +395,12 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
               "budget and its {payments} payment(s) ({amount} yuan) now count for {after} over the whole year, and "
               "the past figures of both units change; if this is no reorganisation, check the export",
     },
+    "paid_amount_changed": {
+        "zh": "注意：{count} 笔已支付凭证的金额与此前导入的不同，已按此文件更新（合计变动 {difference} 元）：{payments}。"
+              "如非支付系统中的更正，请核对导出文件",
+        "en": "note: {count} paid payment(s) have another amount than imported before and were updated (a change of "
+              "{difference} yuan in all): {payments}. If the payment system made no correction, check the export",
+    },
     "unmatched_payments": {
         "zh": "警告：{count} 笔支付（{amount} 元）的指标明细号或单位不在已导入的指标中：{rows}。已保存；"
               "单位有指标的计入该单位，单位没有任何指标的暂不计入执行。导入说明它们的指标文件后即会匹配",
