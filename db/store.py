@@ -61,7 +61,6 @@ def store_quota_lines(session: Session, records: pd.DataFrame, import_row: Impor
     """Upsert lines by (year, 指标明细号) and keep a snapshot of each: the budget in force at the
     export's date. An older export imported late adds its snapshot but does not overwrite."""
     notes: list[Note] = []
-    repaid: list[tuple[str, int, int]] = []  # a paid payment whose amount this export changes
     units, projects = ensure_dimensions(session, records, import_row.observed_on, notes)
     existing = {
         (line.budget_year, line.quota_no): line

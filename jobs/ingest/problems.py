@@ -396,8 +396,8 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
               "the past figures of both units change; if this is no reorganisation, check the export",
     },
     "paid_amount_changed": {
-        "zh": "注意：{count} 笔已支付凭证的金额与此前导入的不同，已按此文件更新（合计变动 {difference} 元）：{payments}。"
-              "如非支付系统中的更正，请核对导出文件",
+        "zh": "注意：{count} 笔已支付凭证的金额与此前导入的不同，已按此文件更新（合计变动 {difference} 元）："
+              "{payments}。如非支付系统中的更正，请核对导出文件",
         "en": "note: {count} paid payment(s) have another amount than imported before and were updated (a change of "
               "{difference} yuan in all): {payments}. If the payment system made no correction, check the export",
     },
