@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db import store, target_store
 from db.engine import transaction
+from jobs.ingest.batch import batch_order
 from jobs.ingest.departments import DepartmentRules
 from jobs.ingest.departments import relink as relink_departments
 from jobs.ingest.headers import find_header
@@ -290,9 +291,11 @@ def _latest_date(parsed: ParsedExport) -> dt.date | None:
 def ingest_paths(factory: sessionmaker[Session], paths: Sequence[Path], *, now: dt.datetime,
                  progress: Callable[[Path, str, int, int], None] | None = None,
                  **options) -> list[FileOutcome]:
-    """Each file on its own: one file's refusal does not undo the others."""
+    """Each file on its own: one file's refusal does not undo the others. The files are taken in
+    the order their data depends on (quota exports first: jobs/ingest/batch.py), whatever the
+    order given; the outcomes come in that order."""
     outcomes = []
-    for path in paths:
+    for path in batch_order(paths, kind=options.get("kind"), synonyms=options.get("synonyms")):
         step = (lambda phase, done=0, total=0, p=path: progress(p, phase, done, total)) if progress else None
         outcomes.append(ingest_file(factory, path, now=now, progress=step, **options))
     return outcomes

@@ -1,0 +1,65 @@
+"""The order the files of one batch are imported in: what their data depends on first.
+
+A batch is the files of one inbox pass or of one ``budget-monitor ingest a b c``. Their names do
+not decide what goes first; their kinds do (docs/DOMAIN.md, "Order within a batch"):
+
+    1 quota exports (指标明细)      the lines, units and projects everything else names
+    2 adjustments (调整单)          checked against the lines' budgets
+    3 payments (支付明细)           matched to the lines (else listed as unmatched)
+    4 target tables (绩效目标表)     of the units and projects of the quota exports
+    5 progress reports (完成情况)    of the targets
+
+Within a kind the files keep the order they came in (the inbox: by name, which puts a
+``2023-03-31_…`` file before a ``2023-06-30_…`` one; ``ingest``: the order of the arguments). A
+file's kind is found as the import finds it, from the header of its first sheet that has one
+(``find_header``), which means reading the file once more before the import. A file whose kind
+cannot be told (unreadable, no header) keeps its place among the others and is refused by its
+import as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from jobs.ingest.headers import find_header
+from jobs.ingest.reader import read_grids
+
+KIND_ORDER = ("quota", "adjustments", "payments", "targets", "progress")
+
+
+def file_kind(path: Path, *, synonyms: Mapping[str, Sequence[str]] | None = None,
+              follow_symlinks: bool = True) -> str | None:
+    """The kind the import would find in ``path`` (its first sheet with a header), without
+    importing it; None when it cannot be told (the import then says why)."""
+    from jobs.ingest.job import read_export  # job.py orders its batches with this module
+
+    try:
+        data = read_export(Path(path), follow_symlinks=follow_symlinks)
+        for grid in read_grids(Path(path), data):
+            found = find_header(grid.head, None, synonyms)
+            if found is not None:
+                return found[1]
+    except Exception:  # unreadable, too large, refused by the reader: its import says why
+        return None
+    return None
+
+
+def batch_order(paths: Sequence[Path], *, kind: str | None = None,
+                synonyms: Mapping[str, Sequence[str]] | None = None,
+                follow_symlinks: bool = True) -> list[Path]:
+    """``paths`` in the order they are to be imported. With ``kind`` given (``--kind``) every
+    file is of that kind, and a single file has nothing to wait for: the order stays."""
+    if kind is not None or len(paths) < 2:
+        return list(paths)
+    return [path for _, path in sorted_by_kind(
+        [(file_kind(p, synonyms=synonyms, follow_symlinks=follow_symlinks), p) for p in paths])]
+
+
+def sorted_by_kind(kinds: Sequence[tuple[str | None, Path]]) -> list[tuple[str | None, Path]]:
+    """(kind, path) pairs by KIND_ORDER, each kind in the order given. A file of no known kind
+    keeps its place; the others are ordered among the places they hold."""
+    known = sorted((pair for pair in kinds if pair[0] in KIND_ORDER),
+                   key=lambda pair: KIND_ORDER.index(str(pair[0])))  # stable: a kind keeps its order
+    taken = iter(known)
+    return [pair if pair[0] not in KIND_ORDER else next(taken) for pair in kinds]
