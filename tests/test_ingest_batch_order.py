@@ -16,8 +16,16 @@ from db.unmatched import unmatched_payments
 from jobs.cli.app import cli
 from jobs.ingest import ingest_paths
 from jobs.ingest.inbox import process_inbox
-from tests.helpers import (adjustment, adjustment_rows, payment, payment_rows, quota_export, quota_line, write_csv,
-                           write_xlsx)
+from tests.helpers import (
+    adjustment,
+    adjustment_rows,
+    payment,
+    payment_rows,
+    quota_export,
+    quota_line,
+    write_csv,
+    write_xlsx,
+)
 from tests.target_helpers import GOOD_PROGRESS, MERGES, QUOTA, gbk_csv, stored_progress, target_table
 
 CLOCK = 1_700_000_000.0
@@ -141,7 +149,8 @@ def test_a_file_of_no_known_kind_keeps_its_place_and_is_refused_as_before(factor
 def test_files_of_one_kind_keep_their_order(factory, tmp_path, now):
     march = write_csv(tmp_path / "2023-03-31_指标.csv", QUOTA_2023)
     june = write_csv(tmp_path / "2023-06-30_指标.csv", quota_export(
-        dt.date(2023, 6, 30), quota_line("ZB001", UNIT, "100000.00", "-5000.00"), quota_line("ZB002", UNIT, "50000.00")))
+        dt.date(2023, 6, 30), quota_line("ZB001", UNIT, "100000.00", "-5000.00"),
+        quota_line("ZB002", UNIT, "50000.00")))
     pay = write_csv(tmp_path / "0_支付.csv", PAYMENTS)
 
     outcomes = ingest_paths(factory, [pay, march, june], now=now)
