@@ -29,32 +29,17 @@ from jobs.ingest.reader import read_heads
 KIND_ORDER = ("quota", "adjustments", "payments", "targets", "progress")
 
 
-def file_kind(path: Path, *, synonyms: Mapping[str, Sequence[str]] | None = None,
-              follow_symlinks: bool = True) -> str | None:
-    """The kind the import would find in ``path`` (its first sheet with a header), without
-    importing it; None when it cannot be told (the import then says why)."""
-    from jobs.ingest.job import read_export  # job.py orders its batches with this module
-
+def kind_of(path: Path, data: bytes, synonyms: Mapping[str, Sequence[str]] | None = None) -> str | None:
+    """The kind the import would find in the file ``path`` holding ``data`` (its first sheet with a
+    header), without importing it; None when it cannot be told (the import then says why)."""
     try:
-        data = read_export(Path(path), follow_symlinks=follow_symlinks)
         for head in read_heads(Path(path), data):
             found = find_header(head, None, synonyms)
             if found is not None:
                 return found[1]
-    except Exception:  # unreadable, too large, refused by the reader: its import says why
+    except Exception:  # unreadable, refused by the reader: its import says why
         return None
     return None
-
-
-def batch_order(paths: Sequence[Path], *, kind: str | None = None,
-                synonyms: Mapping[str, Sequence[str]] | None = None,
-                follow_symlinks: bool = True) -> list[Path]:
-    """``paths`` in the order they are to be imported. With ``kind`` given (``--kind``) every
-    file is of that kind, and a single file has nothing to wait for: the order stays."""
-    if kind is not None or len(paths) < 2:
-        return list(paths)
-    return [path for _, path in sorted_by_kind(
-        [(file_kind(p, synonyms=synonyms, follow_symlinks=follow_symlinks), p) for p in paths])]
 
 
 def sorted_by_kind(kinds: Sequence[tuple[str | None, Path]]) -> list[tuple[str | None, Path]]:

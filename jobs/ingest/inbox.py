@@ -39,8 +39,9 @@ from watchfiles._rust_notify import WatchfilesRustInternalError  # listed in the
 
 from jobs.ingest import FileOutcome, ingest_file
 from jobs.ingest import report as ingest_report
-from jobs.ingest.batch import file_kind, sorted_by_kind
+from jobs.ingest.batch import sorted_by_kind
 from jobs.ingest.departments import DepartmentRules
+from jobs.ingest.job import file_kind
 from jobs.ingest.report import outcome_lines
 from monitor.i18n import render
 

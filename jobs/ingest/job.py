@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db import store, target_store
 from db.engine import transaction
-from jobs.ingest.batch import batch_order
+from jobs.ingest.batch import kind_of, sorted_by_kind
 from jobs.ingest.departments import DepartmentRules
 from jobs.ingest.departments import relink as relink_departments
 from jobs.ingest.headers import find_header
@@ -286,6 +286,25 @@ def _latest_date(parsed: ParsedExport) -> dt.date | None:
         return None
     dates = [d for d in parsed.records[column] if d is not None]
     return max(dates) if dates else None
+
+
+def file_kind(path: Path, *, synonyms: Mapping[str, Sequence[str]] | None = None,
+              follow_symlinks: bool = True) -> str | None:
+    """The kind of export ``path`` holds, read from its header before importing it (None: it
+    cannot be told; its import says why)."""
+    try:
+        return kind_of(path, read_export(path, follow_symlinks=follow_symlinks), synonyms)
+    except (OSError, _TooLarge):
+        return None
+
+
+def batch_order(paths: Sequence[Path], *, kind: str | None = None,
+                synonyms: Mapping[str, Sequence[str]] | None = None) -> list[Path]:
+    """``paths`` in the order they are to be imported (jobs/ingest/batch.py). With ``kind`` given
+    (``--kind``) every file is of that kind, and a single file waits for nothing: the order stays."""
+    if kind is not None or len(paths) < 2:
+        return list(paths)
+    return [path for _, path in sorted_by_kind([(file_kind(p, synonyms=synonyms), p) for p in paths])]
 
 
 def ingest_paths(factory: sessionmaker[Session], paths: Sequence[Path], *, now: dt.datetime,
