@@ -102,8 +102,8 @@ def test_ingest_with_the_files_in_the_wrong_order_takes_both(database_url, tmp_p
 
     assert run.exit_code == 0, run.output
     files = json.loads(run.output)["files"]
-    assert [(Path(f["path"]).name, f["kind"], f["status"]) for f in files] == [
-        ("指标明细.xlsx", "quota", "ingested"), ("调整单.csv", "adjustments", "ingested")]
+    assert [(Path(f["path"]).name, f["kind"], f["status"]) for f in files] == [  # listed as given
+        ("调整单.csv", "adjustments", "ingested"), ("指标明细.xlsx", "quota", "ingested")]
 
 
 def test_a_progress_report_and_its_target_table_in_one_batch(factory, tmp_path, now):
@@ -114,9 +114,10 @@ def test_a_progress_report_and_its_target_table_in_one_batch(factory, tmp_path, 
     outcomes = ingest_paths(factory, [progress, targets, quota], now=now)
 
     assert [(o.path.name, o.kind, o.status) for o in outcomes] == [
-        ("指标.csv", "quota", "ingested"), ("绩效目标表.xlsx", "targets", "ingested"),
-        ("完成情况.csv", "progress", "ingested")], [o.problems for o in outcomes]
-    assert outcomes[2].inserted == 4 and len(stored_progress(factory)) == 4
+        ("完成情况.csv", "progress", "ingested"), ("绩效目标表.xlsx", "targets", "ingested"),
+        ("指标.csv", "quota", "ingested")], [o.problems for o in outcomes]
+    assert outcomes[0].inserted == 4 and len(stored_progress(factory)) == 4
+    assert outcomes[2].import_id < outcomes[1].import_id < outcomes[0].import_id  # the import's order
 
 
 def test_payments_and_their_quota_export_in_one_inbox_pass_leave_no_payment_unmatched(factory, tmp_path, now):
@@ -142,8 +143,9 @@ def test_a_file_of_no_known_kind_keeps_its_place_and_is_refused_as_before(factor
     outcomes = ingest_paths(factory, [adjustments, unknown, quota], now=now)
 
     assert [(o.path.name, o.status) for o in outcomes] == [
-        (quota.name, "ingested"), (unknown.name, "refused"), (adjustments.name, "ingested")]
+        (adjustments.name, "ingested"), (unknown.name, "refused"), (quota.name, "ingested")]
     assert [p.code for p in outcomes[1].problems] == ["no_header"]
+    assert outcomes[2].import_id < outcomes[0].import_id
 
 
 def test_files_of_one_kind_keep_their_order(factory, tmp_path, now):
@@ -153,7 +155,10 @@ def test_files_of_one_kind_keep_their_order(factory, tmp_path, now):
         quota_line("ZB002", UNIT, "50000.00")))
     pay = write_csv(tmp_path / "0_支付.csv", PAYMENTS)
 
-    outcomes = ingest_paths(factory, [pay, march, june], now=now)
+    seen = []
+    outcomes = ingest_paths(factory, [pay, march, june], now=now,
+                            progress=lambda path, phase, done, total: seen.append(path.name))
 
-    assert [o.path.name for o in outcomes] == [march.name, june.name, pay.name]
+    assert list(dict.fromkeys(seen)) == [march.name, june.name, pay.name]  # the import's order
+    assert [o.path.name for o in outcomes] == [pay.name, march.name, june.name]  # listed as given
     assert all(o.status == "ingested" for o in outcomes), [o.problems for o in outcomes]

@@ -22,10 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from jobs.ingest.headers import find_header
 from jobs.ingest.reader import read_heads
 
+T = TypeVar("T")
 KIND_ORDER = ("quota", "adjustments", "payments", "targets", "progress")
 
 
@@ -42,8 +44,8 @@ def kind_of(path: Path, data: bytes, synonyms: Mapping[str, Sequence[str]] | Non
     return None
 
 
-def sorted_by_kind(kinds: Sequence[tuple[str | None, Path]]) -> list[tuple[str | None, Path]]:
-    """(kind, path) pairs by KIND_ORDER, each kind in the order given. A file of no known kind
+def sorted_by_kind(kinds: Sequence[tuple[str | None, T]]) -> list[tuple[str | None, T]]:
+    """(kind, file) pairs by KIND_ORDER, each kind in the order given. A file of no known kind
     keeps its place; the others are ordered among the places they hold."""
     known = sorted((pair for pair in kinds if pair[0] in KIND_ORDER),
                    key=lambda pair: KIND_ORDER.index(str(pair[0])))  # stable: a kind keeps its order

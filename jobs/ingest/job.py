@@ -299,12 +299,13 @@ def file_kind(path: Path, *, synonyms: Mapping[str, Sequence[str]] | None = None
 
 
 def batch_order(paths: Sequence[Path], *, kind: str | None = None,
-                synonyms: Mapping[str, Sequence[str]] | None = None) -> list[Path]:
-    """``paths`` in the order they are to be imported (jobs/ingest/batch.py). With ``kind`` given
-    (``--kind``) every file is of that kind, and a single file waits for nothing: the order stays."""
+                synonyms: Mapping[str, Sequence[str]] | None = None) -> list[int]:
+    """The positions of ``paths`` in the order they are to be imported (jobs/ingest/batch.py).
+    With ``kind`` given (``--kind``) every file is of that kind, and a single file waits for
+    nothing: the order stays."""
     if kind is not None or len(paths) < 2:
-        return list(paths)
-    return [path for _, path in sorted_by_kind([(file_kind(p, synonyms=synonyms), p) for p in paths])]
+        return list(range(len(paths)))
+    return [i for _, i in sorted_by_kind([(file_kind(p, synonyms=synonyms), i) for i, p in enumerate(paths)])]
 
 
 def ingest_paths(factory: sessionmaker[Session], paths: Sequence[Path], *, now: dt.datetime,
@@ -312,9 +313,10 @@ def ingest_paths(factory: sessionmaker[Session], paths: Sequence[Path], *, now: 
                  **options) -> list[FileOutcome]:
     """Each file on its own: one file's refusal does not undo the others. The files are taken in
     the order their data depends on (quota exports first: jobs/ingest/batch.py), whatever the
-    order given; the outcomes come in that order."""
-    outcomes = []
-    for path in batch_order(paths, kind=options.get("kind"), synonyms=options.get("synonyms")):
+    order given; the outcomes are listed as the paths were given (one per path, in place)."""
+    outcomes: dict[int, FileOutcome] = {}
+    for i in batch_order(paths, kind=options.get("kind"), synonyms=options.get("synonyms")):
+        path = paths[i]
         step = (lambda phase, done=0, total=0, p=path: progress(p, phase, done, total)) if progress else None
-        outcomes.append(ingest_file(factory, path, now=now, progress=step, **options))
-    return outcomes
+        outcomes[i] = ingest_file(factory, path, now=now, progress=step, **options)
+    return [outcomes[i] for i in range(len(paths))]
