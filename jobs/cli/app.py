@@ -85,7 +85,9 @@ def ingest(obj: Context, paths: tuple[Path, ...], kind: str | None, year: int | 
     """Import payment-system exports: files or folders of .xlsx / .xls / .csv (UTF-8 or GBK).
 
     导入指标、支付或调整明细（文件或文件夹）。每个文件要么整体导入，要么整体拒绝并列出全部
-    问题（行号、列名、取值）；重复导入同一文件或重叠的导出不会重复计数。有文件被拒绝时退出码为 1。
+    问题（行号、列名、取值）；重复导入同一文件或重叠的导出不会重复计数。同一批文件按数据的依赖
+    顺序导入（先指标明细，再调整单、支付明细，再绩效目标表、完成情况），与文件名和参数顺序无关。
+    有文件被拒绝时退出码为 1。
     """
     factory = obj.factory()
     files = expand_paths(paths)

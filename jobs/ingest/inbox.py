@@ -39,7 +39,9 @@ from watchfiles._rust_notify import WatchfilesRustInternalError  # listed in the
 
 from jobs.ingest import FileOutcome, ingest_file
 from jobs.ingest import report as ingest_report
+from jobs.ingest.batch import sorted_by_kind
 from jobs.ingest.departments import DepartmentRules
+from jobs.ingest.job import file_kind
 from jobs.ingest.report import outcome_lines
 from monitor.i18n import render
 
@@ -99,7 +101,10 @@ def process_inbox(factory, inbox: Path, *, now: dt.datetime,
                   departments: DepartmentRules | None = None, settle_seconds: float = 2.0,
                   clock: Callable[[], float] = time.time,
                   tell: Teller | None = None) -> InboxReport:
-    """Import every complete export in ``inbox`` (not its subfolders) and move it out.
+    """Import every complete export in ``inbox`` (not its subfolders) and move it out; the
+    files of a pass are taken in the order their data depends on (quota exports first, then
+    adjustments, payments, target tables, progress reports: jobs/ingest/batch.py), whatever
+    their names, and by name within a kind.
     Raises FileNotFoundError if ``inbox`` does not exist: it is not created here, so an
     unmounted share is an error rather than a new empty folder. ``tell(outcome, where)``: called
     for a refused file once its name in refused/ is reserved and before it moves there (it writes
@@ -113,6 +118,7 @@ def process_inbox(factory, inbox: Path, *, now: dt.datetime,
     settled_before = clock() - settle_seconds
     with os.scandir(inbox) as scan:
         entries = sorted(scan, key=lambda e: e.name)
+    settled: list[Path] = []
     for entry in entries:
         reason = _reason_to_ignore(entry)
         if reason == "ours":
@@ -127,9 +133,31 @@ def process_inbox(factory, inbox: Path, *, now: dt.datetime,
         except OSError as exc:
             report.errors.append((entry.name, _say(language, "not_read", reason=exc.strerror or exc)))
             continue
-        _take(factory, Path(entry.path), inbox, now=now, synonyms=synonyms, language=language,
+        settled.append(Path(entry.path))
+    for kind, path in _batch(settled, synonyms, still_written=bool(report.waiting)):
+        if kind == _HELD:
+            report.waiting.append(path.name)
+            continue
+        _take(factory, path, inbox, now=now, synonyms=synonyms, language=language,
               report=report, tell=tell, departments=departments)
+    report.waiting.sort()
     return report
+
+
+_HELD = "held"
+
+
+def _batch(paths: list[Path], synonyms, *, still_written: bool) -> list[tuple[str | None, Path]]:
+    """The settled files of a pass in the order their data depends on (jobs/ingest/batch.py),
+    each with its kind. While another export is still being written (it may be the quota export
+    the others wait for), only quota exports and files of no known kind are taken; the others
+    are ``_HELD`` for the next pass and reported as waiting."""
+    if len(paths) < 2 and not still_written:
+        return [(None, p) for p in paths]
+    ordered = sorted_by_kind([(file_kind(p, synonyms=synonyms, follow_symlinks=False), p) for p in paths])
+    if still_written:
+        ordered = [(_HELD if kind not in (None, "quota") else kind, p) for kind, p in ordered]
+    return ordered
 
 
 def _take(factory, path: Path, inbox: Path, *, now, synonyms, language, report: InboxReport,

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db import store, target_store
 from db.engine import transaction
+from jobs.ingest.batch import kind_of, sorted_by_kind
 from jobs.ingest.departments import DepartmentRules
 from jobs.ingest.departments import relink as relink_departments
 from jobs.ingest.headers import find_header
@@ -292,12 +293,35 @@ def _latest_date(parsed: ParsedExport) -> dt.date | None:
     return max(dates) if dates else None
 
 
+def file_kind(path: Path, *, synonyms: Mapping[str, Sequence[str]] | None = None,
+              follow_symlinks: bool = True) -> str | None:
+    """The kind of export ``path`` holds, read from its header before importing it (None: it
+    cannot be told; its import says why)."""
+    try:
+        return kind_of(path, read_export(path, follow_symlinks=follow_symlinks), synonyms)
+    except (OSError, _TooLarge):
+        return None
+
+
+def batch_order(paths: Sequence[Path], *, kind: str | None = None,
+                synonyms: Mapping[str, Sequence[str]] | None = None) -> list[int]:
+    """The positions of ``paths`` in the order they are to be imported (jobs/ingest/batch.py).
+    With ``kind`` given (``--kind``) every file is of that kind, and a single file waits for
+    nothing: the order stays."""
+    if kind is not None or len(paths) < 2:
+        return list(range(len(paths)))
+    return [i for _, i in sorted_by_kind([(file_kind(p, synonyms=synonyms), i) for i, p in enumerate(paths)])]
+
+
 def ingest_paths(factory: sessionmaker[Session], paths: Sequence[Path], *, now: dt.datetime,
                  progress: Callable[[Path, str, int, int], None] | None = None,
                  **options) -> list[FileOutcome]:
-    """Each file on its own: one file's refusal does not undo the others."""
-    outcomes = []
-    for path in paths:
+    """Each file on its own: one file's refusal does not undo the others. The files are taken in
+    the order their data depends on (quota exports first: jobs/ingest/batch.py), whatever the
+    order given; the outcomes are listed as the paths were given (one per path, in place)."""
+    outcomes: dict[int, FileOutcome] = {}
+    for i in batch_order(paths, kind=options.get("kind"), synonyms=options.get("synonyms")):
+        path = paths[i]
         step = (lambda phase, done=0, total=0, p=path: progress(p, phase, done, total)) if progress else None
-        outcomes.append(ingest_file(factory, path, now=now, progress=step, **options))
-    return outcomes
+        outcomes[i] = ingest_file(factory, path, now=now, progress=step, **options)
+    return [outcomes[i] for i in range(len(paths))]

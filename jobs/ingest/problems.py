@@ -222,14 +222,18 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
               "between quota lines",
     },
     "adjustment_unknown_year": {
-        "zh": "数据库中没有 {year} 年的指标：请先导入该年的指标明细，再导入本调整单",
-        "en": "no quota lines of {year} are stored: import that year's quota export first, then this file",
+        "zh": "数据库中没有 {year} 年的指标，调整单无从核对：先导入指标明细导出，再导入本调整单"
+              "（把该年的指标明细导出与本调整单一起放入收件箱即可，会先导入指标明细）",
+        "en": "no quota lines of {year} are stored, so the adjustments cannot be checked: import the quota "
+              "export first, then this file (put that year's quota export in the inbox together with this "
+              "file: quota exports are imported first)",
     },
     "adjustment_unknown_line": {
         "zh": "指标明细号 {quota_no} 不在已导入的 {year} 年指标中：不能从不存在的指标调减；请核对指标明细号，"
-              "或先导入含该指标的指标明细",
+              "或先导入含该指标的指标明细导出，再导入本调整单（两者一起放入收件箱即可，会先导入指标明细）",
         "en": "quota line {quota_no} is not among the stored quota lines of {year}: nothing can be taken from a "
-              "line that does not exist; check the id, or import the quota export that has it first",
+              "line that does not exist; check the id, or import the quota export that has it first, then this "
+              "file (put both in the inbox together: quota exports are imported first)",
     },
     "adjustment_exceeds_line": {
         "zh": "调减 {amount} 超过指标 {quota_no} 在 {date} 的预算 {budget}：调整后为 {after}，预算不能为负",

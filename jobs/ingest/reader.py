@@ -110,6 +110,18 @@ def read_grids(path: Path, data: bytes) -> Iterator[Grid]:
         raise Refused([problem("unsupported_format", suffix=suffix or "(none)")])
 
 
+def read_heads(path: Path, data: bytes) -> Iterator[list[list[str]]]:
+    """The ``head`` of each grid ``read_grids`` gives, for telling a file's kind before importing
+    it (jobs/ingest/batch.py): a CSV's head rows without parsing the rest (its encoding is still
+    checked whole); a workbook's sheets as read_grids reads them."""
+    if path.suffix.lower() in (".csv", ".txt") and data and sniff(data) not in ("zip", "ole", "pdf", "html", "xml"):
+        text, _encoding = decode(data)
+        yield _records(text, _delimiter(text))
+        return
+    for grid in read_grids(path, data):
+        yield grid.head
+
+
 _HTML_STARTS = (b"<!doctype html", b"<html", b"<table", b"<head", b"<meta", b"<body", b"<style", b"<div")
 
 
