@@ -25,7 +25,7 @@ import string
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
-from decimal import InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 from alerts import render_inbox as inbox
 from alerts import render_targets as targets
@@ -484,7 +484,7 @@ def _params(item: AlertItem, language: str) -> tuple[dict[str, str], set[str]]:
             elif key in AMOUNTS:
                 params[key] = f"{to_wan(D(value)):,}"
             elif key in RATES:
-                params[key] = f"{D(value):.2f}".removesuffix(".00")
+                params[key] = _rate(D(value))
             elif key in SCORES:
                 params[key] = f"{D(value):.2f}"
             elif key in NAMED_AMOUNTS and value:
@@ -518,6 +518,16 @@ def _params(item: AlertItem, language: str) -> tuple[dict[str, str], set[str]]:
     except (KeyError, ValueError, TypeError, InvalidOperation):
         pass
     return params, conditions
+
+
+def _rate(value: Decimal) -> str:
+    """A rate fact as read: two decimals ("25" for 25.00), or the few more a rule gave it to stay
+    on its side of a limit (monitor/money.near: 9.9996 against 10 is never shown as 10)."""
+    exponent = value.as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) else 0
+    if 2 < places <= 10:
+        return f"{value:f}"
+    return f"{value:.2f}".removesuffix(".00")
 
 
 def _ordered(items: Iterable[AlertItem]) -> list[AlertItem]:

@@ -191,7 +191,8 @@ def behind_schedule(snapshot: Snapshot, settings: AlertSettings) -> list[Finding
         gap = shortfall(entity.paid, entity.budget, status.schedule_rate)
         if gap < settings.min_amount:
             continue
-        facts = _base_facts(status) | {"schedule_rate": fact(status.schedule_rate), "points_behind": fact(behind),
+        facts = _base_facts(status) | {"schedule_rate": fact(status.schedule_rate),
+                                       "points_behind": near(behind, settings.behind_schedule_points) or "",
                                        "points_allowed": fact(settings.behind_schedule_points), "gap": fact(gap)}
         found.append(entity_finding("behind_schedule", "yellow", status, str(snapshot.year), facts))
     return found

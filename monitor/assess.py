@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from monitor.calendar import WorkCalendar
 from monitor.execution import Entity
-from monitor.money import FEN, ZERO
+from monitor.money import ZERO, exact_rate
 from monitor.pacing import History, NextCheckpoint, Projection, next_checkpoint, project
 from monitor.rulebook import Rules
 from monitor.schedule import schedule_rate
@@ -28,14 +28,15 @@ from monitor.scores import (
 @dataclass(frozen=True)
 class EntityStatus:
     entity: Entity
-    schedule_rate: Decimal  # 序时进度 at as_of, percent with two decimals
+    schedule_rate: Decimal  # 序时进度 at as_of, percent, exact (rounded only for display)
     next_checkpoint: NextCheckpoint | None
     year_end: Projection
 
     @property
     def behind(self) -> Decimal:
-        """Points below the time schedule (negative when ahead): how the status table ranks."""
-        achieved = self.entity.execution_rate
+        """Points below the time schedule (negative when ahead), exact: how the status table ranks
+        and what ``behind_schedule`` compares with its limit (a rounded 5.00 can be 5.004)."""
+        achieved = exact_rate(self.entity.paid, self.entity.budget)
         return self.schedule_rate - (achieved if achieved is not None else self.schedule_rate)
 
 
@@ -55,7 +56,7 @@ def assess(entities: Sequence[Entity], *, year: int, as_of: dt.date, rules_for: 
     for entity in entities:
         rules = rules_for(entity.department_code)
         history = history_for(entity, histories)
-        schedule = schedule_rate(rules.schedule, as_of, year, calendar).quantize(FEN, rounding=ROUND_HALF_UP)
+        schedule = schedule_rate(rules.schedule, as_of, year, calendar)
         upcoming = next_checkpoint(entity.paid, entity.budget, as_of, rules.checkpoints, year=year,
                                    schedule=rules.schedule, calendar=calendar, history=history)
         final = project(entity.paid, entity.budget, as_of, year_end, year=year, schedule=rules.schedule,

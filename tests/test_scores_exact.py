@@ -86,6 +86,19 @@ def test_the_score_table_shows_the_decimals_that_keep_the_verdict_readable(near_
     assert "9.9996%" in run.output and "10.00%" not in run.output
 
 
+def test_behind_the_time_schedule_is_judged_on_exact_rates():
+    """The status table's and behind_schedule's points behind came from two rounded rates: a unit
+    5.004 points behind showed 5.00 and was not warned (more than 5 points is the rule)."""
+    from monitor.assess import EntityStatus
+    from monitor.execution import Entity
+    from monitor.pacing import Projection
+
+    entity = Entity("unit", "901001", "甲", budget=D("1000000.00"), paid=D("199960.00"), department_code="901")
+    status = EntityStatus(entity, D("25.0000"), None, Projection(dt.date(2023, 12, 31), D(0), None, "none"))
+    assert status.behind == D("5.004")  # 19.996% paid: not 25.00 - 20.00 = 5.00
+    assert status.behind > AlertSettings().behind_schedule_points
+
+
 def test_near_shows_two_decimals_away_from_the_limit_and_more_only_where_needed():
     assert near(D("17.964383"), D(25)) == "17.96"
     assert near(D("9.99955"), D(10)) == "9.9996"

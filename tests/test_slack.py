@@ -575,3 +575,15 @@ def test_a_refused_export_says_where_the_file_went_and_its_first_problems_in_chi
     assert "❌ 导出文件未导入" in zh and "已移到收件箱的 refused/x.csv" in zh and "共 4 个问题，前几个：第 5 行" in zh
     assert "refused/x.csv.错误说明.txt" in zh and "升级" not in zh
     assert "An export was refused" in en and "4 problem(s), the first: row 5" in en and "万元" not in en
+
+
+def test_a_rate_near_its_limit_keeps_in_the_message_the_decimals_that_keep_it_on_its_side():
+    """Issue 16, case 9: the facts said 9.9996 and 24.9996, but the message rounded them to
+    "10%" and "25%" — the limit the verdict says they are under."""
+    under = alert("adjustment_rate", facts={**FACTS["adjustment_rate"], "rate": "9.9996"}, severity="yellow")
+    missed = alert("checkpoint_missed", facts={**FACTS["checkpoint_missed"], "rate": "24.9996"})
+    text = render_text(message(under, missed))
+    assert "9.9996%" in text and "24.9996%" in text
+    assert text.count("10%") == 1 and "上限 10%" in text  # the limit, never the rate
+    assert "已支付 25%" not in text
+    assert "17.96%" in render_text(message(alert("checkpoint_missed")))  # two decimals stay two
