@@ -91,6 +91,9 @@ def test_voided_and_pending_payments_without_a_date_are_taken_and_counted_in_the
     assert outcome.reading == {"not_counted": 2, "undated": 2}
     assert outcome_lines(outcome)[1] == "  其中 2 行不计入支付（已作废、待支付或已退回），照收；其中 2 行无支付日期"
     assert "2 of the rows do not count as paid" in outcome_lines(outcome, "en")[1]
+    dated = ingest_file(factory, write_csv(tmp_path / "支付2.csv", payment_rows(
+        payment("ZF9101", "2023-03-02", "99.00", status="已作废"))), now=now)
+    assert outcome_lines(dated)[1] == "  其中 1 行不计入支付（已作废、待支付或已退回），照收"  # no "0 行无支付日期"
     with transaction(factory) as session:
         assert [t.paid for t in unit_totals(session, 2023, dt.date(2023, 12, 31))] == [Decimal("14180.00")]
         assert session.scalar(select(Import.detail)).get("reading") == {"not_counted": 2, "undated": 2}

@@ -29,9 +29,9 @@ TEXT = {
     "year_from": {"zh": "  预算年度 {year} 取自{by}（文件中没有“预算年度”列，标题中也没有年份）",
                   "en": "  budget year {year} taken from {by} (the file has no 预算年度 column and no year in "
                         "its title)"},
-    "not_counted": {"zh": "  其中 {count} 行不计入支付（已作废、待支付或已退回），照收；其中 {undated} 行无支付日期",
-                    "en": "  {count} of the rows do not count as paid (voided, pending or returned) and were taken; "
-                          "{undated} of them without a payment date"},
+    "not_counted": {"zh": "  其中 {count} 行不计入支付（已作废、待支付或已退回），照收",
+                    "en": "  {count} of the rows do not count as paid (voided, pending or returned) and were taken"},
+    "undated": {"zh": "；其中 {undated} 行无支付日期", "en": "; {undated} of them without a payment date"},
     "title_date.budget_year": {
         "zh": "  导出日期 {date} 取自标题“{text}”：标题未写年份，按预算年度 {year} 年",
         "en": "  export date {date} taken from the title '{text}': no year in it, so the budget year {year}"},
@@ -71,8 +71,9 @@ def outcome_lines(outcome: FileOutcome, language: str = "zh", *, name_only: bool
         lines.append(say(f"title_date.{title_date['year']}", date=title_date["date"], text=title_date["text"],
                          year=outcome.budget_year))
     if outcome.reading.get("not_counted"):
-        lines.append(say("not_counted", count=outcome.reading["not_counted"],
-                         undated=outcome.reading.get("undated", 0)))
+        undated = outcome.reading.get("undated", 0)
+        lines.append(say("not_counted", count=outcome.reading["not_counted"])
+                     + (say("undated", undated=undated) if undated else ""))  # not "0 rows without a date"
     return [*lines, *notes]
 
 
