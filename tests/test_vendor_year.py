@@ -38,6 +38,7 @@ from db.engine import make_engine
 from db.models import Adjustment, Import, Payment, QuotaLine
 from jobs.cli.app import cli
 from tests.helpers import snapshot
+from tests.reliability import record
 from tests.vendor_year import (
     CHECKPOINTS,
     DEPARTMENT,
@@ -299,6 +300,14 @@ def test_a_broken_file_is_refused_whole_with_its_problem_named_and_the_database_
         assert (code, row, column) in problems, problems
     assert all(p["message"] for p in outcome["problems"])
     assert _sums(database) == before
+    _refused_cases.add(case)
+    if _refused_cases == set(cases):
+        record("bad input", f"{len(cases)} broken vendor files: " + ", ".join(sorted(cases)),
+               f"{len(cases)} of {len(cases)} refused whole, the problem named; the database as it was",
+               test="tests/test_vendor_year.py::test_a_broken_file_is_refused_whole_with_its_problem_named")
+
+
+_refused_cases: set[str] = set()
 
 
 def test_an_unreadable_amount_is_not_also_blamed_on_a_right_totals_row(broken_files):
@@ -437,6 +446,12 @@ def test_vendor_year_department_known_from_the_title_row_case_7(vendors):
 def test_vendor_year_score_cases_1_2_3_7(vendors, year):
     shown, truth = _score_figures(vendors["db"], year)
     assert shown == truth
+    files = [f for f in vendors["files"] if f["status"] != "refused"]
+    assert len(files) == len(vendors["files"])
+    record("bad input", f"an invented department's year in vendor layouts: {len(files)} files, {len(year.lines)} "
+           f"quota lines, {len(year.payments):,} payments (named subtotals, undated voided rows, a two-row 调剂, "
+           "merged target cells, no 主管部门 column)",
+           f"all {len(files)} taken; every score of the {len(shown)} entities equal to the generator's own figures")
 
 
 def test_vendor_year_targets_on_their_projects_cases_4_6(vendors, year):
