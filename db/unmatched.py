@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from db.dimensions import SHOWN, Note, chunks
 from db.models import Department, Payment, QuotaLine, Unit
 from db.queries import counted_amount
-from monitor.execution import LineFigures
+from monitor.execution import LineFigures, counts_as_paid
 from monitor.money import from_fen
 
 
@@ -91,8 +91,7 @@ def unmatched_in_file(session: Session, row_numbers: Sequence[int], rows: Sequen
         return []
     unit_codes = {id_: code for id_, code in session.execute(
         select(Unit.id, Unit.code).where(Unit.id.in_({r["unit_id"] for _, r in found if r["unit_id"]})))}
-    amount = sum(r["amount"] for _, r in found if r["status"] == "paid" or (r["status"] == "returned"
-                                                                          and r["amount"] < 0))
+    amount = sum(r["amount"] for _, r in found if counts_as_paid(r["status"], r["amount"]))
     shown = [(n, r["payment_no"], r["quota_no"] or "—", unit_codes.get(r["unit_id"], "—")) for n, r in found[:SHOWN]]
     more = "…" if len(found) > SHOWN else ""
     return [Note("unmatched_payments", MappingProxyType({

@@ -44,6 +44,13 @@ class LineFigures:
     paid: Decimal
 
 
+def counts_as_paid(status: object, amount_fen: object) -> bool:
+    """Whether a payment counts as paid (the SQL of db/queries.py ``counted_amount`` says the
+    same): 已支付, and a negative 已退回 row (the reversal voucher). An amount not known (a cell
+    that could not be read) is taken to count, so a file's problems are still looked for."""
+    return status == "paid" or (status == "returned" and (amount_fen is None or int(amount_fen) < 0))  # type: ignore[call-overload]
+
+
 @dataclass(frozen=True)
 class Entity:
     """A department, unit, project or quota line with its summed figures."""

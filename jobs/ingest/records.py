@@ -26,6 +26,7 @@ from jobs.ingest.values import (
     parse_fen,
     parse_flag,
 )
+from monitor.execution import counts_as_paid
 from monitor.money import from_fen
 
 PAYMENT_STATUS = {
@@ -237,12 +238,6 @@ def payments(context: Context) -> pd.DataFrame:
     return _without_repeats(context, frame, "payment_no")
 
 
-def counts(status: object, amount: object) -> bool:
-    """Whether a payment row counts as paid (db/queries.py ``counted_amount``): 已支付, and a
-    negative 已退回 row (the reversal voucher). An unreadable amount is taken to count."""
-    return status == "paid" or (status == "returned" and (amount is None or int(amount) < 0))  # type: ignore[call-overload]
-
-
 def _require_dates_of_counted(context: Context, frame: pd.DataFrame) -> None:
     """A row that counts needs its 支付日期; a voided, pending or returned one does not (a voucher
     that was never paid has no payment date in most systems). Such rows are taken: the store keeps
@@ -252,7 +247,7 @@ def _require_dates_of_counted(context: Context, frame: pd.DataFrame) -> None:
         return
     raw = context.cells["pay_date"]
     for row in frame.index[frame["pay_date"].isna()]:  # an unreadable date is a problem already
-        if normalize_text(raw[row]) == "" and counts(frame.at[row, "status"], frame.at[row, "amount"]):
+        if normalize_text(raw[row]) == "" and counts_as_paid(frame.at[row, "status"], frame.at[row, "amount"]):
             context.log.add(problem("missing_value", row=int(row), column=context.names["pay_date"]))
 
 

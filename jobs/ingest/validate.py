@@ -171,7 +171,7 @@ def _reading(records: pd.DataFrame, year_from: tuple[str, ...]) -> dict[str, obj
     reading: dict[str, object] = {"year_from": year_from} if year_from else {}
     if "status" in records:
         status = records["status"]
-        counted = (status == "paid") | ((status == "returned") & (records["amount"].fillna(0) < 0))  # counts()
+        counted = (status == "paid") | ((status == "returned") & (records["amount"].fillna(0) < 0))  # counts_as_paid()
         not_counted = int((~counted).sum())
         if not_counted:
             reading["not_counted"] = not_counted
